@@ -1,0 +1,63 @@
+# Run `make help` for the list of targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Reproducibility and speed: fixed hash seed, headless plotting, one BLAS thread per process.
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help venv reports test unit nbval bench lab notebooks lock env-yml clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv with the pinned dependencies and the package
+
+reports: $(STAMP) ## Execute every notebook on the bundled data; write reports/, figures/
+	$(PY) -m analysis run $(if $(FORCE),--force,)
+
+test: $(STAMP) ## Unit tests plus nbval over every notebook in notebooks/
+	$(PY) -m pytest tests
+	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -p no:cacheprovider
+
+unit: $(STAMP) ## Unit tests only
+	$(PY) -m pytest tests
+
+nbval: $(STAMP) ## nbval over every notebook only
+	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -p no:cacheprovider
+
+notebooks: $(STAMP) ## Re-execute the committed notebooks in notebooks/ in place (after changing them)
+	$(PY) -m analysis refresh
+
+bench: $(STAMP) ## Run the benchmarks; write reports/benchmarks.json and .md
+	$(PY) -m analysis bench
+
+lab: $(STAMP) ## Open JupyterLab on notebooks/
+	$(VENV)/bin/jupyter lab notebooks
+
+lock: ## Re-resolve the newest versions into requirements.lock (needs the network)
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet -e '.[test]' setuptools wheel
+	(echo "# Exact versions of every package the suite installs (Python 3.11). Regenerate: make lock"; \
+	  .lockvenv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f) > requirements.lock
+	rm -rf .lockvenv
+	$(MAKE) env-yml
+
+env-yml: $(STAMP) ## Rewrite environment.yml from requirements.lock
+	$(PY) -m analysis env-yml
+
+clean: ## Remove generated reports, figures and caches (keeps .venv)
+	rm -rf reports/* figures/* .cache

@@ -1,0 +1,181 @@
+"""The canonical case table: one row per case, the same columns for every inventory.
+
+Columns (flag columns are named by the frame's flag keys):
+
+==========================  ===============================================================
+``case_id``                 unique within its inventory
+``inventory``               the bundled inventory or mapping the case came from
+``source``                  sub-source inside an inventory (e.g. DIGI+, 服務品質獎)
+``name``, ``agency``, ``description``
+``category``                a frame category key, or NA when not coded
+``application_type``        a frame application-type key, or NA
+``techniques``              frame technique keys joined by ``;`` in frame order, or NA
+``<flag>``                  one column per risk flag: True (yes), False (no), NA (not reported)
+``*_coded_by``              where each coded value came from: study, source, crosswalk,
+                            rules, model, llm or human:<coder>; NA where the value is NA
+``*_as_recorded``           the native text a coded value was read from, as printed
+==========================  ===============================================================
+
+Any further column is an inventory-specific extra (agency bureau, stage, ...).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError, Problem
+from .frame import Frame, load_frame
+
+TECHNIQUE_SEP = ";"
+IDENTITY = ["case_id", "inventory", "source", "name", "agency", "description"]
+CODED = ["category", "application_type", "techniques"]
+PROVENANCE_VALUES = ("study", "source", "crosswalk", "rules", "model", "llm", "human")
+
+
+def flag_columns(frame: Frame | None = None) -> list[str]:
+    return (frame or load_frame()).flag_keys
+
+
+def coded_by_columns() -> list[str]:
+    return [f"{c}_coded_by" for c in CODED] + ["flags_coded_by"]
+
+
+def as_recorded_columns() -> list[str]:
+    return [f"{c}_as_recorded" for c in CODED]
+
+
+def canonical_columns(frame: Frame | None = None) -> list[str]:
+    """Column order of the canonical table, extras excluded."""
+    return IDENTITY + CODED + flag_columns(frame) + coded_by_columns() + as_recorded_columns()
+
+
+def empty(frame: Frame | None = None) -> pd.DataFrame:
+    frame = frame or load_frame()
+    df = pd.DataFrame({c: pd.Series(dtype="string") for c in canonical_columns(frame)})
+    for f in frame.flag_keys:
+        df[f] = df[f].astype("boolean")
+    return df
+
+
+def coerce(df: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
+    """Give a table with canonical columns the canonical dtypes and column order
+    (extras kept, after the canonical columns, in their given order)."""
+    frame = frame or load_frame()
+    cols = canonical_columns(frame)
+    out = df.copy()
+    for c in cols:
+        if c not in out.columns:
+            out[c] = pd.NA
+    flags = set(frame.flag_keys)
+    for c in out.columns:
+        out[c] = out[c].astype("boolean") if c in flags else out[c].astype("string")
+    extras = [c for c in out.columns if c not in cols]
+    return out[cols + extras].reset_index(drop=True)
+
+
+def technique_lists(cases: pd.DataFrame) -> pd.Series:
+    """Each case's techniques as a list of keys (empty list where not reported)."""
+    return cases["techniques"].fillna("").map(lambda s: [t for t in s.split(TECHNIQUE_SEP) if t])
+
+
+def validate(cases: pd.DataFrame, frame: Frame | None = None, file: str = "<canonical table>") -> list[Problem]:
+    """Check a canonical table against the frame; returns the problems found.
+
+    Row numbers are 1-based positions in the table plus one (as a spreadsheet with a
+    header row would show them).
+    """
+    frame = frame or load_frame()
+    problems: list[Problem] = []
+    missing = [c for c in canonical_columns(frame) if c not in cases.columns]
+    if missing:
+        return [Problem(file, None, c, None, "a canonical column", "標準欄位") for c in missing]
+    rows = range(2, len(cases) + 2)
+
+    def bad(row, col, value, expected, zh):
+        problems.append(Problem(file, row, col, value, expected, zh))
+
+    ids = cases["inventory"].astype("string").fillna("") + "\x00" + cases["case_id"].astype("string").fillna("")
+    dup = ids.duplicated(keep="first")
+    for row, cid, is_dup, blank in zip(rows, cases["case_id"], dup, cases["case_id"].isna()):
+        if blank:
+            bad(row, "case_id", None, "a case_id", "案例編號")
+        elif is_dup:
+            bad(row, "case_id", cid, "a case_id unique within its inventory", "同一盤點內不重複的案例編號")
+    allowed = {"category": set(frame.category_keys), "application_type": set(frame.application_type_keys)}
+    for col, keys in allowed.items():
+        for row, v in zip(rows, cases[col]):
+            if not pd.isna(v) and v not in keys:
+                bad(row, col, v, f"a frame {col} key ({', '.join(sorted(keys))})", f"編碼架構中的{col}代碼")
+    for row, cat, typ in zip(rows, cases["category"], cases["application_type"]):
+        if not pd.isna(typ) and typ in allowed["application_type"] and not pd.isna(cat) and frame.category_of(typ) != cat:
+            bad(row, "application_type", typ, f"an application type of category {cat}", f"屬於類別 {cat} 的應用類型")
+    tech = set(frame.technique_keys)
+    for row, v in zip(rows, cases["techniques"]):
+        if not pd.isna(v):
+            unknown = [t for t in str(v).split(TECHNIQUE_SEP) if t not in tech]
+            if unknown or not v:
+                bad(row, "techniques", v, "technique keys joined by ';'", "以「;」連接的技術代碼")
+    for f in frame.flag_keys:
+        if str(cases[f].dtype) != "boolean":
+            bad(None, f, str(cases[f].dtype), "a boolean (yes/no/NA) column", "布林欄位（是／否／未報告）")
+    for col in coded_by_columns():
+        for row, v in zip(rows, cases[col]):
+            if not pd.isna(v) and str(v).split(":")[0] not in PROVENANCE_VALUES:
+                bad(row, col, v, f"one of {', '.join(PROVENANCE_VALUES)}", "允許的編碼來源")
+    return problems
+
+
+def check(cases: pd.DataFrame, frame: Frame | None = None, file: str = "<canonical table>") -> pd.DataFrame:
+    """:func:`validate` and raise :class:`InputError` on any problem; returns ``cases``."""
+    problems = validate(cases, frame, file)
+    if problems:
+        raise InputError(problems, f"{file}: {len(problems)} problem(s) in the canonical table")
+    return cases
+
+
+# -- export / import ---------------------------------------------------------------------
+def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
+    """Flags as ``yes``/``no``/blank (blank = not reported), everything else as text."""
+    frame = frame or load_frame()
+    out = cases.copy()
+    for f in frame.flag_keys:
+        out[f] = out[f].map(lambda v: "" if pd.isna(v) else ("yes" if v else "no")).astype("string")
+    return out
+
+
+def write(cases: pd.DataFrame, path: Path, frame: Frame | None = None) -> Path:
+    """Write the canonical table as CSV (UTF-8 with BOM, for Excel) or XLSX, atomically."""
+    from .outputs import write_table
+    return write_table(to_export(cases, frame), Path(path))
+
+
+def from_export(table: pd.DataFrame, frame: Frame | None = None, file: str = "<export>") -> pd.DataFrame:
+    """Inverse of :func:`to_export`: read yes/no/blank flags back into a canonical table."""
+    frame = frame or load_frame()
+    out = table.copy()
+    problems = []
+    for f in frame.flag_keys:
+        if f not in out.columns:
+            problems.append(Problem(file, None, f, None, "a flag column", "風險欄位"))
+            continue
+        values = out[f].astype("string").fillna("").str.strip().str.lower()
+        for row, v in zip(range(2, len(out) + 2), values):
+            if v not in ("yes", "no", ""):
+                problems.append(Problem(file, row, f, v, "yes, no or blank", "yes、no 或空白"))
+        out[f] = values.map({"yes": True, "no": False, "": pd.NA}).astype("boolean")
+    if problems:
+        raise InputError(problems, f"{file}: not a canonical export")
+    text = [c for c in out.columns if c not in frame.flag_keys]
+    out[text] = out[text].astype("string").replace("", pd.NA)
+    return check(coerce(out, frame), frame, file)
+
+
+def read_export(path: Path, frame: Frame | None = None) -> pd.DataFrame:
+    """Read a file written by :func:`write` back into a canonical table."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        table = pd.read_excel(path, dtype=str, keep_default_na=False)
+    else:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return from_export(table, frame, str(path))

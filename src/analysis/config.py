@@ -1,0 +1,48 @@
+"""Paths, seeds and defaults: defined once, read everywhere.
+
+The project root is the checkout this package was installed from (``pip install -e .``).
+``ANALYSIS_ROOT`` overrides it; ``ANALYSIS_OUTPUT_DIR`` redirects every generated file
+(tables, figures, reports) to another folder, which is how tests and parallel runs keep
+their outputs apart.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(os.environ.get("ANALYSIS_ROOT", Path(__file__).resolve().parents[2]))
+
+DATA_DIR = ROOT / "data"
+FRAME_FILE = DATA_DIR / "frame" / "frame.yaml"
+RAW_DIR = DATA_DIR / "raw"
+MANIFEST_FILE = RAW_DIR / "MANIFEST.tsv"
+INVENTORIES_DIR = DATA_DIR / "inventories"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+
+#: Seed for every random draw in the suite (resampling, clustering, synthetic data).
+SEED = 20250101
+#: Output language of tables and figures: "zh-TW" or "en".
+DEFAULT_LANGUAGE = "zh-TW"
+LANGUAGES = ("zh-TW", "en")
+#: Inventory used when a notebook is not told otherwise.
+DEFAULT_INVENTORY = "study"
+#: Hash salt and metadata that make SVG/PNG bytes identical across runs.
+SVG_HASHSALT = "analysis"
+FIGURE_DPI = 150
+
+
+def output_root() -> Path:
+    """Folder under which ``reports/`` and ``figures/`` are written."""
+    return Path(os.environ.get("ANALYSIS_OUTPUT_DIR", ROOT))
+
+
+def reports_dir() -> Path:
+    return output_root() / "reports"
+
+
+def tables_dir() -> Path:
+    return reports_dir() / "tables"
+
+
+def figures_dir() -> Path:
+    return output_root() / "figures"

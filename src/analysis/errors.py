@@ -1,0 +1,70 @@
+"""The suite's own error type.
+
+Every problem with an input (a file, a mapping, the frame) is raised as an
+:class:`AnalysisError` (or a subclass) whose message names the file, the row as a
+spreadsheet user sees it, the column, the value and what was expected, in English and
+Traditional Chinese. No other exception type is meant to escape the loaders.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an input file."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    expected: str
+    expected_zh: str = ""
+
+    def describe(self) -> str:
+        where = [f"file {self.file}"]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        zh_where = [f"檔案 {self.file}"]
+        if self.row is not None:
+            zh_where.append(f"第 {self.row} 列")
+        if self.column is not None:
+            zh_where.append(f"欄位「{self.column}」")
+        value = "" if self.value is None else f": value {self.value!r}"
+        zh_value = "" if self.value is None else f"：值 {self.value!r}"
+        zh = self.expected_zh or self.expected
+        return f"{', '.join(where)}{value}; expected {self.expected} / {'，'.join(zh_where)}{zh_value}；應為{zh}"
+
+
+class AnalysisError(Exception):
+    """Base class of every error the suite raises on purpose."""
+
+
+class FrameError(AnalysisError):
+    """The coding-frame data file is malformed."""
+
+
+@dataclass
+class InputError(AnalysisError):
+    """One or more located problems in an input file or mapping."""
+
+    problems: list[Problem] = field(default_factory=list)
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = self.summary or f"{len(self.problems)} problem(s) in input"
+        shown = self.problems[:20]
+        lines = [head] + ["  - " + p.describe() for p in shown]
+        if len(self.problems) > len(shown):
+            lines.append(f"  ... and {len(self.problems) - len(shown)} more")
+        return "\n".join(lines)
+
+
+def input_error(file, row, column, value, expected, expected_zh="", summary="") -> InputError:
+    """Shorthand for an :class:`InputError` with a single problem."""
+    return InputError([Problem(str(file), row, column, value, expected, expected_zh)], summary)

@@ -1,0 +1,607 @@
+"""Declarative inventory mappings: one YAML file turns a raw inventory into the canonical
+case table, and says how.
+
+A mapping names its file(s), encoding, header row, which native column feeds each
+canonical column, how values are normalised and recoded, and the crosswalk rules that
+derive category, application type, techniques and flags from native fields, each with its
+rationale. :func:`apply_mapping` applies any such file and returns the canonical cases with
+a :class:`StandardizationReport` of every recoding, every unmapped value and every rejected
+row. The format is documented in README.md ("Adding an inventory").
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import cases as canonical
+from .errors import InputError, Problem, input_error
+from .frame import NO, NOT_REPORTED, YES, Frame, load_frame
+from .readers import RawTable, read_table
+from .textnorm import fold, normalise
+
+TEXT_FIELDS = ("source", "name", "agency", "description")
+CLOSED_FIELDS = ("category", "application_type")
+FIELD_KEYS = {"from", "constant", "join", "fill_down", "extract", "remove", "values", "unmapped", "coded_by",
+              "rationale", "default"}
+FLAG_KEYS = FIELD_KEYS | {"blank", "combine"}
+CODED_BY = canonical.PROVENANCE_VALUES
+
+
+# -- the mapping file ---------------------------------------------------------------------
+@dataclass
+class FieldSpec:
+    name: str
+    columns: list[str] = field(default_factory=list)
+    constant: str | None = None
+    join: str = " "
+    fill_down: bool = False
+    extract: re.Pattern | None = None
+    remove: re.Pattern | None = None
+    values: dict[str, object] = field(default_factory=dict)  # folded native -> canonical
+    unmapped: str = "error"
+    coded_by: str | None = None
+    rationale: str = ""
+    blank: str = NOT_REPORTED
+    combine: str = "any"
+
+
+@dataclass
+class FileSpec:
+    path: Path
+    format: str | None = None
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    header_row: int = 1
+    sheet: str | int | None = None
+
+
+@dataclass
+class Mapping:
+    path: Path
+    inventory: str
+    title_zh: str
+    title_en: str
+    files: list[FileSpec]
+    case_id: FieldSpec
+    fields: dict[str, FieldSpec]
+    flags: dict[str, FieldSpec]
+    extras: dict[str, FieldSpec]
+    on_problem: str = "error"
+    notes: list[str] = field(default_factory=list)
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+def _bad(path: Path, where: str, value: object, expected: str, zh: str) -> InputError:
+    return input_error(path, None, where, value, expected, zh, summary=f"{path}: invalid mapping at {where}")
+
+
+def _field(path: Path, where: str, name: str, raw: object, frame: Frame, allowed: set[str]) -> FieldSpec:
+    if isinstance(raw, str):
+        raw = {"from": raw}
+    if not isinstance(raw, dict):
+        raise _bad(path, where, raw, "a column name or a mapping with 'from'", "欄位名稱或含 from 的設定")
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise _bad(path, where, unknown, f"only the keys {sorted(allowed)}", f"僅限這些鍵：{sorted(allowed)}")
+    cols = raw.get("from", [])
+    cols = [cols] if isinstance(cols, str) else list(cols or [])
+    if not cols and raw.get("constant") is None:
+        raise _bad(path, where, raw, "'from' (native column or list of columns) or 'constant'", "from（原始欄位）或 constant")
+    spec = FieldSpec(name=name, columns=[str(c) for c in cols], constant=raw.get("constant"),
+                     join=str(raw.get("join", " ")), fill_down=bool(raw.get("fill_down", False)),
+                     unmapped=str(raw.get("unmapped", "error")), coded_by=raw.get("coded_by"),
+                     rationale=str(raw.get("rationale", "")).strip(), blank=str(raw.get("blank", NOT_REPORTED)),
+                     combine=str(raw.get("combine", "any")))
+    for key in ("extract", "remove"):
+        if raw.get(key) is not None:
+            try:
+                setattr(spec, key, re.compile(str(raw[key])))
+            except re.error as exc:
+                raise _bad(path, f"{where}.{key}", raw[key], f"a valid regular expression ({exc})", "有效的正規表示式") from exc
+    if spec.extract is not None and spec.extract.groups < 1:
+        raise _bad(path, f"{where}.extract", raw["extract"], "a regular expression with one group", "含一個群組的正規表示式")
+    values = raw.get("values") or {}
+    if not isinstance(values, dict):
+        raise _bad(path, f"{where}.values", values, "a mapping native value -> canonical value", "原始值 -> 標準值的對照")
+    spec.values = {fold(k): v for k, v in values.items()}
+    if spec.coded_by is not None and str(spec.coded_by).split(":")[0] not in CODED_BY:
+        raise _bad(path, f"{where}.coded_by", spec.coded_by, f"one of {', '.join(CODED_BY)}", "允許的編碼來源")
+    if spec.blank not in (NOT_REPORTED, NO):
+        raise _bad(path, f"{where}.blank", spec.blank, "not_reported or no", "not_reported 或 no")
+    if spec.combine not in ("any", "all", "first"):
+        raise _bad(path, f"{where}.combine", spec.combine, "any, all or first", "any、all 或 first")
+    _check_values(path, where, name, spec, frame)
+    return spec
+
+
+def _check_values(path: Path, where: str, name: str, spec: FieldSpec, frame: Frame) -> None:
+    """Recode targets must be frame entries (closed fields) or tri-state values (flags)."""
+    if name in CLOSED_FIELDS:
+        allowed_unmapped = ("error", "not_coded")
+        for native, target in spec.values.items():
+            if target is not None and frame.lookup(name, target) is None:
+                raise _bad(path, f"{where}.values[{native!r}]", target, f"a {name} of the frame", f"編碼架構中的 {name}")
+    elif name == "techniques":
+        allowed_unmapped = ("error", "report")
+        for native, target in spec.values.items():
+            targets = target if isinstance(target, list) else [target]
+            for t in targets:
+                if t is not None and frame.lookup("technique", t) is None:
+                    raise _bad(path, f"{where}.values[{native!r}]", t, "a technique of the frame", "編碼架構中的技術")
+    elif name in frame.flag_keys:
+        allowed_unmapped = ("error", "not_reported")
+        for native, target in spec.values.items():
+            if str(target).lower() not in (YES, NO, NOT_REPORTED, "true", "false"):
+                raise _bad(path, f"{where}.values[{native!r}]", target, "yes, no or not_reported", "yes、no 或 not_reported")
+    else:
+        allowed_unmapped = ("error", "keep")
+    if spec.values and name not in CLOSED_FIELDS and name != "techniques" and name not in frame.flag_keys:
+        pass  # text fields may recode values too
+    if spec.unmapped not in allowed_unmapped:
+        raise _bad(path, f"{where}.unmapped", spec.unmapped, f"one of {allowed_unmapped}", f"下列之一：{allowed_unmapped}")
+
+
+def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
+    """Read and validate a mapping file."""
+    frame = frame or load_frame()
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise input_error(path, None, None, None, "an existing mapping file", "存在的對應檔") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise input_error(path, getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None, None,
+                          type(exc).__name__, f"a UTF-8 YAML mapping file ({exc})", "UTF-8 編碼的 YAML 對應檔") from exc
+    if not isinstance(raw, dict):
+        raise _bad(path, "<top>", type(raw).__name__, "a YAML mapping", "YAML 對應（mapping）")
+    allowed_top = {"inventory", "title_zh", "title_en", "description", "licence", "files", "case_id", "fields",
+                   "flags", "extras", "on_problem", "notes", "provenance"}
+    unknown = sorted(set(raw) - allowed_top)
+    if unknown:
+        raise _bad(path, "<top>", unknown, f"only the keys {sorted(allowed_top)}", f"僅限這些鍵：{sorted(allowed_top)}")
+    for key in ("inventory", "files", "case_id"):
+        if not raw.get(key):
+            raise _bad(path, key, None, f"the key {key!r}", f"鍵 {key}")
+    if not re.match(r"^[a-z0-9][a-z0-9-]*$", str(raw["inventory"])):
+        raise _bad(path, "inventory", raw["inventory"], "a lower-case name of letters, digits and '-'", "小寫英數字與「-」組成的名稱")
+    files = []
+    raw_files = raw["files"] if isinstance(raw["files"], list) else [raw["files"]]
+    for i, f in enumerate(raw_files):
+        if isinstance(f, str):
+            f = {"path": f}
+        if not isinstance(f, dict) or "path" not in f:
+            raise _bad(path, f"files[{i}]", f, "a mapping with 'path'", "含 path 的設定")
+        p = Path(f["path"])
+        files.append(FileSpec(path=p if p.is_absolute() else (path.parent / p).resolve(),
+                              format=f.get("format"), encoding=str(f.get("encoding", "utf-8")),
+                              delimiter=str(f.get("delimiter", ",")), header_row=int(f.get("header_row", 1)),
+                              sheet=f.get("sheet")))
+    case_id_raw = raw["case_id"]
+    if isinstance(case_id_raw, dict) and case_id_raw.get("generate") == "row":
+        case_id = FieldSpec(name="case_id", constant="<row>")
+    else:
+        case_id = _field(path, "case_id", "case_id", case_id_raw, frame, FIELD_KEYS)
+    fields = {}
+    for name, spec in (raw.get("fields") or {}).items():
+        if name not in TEXT_FIELDS + CLOSED_FIELDS + ("techniques",):
+            raise _bad(path, f"fields.{name}", name, f"one of {TEXT_FIELDS + CLOSED_FIELDS + ('techniques',)}", "標準欄位之一")
+        fields[name] = _field(path, f"fields.{name}", name, spec, frame, FIELD_KEYS)
+        if name in CLOSED_FIELDS + ("techniques",) and fields[name].coded_by is None:
+            raise _bad(path, f"fields.{name}.coded_by", None, "where the coded value comes from (study, source, crosswalk, ...)",
+                       "編碼來源（study、source、crosswalk…）")
+    flags = {}
+    flag_section = raw.get("flags") or {}
+    if flag_section:
+        defaults = {k: v for k, v in flag_section.items() if k != "columns"}
+        columns = flag_section.get("columns") or {}
+        for key, spec in columns.items():
+            if key not in frame.flag_keys:
+                raise _bad(path, f"flags.columns.{key}", key, f"a flag key of the frame ({', '.join(frame.flag_keys)})", "編碼架構中的風險代碼")
+            spec = {"from": spec} if isinstance(spec, (str, list)) else dict(spec or {})
+            merged = {**defaults, **spec}
+            flags[key] = _field(path, f"flags.columns.{key}", key, merged, frame, FLAG_KEYS)
+            if flags[key].coded_by is None:
+                raise _bad(path, f"flags.columns.{key}.coded_by", None, "where the flag comes from", "風險標記來源")
+    extras = {}
+    reserved = set(canonical.canonical_columns(frame))
+    for name, spec in (raw.get("extras") or {}).items():
+        if name in reserved or not re.match(r"^[a-z][a-z0-9_]*$", str(name)):
+            raise _bad(path, f"extras.{name}", name, "a new lower_snake_case column name", "新的小寫底線欄位名稱")
+        extras[name] = _field(path, f"extras.{name}", name, spec, frame, FIELD_KEYS)
+    on_problem = str(raw.get("on_problem", "error"))
+    if on_problem not in ("error", "reject"):
+        raise _bad(path, "on_problem", on_problem, "error or reject", "error 或 reject")
+    notes = [str(n) for n in (raw.get("notes") or [])]
+    return Mapping(path=path, inventory=str(raw["inventory"]), title_zh=str(raw.get("title_zh", raw["inventory"])),
+                   title_en=str(raw.get("title_en", raw["inventory"])), files=files, case_id=case_id, fields=fields,
+                   flags=flags, extras=extras, on_problem=on_problem, notes=notes, raw=raw)
+
+
+# -- the report -------------------------------------------------------------------------
+@dataclass
+class StandardizationReport:
+    """What a load did: rows read/kept/rejected, every recoding and unmapped value."""
+
+    inventory: str
+    mapping: str
+    files: pd.DataFrame
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    rejected: pd.DataFrame  # row, column, value, reason (+ file)
+    recodings: pd.DataFrame  # field, column, native, canonical, rows
+    unmapped: pd.DataFrame  # field, column, value, rows, action
+    rules: pd.DataFrame  # field, coded_by, source columns, rationale
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.rows_read != self.rows_kept + self.rows_rejected:
+            raise AssertionError("rows read must equal rows kept + rows rejected")
+
+    def counts(self) -> pd.DataFrame:
+        return pd.DataFrame({"inventory": [self.inventory], "rows_read": [self.rows_read],
+                             "rows_kept": [self.rows_kept], "rows_rejected": [self.rows_rejected]})
+
+    def to_markdown(self) -> str:
+        def table(df: pd.DataFrame) -> str:
+            if df.empty:
+                return "_none_\n"
+            shown = df.copy()
+            for c in shown.columns:
+                shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else str(v).replace("|", "\\|").replace("\n", "\\n"))
+            head = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns) + "\n"
+            return head + "".join("| " + " | ".join(r) + " |\n" for r in shown.itertuples(index=False))
+
+        parts = [f"# Standardization report: {self.inventory}\n",
+                 f"Mapping: `{self.mapping}`\n",
+                 f"Rows read: {self.rows_read}; kept: {self.rows_kept}; rejected: {self.rows_rejected}.\n",
+                 "## Files\n", table(self.files),
+                 "## Crosswalk rules\n", table(self.rules),
+                 "## Recodings applied\n", table(self.recodings),
+                 "## Values left unmapped\n", table(self.unmapped),
+                 "## Rejected rows\n", table(self.rejected)]
+        if self.notes:
+            parts += ["## Notes\n"] + [f"- {n}\n" for n in self.notes]
+        return "\n".join(parts)
+
+
+@dataclass
+class LoadResult:
+    cases: pd.DataFrame
+    report: StandardizationReport
+    rejected_rows: pd.DataFrame  # the native cells of every rejected row
+
+
+# -- applying a mapping -------------------------------------------------------------------
+class _Collector:
+    """Gathers recodings, unmapped values and per-row problems while a field is mapped."""
+
+    def __init__(self, file: str, rows: np.ndarray):
+        self.file = file
+        self.rows = rows
+        self.recodings: list[dict] = []
+        self.unmapped: list[dict] = []
+        self.problems: list[Problem] = []
+
+    def recode(self, field_name: str, column: str, native: pd.Series, canonical_values: pd.Series) -> None:
+        pairs = pd.DataFrame({"native": native.astype(object), "canonical": canonical_values.astype(object)})
+        pairs = pairs[pairs["native"].map(lambda v: v != "")]
+        if pairs.empty:
+            return
+        pairs["canonical"] = pairs["canonical"].map(lambda v: "<not reported>" if v is None or v is pd.NA or v == "" else str(v))
+        changed = pairs[pairs["native"].astype(str) != pairs["canonical"]]
+        for (nat, can), n in changed.groupby(["native", "canonical"], sort=True).size().items():
+            self.recodings.append({"field": field_name, "column": column, "native": nat, "canonical": can, "rows": int(n)})
+
+    def problem(self, positions, column: str, value: object, expected: str, zh: str) -> None:
+        for pos in positions:
+            self.problems.append(Problem(self.file, int(self.rows[pos]), column, value, expected, zh))
+
+
+def _native(table: RawTable, spec: FieldSpec, mapping: Mapping) -> pd.Series:
+    if spec.constant is not None:
+        return pd.Series([str(spec.constant)] * len(table.cells), dtype=object)
+    missing = [c for c in spec.columns if c not in table.columns]
+    if missing:
+        raise input_error(table.path, None, missing[0], None,
+                          f"a column named {missing[0]!r} (mapping {mapping.path.name}, field {spec.name}); "
+                          f"the file has {table.columns}",
+                          f"名為「{missing[0]}」的欄位（對應檔 {mapping.path.name}，欄位 {spec.name}）",
+                          summary=f"{table.path}: mapped column {missing[0]!r} is missing")
+    parts = [table.cells[c].astype(str).map(str.strip) for c in spec.columns]
+    if len(parts) == 1:
+        values = parts[0]
+    else:
+        values = parts[0]
+        for p in parts[1:]:
+            values = pd.Series([spec.join.join(x for x in (a, b) if x) for a, b in zip(values, p)], dtype=object)
+    values = values.reset_index(drop=True)
+    if spec.fill_down:
+        values = values.replace("", np.nan).ffill().fillna("")
+    if spec.extract is not None:
+        values = values.map(lambda v: (m.group(1).strip() if (m := spec.extract.search(v)) else ""))
+    if spec.remove is not None:
+        values = values.map(lambda v: spec.remove.sub("", v).strip())
+    return values
+
+
+def _map_unique(values: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` once per distinct value (fast on large inventories)."""
+    uniques = pd.unique(values)
+    lookup = {u: fn(u) for u in uniques}
+    return values.map(lookup)
+
+
+def _closed(name: str, values: pd.Series, spec: FieldSpec, frame: Frame, col: _Collector) -> pd.Series:
+    column = "+".join(spec.columns) or "<constant>"
+
+    def resolve(v: str):
+        if v == "":
+            return None
+        folded = fold(v)
+        if folded in spec.values:
+            target = spec.values[folded]
+            return None if target is None else frame.lookup(name, target)
+        key = frame.lookup(name, v)
+        if key is not None:
+            return key
+        return "<unknown>"
+
+    keys = _map_unique(values, resolve)
+    unknown = keys == "<unknown>"
+    if unknown.any():
+        for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
+            if spec.unmapped == "not_coded":
+                col.unmapped.append({"field": name, "column": column, "value": v, "rows": len(idx), "action": "left not coded"})
+            else:
+                col.problem(list(idx), column, v, f"a {name} of the coding frame ({', '.join(frame.keys(name))})",
+                            f"編碼架構中的{'類別' if name == 'category' else '應用類型'}")
+        keys = keys.where(~unknown, None)
+    col.recode(name, column, values, keys.map(lambda k: "" if k is None else k))
+    for v in sorted(set(values[(values != "")])):
+        if frame.is_outside_frame(name, v):
+            col.unmapped.append({"field": name, "column": column, "value": v, "rows": int((values == v).sum()),
+                                 "action": f"label outside the frame, mapped to {frame.lookup(name, v)} (see frame.yaml)"})
+    return keys
+
+
+def _techniques(values: pd.Series, spec: FieldSpec, frame: Frame, col: _Collector) -> pd.Series:
+    column = "+".join(spec.columns) or "<constant>"
+    unknown_parts: dict[str, list[int]] = {}
+
+    def resolve(v: str):
+        if v == "":
+            return None, ()
+        folded = fold(v)
+        if folded in spec.values:
+            target = spec.values[folded]
+            targets = target if isinstance(target, list) else [target]
+            keys = {frame.lookup("technique", t) for t in targets if t is not None}
+            ordered = [k for k in frame.technique_keys if k in keys]
+            return (canonical.TECHNIQUE_SEP.join(ordered) or None), ()
+        parsed = frame.parse_techniques(v)
+        joined = canonical.TECHNIQUE_SEP.join(parsed.keys) or None
+        return joined, parsed.unknown
+
+    results = _map_unique(values, resolve)
+    keys = results.map(lambda r: r[0])
+    for pos, (_, unknown) in enumerate(results):
+        for part in unknown:
+            unknown_parts.setdefault(part, []).append(pos)
+    for part in sorted(unknown_parts):
+        positions = unknown_parts[part]
+        if spec.unmapped == "report":
+            col.unmapped.append({"field": "techniques", "column": column, "value": part, "rows": len(positions),
+                                 "action": "not a technique of the frame: left out of techniques"})
+        else:
+            col.problem(positions, column, part, "techniques of the coding frame (or their synonyms)", "編碼架構中的技術（或其同義詞）")
+    col.recode("techniques", column, values, keys.map(lambda k: "" if k is None else k))
+    return keys
+
+
+def _flag(name: str, table: RawTable, spec: FieldSpec, frame: Frame, col: _Collector, mapping: Mapping) -> pd.Series:
+    per_column = []
+    for c in spec.columns or ["<constant>"]:
+        one = FieldSpec(name=spec.name, columns=[c] if c != "<constant>" else [], constant=spec.constant)
+        values = _native(table, one, mapping)
+
+        def resolve(v: str):
+            if v == "" or fold(v) == "":
+                return spec.blank
+            if spec.values:
+                target = spec.values.get(fold(v))
+                if target is None:
+                    return "<unknown>"
+                t = str(target).lower()
+                return {"true": YES, "false": NO}.get(t, t)
+            state = frame.parse_tick(v)
+            return "<unknown>" if state is None else state
+
+        states = _map_unique(values, resolve)
+        unknown = states == "<unknown>"
+        if unknown.any():
+            for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
+                if spec.unmapped == "not_reported":
+                    col.unmapped.append({"field": name, "column": c, "value": v, "rows": len(idx), "action": "read as not reported"})
+                else:
+                    known = sorted(spec.values) if spec.values else ["V", "✓", "Y", "Yes", "1", "TRUE", "N", "No", "0", "blank"]
+                    col.problem(list(idx), c, v, f"a tick value ({', '.join(map(str, known))})", "勾選值（如 V、✓、Y、是、空白）")
+            states = states.where(~unknown, NOT_REPORTED)
+        col.recode(name, c, values, states)
+        per_column.append(states)
+    stacked = pd.concat(per_column, axis=1)
+    if spec.combine == "first" or len(per_column) == 1:
+        combined = per_column[0]
+    elif spec.combine == "any":
+        combined = pd.Series(np.where((stacked == YES).any(axis=1), YES,
+                                      np.where((stacked == NO).all(axis=1), NO, NOT_REPORTED)))
+    else:  # all
+        combined = pd.Series(np.where((stacked == NO).any(axis=1), NO,
+                                      np.where((stacked == YES).all(axis=1), YES, NOT_REPORTED)))
+    return combined.map({YES: True, NO: False, NOT_REPORTED: pd.NA}).astype("boolean")
+
+
+def _text(values: pd.Series, spec: FieldSpec) -> pd.Series:
+    if spec.values:
+        values = values.map(lambda v: str(spec.values.get(fold(v), v)))
+    return values.map(lambda v: v if v != "" else None)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.DataFrame, _Collector]:
+    n = len(table.cells)
+    col = _Collector(str(table.path), np.asarray(table.rows, dtype=int))
+    out: dict[str, pd.Series] = {}
+    if mapping.case_id.constant == "<row>":
+        out["case_id"] = pd.Series([str(r) for r in table.rows], dtype=object)
+    else:
+        ids = _native(table, mapping.case_id, mapping)
+        blank = ids == ""
+        if blank.any():
+            col.problem(list(np.flatnonzero(blank.to_numpy())), "+".join(mapping.case_id.columns), "", "a case id", "案例編號")
+        out["case_id"] = ids.map(lambda v: normalise(v) or None)
+    out["inventory"] = pd.Series([mapping.inventory] * n, dtype=object)
+    for name in TEXT_FIELDS:
+        if name in mapping.fields:
+            out[name] = _text(_native(table, mapping.fields[name], mapping), mapping.fields[name])
+    for name in CLOSED_FIELDS:
+        if name in mapping.fields:
+            spec = mapping.fields[name]
+            native = _native(table, spec, mapping)
+            out[f"{name}_as_recorded"] = native.map(lambda v: v or None)
+            out[name] = _closed(name, native, spec, frame, col)
+            out[f"{name}_coded_by"] = out[name].map(lambda k: None if k is None else spec.coded_by)
+    if "techniques" in mapping.fields:
+        spec = mapping.fields["techniques"]
+        native = _native(table, spec, mapping)
+        out["techniques_as_recorded"] = native.map(lambda v: v or None)
+        out["techniques"] = _techniques(native, spec, frame, col)
+        out["techniques_coded_by"] = out["techniques"].map(lambda k: None if k is None else spec.coded_by)
+    # Derive the category from the application type where only the type is coded.
+    if "application_type" in out:
+        derived = out["application_type"].map(lambda t: None if t is None else frame.category_of(t))
+        cat = out.get("category", pd.Series([None] * n, dtype=object))
+        fill = cat.isna() & derived.notna()
+        if fill.any():
+            out["category"] = cat.where(~fill, derived)
+            by = out.get("category_coded_by", pd.Series([None] * n, dtype=object))
+            out["category_coded_by"] = by.where(~fill, out["application_type_coded_by"])
+        both = cat.notna() & derived.notna() & (cat != derived)
+        for pos in np.flatnonzero(both.to_numpy()):
+            col.problem([pos], "+".join(mapping.fields["application_type"].columns), out["application_type"][pos],
+                        f"an application type of category {cat[pos]}", f"屬於類別 {cat[pos]} 的應用類型")
+    flag_values = {}
+    for key, spec in mapping.flags.items():
+        flag_values[key] = _flag(key, table, spec, frame, col, mapping)
+        out[key] = flag_values[key]
+    if flag_values:
+        sources = {spec.coded_by for spec in mapping.flags.values()}
+        any_value = pd.concat(list(flag_values.values()), axis=1).notna().any(axis=1)
+        label = sources.pop() if len(sources) == 1 else "+".join(sorted(sources))
+        out["flags_coded_by"] = any_value.map(lambda v: label if v else None)
+    for name, spec in mapping.extras.items():
+        out[name] = _text(_native(table, spec, mapping), spec)
+    df = pd.DataFrame(out)
+    df["_row"] = table.rows
+    df["_file"] = str(table.path)
+    return df, col
+
+
+def _summed(records: list[dict], keys: list[str]) -> pd.DataFrame:
+    """Rows of identical keys (from several files) added up; sorted for stable output."""
+    table = pd.DataFrame(records, columns=keys + ["rows"])
+    if table.empty:
+        return table
+    table = table.astype({k: str for k in keys})
+    return table.groupby(keys, sort=True, as_index=False)["rows"].sum()[keys[:3] + ["rows"] + keys[3:]]
+
+
+def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
+                  verify: dict[str, str] | None = None) -> LoadResult:
+    """Load every file of a mapping into the canonical case table.
+
+    ``verify`` maps resolved file paths to the sha256 they must have (the manifest of
+    bundled raw files); a mismatch is an error, never a silent re-read.
+    """
+    frame = frame or load_frame()
+    if not isinstance(mapping, Mapping):
+        mapping = load_mapping(mapping, frame)
+    parts, collectors, file_rows, rejected_native = [], [], [], []
+    blank_rows = 0
+    for spec in mapping.files:
+        if not spec.path.exists():
+            raise input_error(spec.path, None, None, None, f"the raw file named by {mapping.path.name}", f"對應檔 {mapping.path.name} 指定的原始檔案")
+        digest = sha256_of(spec.path)
+        if verify is not None and str(spec.path) in verify and verify[str(spec.path)] != digest:
+            raise input_error(spec.path, None, None, digest,
+                              f"sha256 {verify[str(spec.path)]} as recorded in the manifest (the raw file has changed)",
+                              "清單記錄的 sha256（原始檔案已被更動）",
+                              summary=f"{spec.path}: checksum does not match the manifest")
+        table = read_table(spec.path, spec.format, spec.encoding, spec.delimiter, spec.header_row, spec.sheet)
+        df, col = _map_table(table, mapping, frame)
+        col.problems.extend(table.ragged)
+        blank_rows += table.blank_rows
+        parts.append(df)
+        collectors.append(col)
+        file_rows.append({"file": spec.path.name, "sha256": digest, "encoding": table.encoding or "xlsx",
+                          "rows_read": len(table.cells) + table.blank_rows})
+        cells = table.cells.copy()
+        cells.insert(0, "_row", table.rows)
+        cells.insert(0, "_file", str(spec.path))
+        rejected_native.append(cells)
+    df = pd.concat(parts, ignore_index=True)
+    problems = [p for c in collectors for p in c.problems]
+    # Duplicate ids within the inventory.
+    dup = df["case_id"].notna() & df.duplicated("case_id", keep=False)
+    for cid, grp in df[dup].groupby("case_id", sort=True):
+        rows = [int(r) for r in grp["_row"]]
+        for f, r in zip(grp["_file"], grp["_row"]):
+            problems.append(Problem(f, int(r), "+".join(mapping.case_id.columns) or "case_id", cid,
+                                    f"a unique case id (also on rows {rows}); key by several columns in the mapping if the source's ids repeat",
+                                    f"不重複的案例編號（亦見於第 {rows} 列）"))
+    if problems and mapping.on_problem == "error":
+        raise InputError(sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "")),
+                         f"{mapping.path.name}: {len(problems)} problem(s) loading inventory {mapping.inventory!r}")
+    bad_keys = {(p.file, p.row) for p in problems}
+    reject_mask = pd.Series([(f, int(r)) in bad_keys for f, r in zip(df["_file"], df["_row"])])
+    rejected = pd.DataFrame([{"file": Path(p.file).name, "row": p.row, "column": p.column,
+                              "value": None if p.value is None else str(p.value), "reason": p.expected}
+                             for p in sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))],
+                            columns=["file", "row", "column", "value", "reason"])
+    if blank_rows:
+        rejected = pd.concat([rejected, pd.DataFrame([{"file": "", "row": None, "column": None, "value": "",
+                                                       "reason": f"{blank_rows} completely blank row(s)"}])],
+                             ignore_index=True)
+    native = pd.concat(rejected_native, ignore_index=True)
+    rejected_rows = native[reject_mask.to_numpy()].reset_index(drop=True)
+    kept = df[~reject_mask.to_numpy()].drop(columns=["_row", "_file"]).reset_index(drop=True)
+    cases = canonical.coerce(kept, frame)
+    canonical.check(cases, frame, str(mapping.path))
+    rules = []
+    for name, spec in [("case_id", mapping.case_id), *mapping.fields.items(), *mapping.flags.items()]:
+        if spec.coded_by or spec.rationale:
+            rules.append({"field": name, "from": " + ".join(spec.columns) or str(spec.constant),
+                          "coded_by": spec.coded_by or "", "rationale": spec.rationale})
+    report = StandardizationReport(
+        inventory=mapping.inventory, mapping=mapping.path.name,
+        files=pd.DataFrame(file_rows),
+        rows_read=len(df) + blank_rows, rows_kept=len(cases), rows_rejected=int(reject_mask.sum()) + blank_rows,
+        rejected=rejected,
+        recodings=_summed([r for c in collectors for r in c.recodings], ["field", "column", "native", "canonical"]),
+        unmapped=_summed([r for c in collectors for r in c.unmapped], ["field", "column", "value", "action"]),
+        rules=pd.DataFrame(rules, columns=["field", "from", "coded_by", "rationale"]),
+        notes=mapping.notes)
+    return LoadResult(cases, report, rejected_rows)

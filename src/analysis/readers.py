@@ -1,0 +1,202 @@
+"""Reading raw inventory files (CSV, XLSX) into tables of text cells.
+
+A reader returns every cell as text ('' for an empty cell) together with the row number a
+spreadsheet user sees, so that every later problem can name its row. Nothing is dropped
+here: a ragged row is reported, not skipped.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError, Problem, input_error
+
+#: Encodings tried, in order, to say what a file that fails to decode probably is.
+CANDIDATE_ENCODINGS = ("utf-8", "utf-16", "cp950", "big5", "cp1252", "latin-1")
+#: Largest raw file read into memory.
+MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class RawTable:
+    """Text cells of one file, with spreadsheet row numbers and ragged-row reports."""
+
+    path: Path
+    columns: list[str]
+    cells: pd.DataFrame  # every value a str
+    rows: list[int]  # spreadsheet row number of each record
+    encoding: str | None = None
+    ragged: list[Problem] = field(default_factory=list)
+    blank_rows: int = 0  # completely empty records (counted as read and rejected)
+
+
+def _detect(data: bytes) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for enc in CANDIDATE_ENCODINGS:
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return enc
+    return None
+
+
+def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str]:
+    """Decode ``data`` with the declared encoding; a BOM is honoured. On failure the
+    error names the byte offset, its row and the encoding that would have worked."""
+    enc = encoding.lower().replace("_", "-")
+    if data.startswith(b"\xef\xbb\xbf") and enc in ("utf-8", "utf8", "utf-8-sig"):
+        enc = "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and enc.startswith("utf-16"):
+        enc = "utf-16"
+    try:
+        return data.decode(enc), enc
+    except LookupError as exc:
+        raise input_error(path, None, None, encoding, "a known text encoding such as utf-8, cp950, cp1252",
+                          "已知的文字編碼（如 utf-8、cp950、cp1252）") from exc
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        guess = _detect(data)
+        hint = f"; the bytes decode as {guess}" if guess else ""
+        raise input_error(
+            path, row, None, data[exc.start: exc.start + 4],
+            f"text in the declared encoding {encoding} (decoding failed at byte {exc.start}{hint})",
+            f"宣告的編碼 {encoding}（第 {exc.start} 位元組解碼失敗{('；檔案可用 ' + guess + ' 解碼') if guess else ''}）",
+            summary=f"{path}: cannot decode as {encoding}{hint}",
+        ) from exc
+
+
+def _check_size(path: Path, limit: int) -> bytes:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise input_error(path, None, None, None, "an existing, readable file", "存在且可讀取的檔案") from exc
+    if size > limit:
+        raise input_error(path, None, None, f"{size} bytes", f"a file of at most {limit} bytes (split it or raise the limit)",
+                          f"不超過 {limit} 位元組的檔案")
+    return path.read_bytes()
+
+
+def read_csv(path: Path, encoding: str = "utf-8", delimiter: str = ",", header_row: int = 1,
+             max_bytes: int = MAX_BYTES) -> RawTable:
+    """Read a delimited text file. ``header_row`` is the 1-based line of the header."""
+    data = _check_size(path, max_bytes)
+    text, used = decode(data, encoding, path)
+    if not text.strip():
+        raise input_error(path, None, None, "", "a header row and at least one data row", "標題列與至少一列資料",
+                          summary=f"{path}: the file is empty")
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if len(records) < header_row:
+        raise input_error(path, header_row, None, None, f"a header on row {header_row}", f"第 {header_row} 列為標題")
+    header = [h.strip() for h in records[header_row - 1]]
+    body = records[header_row:]
+    # Row numbers: count physical lines so that quoted multi-line cells keep the number a
+    # spreadsheet shows (one record, one row).
+    rows = list(range(header_row + 1, header_row + 1 + len(body)))
+    return _table(path, header, body, rows, used)
+
+
+def _table(path: Path, header: list[str], body: list[list[str]], rows: list[int], encoding: str | None) -> RawTable:
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    if dupes:
+        raise input_error(path, rows[0] - 1 if rows else 1, dupes[0], dupes[0], "unique column names", "不重複的欄位名稱")
+    width = len(header)
+    ragged, blank, kept_rows, kept = [], 0, [], []
+    for row, rec in zip(rows, body):
+        if not any(str(c).strip() for c in rec):
+            blank += 1
+            continue
+        if len(rec) != width:
+            extra = [c for c in rec[width:] if str(c).strip()]
+            if len(rec) > width and not extra:
+                rec = rec[:width]
+            else:
+                ragged.append(Problem(str(path), row, None, len(rec),
+                                      f"{width} cells as in the header (found {len(rec)})",
+                                      f"與標題相同的 {width} 個儲存格（實有 {len(rec)} 個）"))
+                rec = (list(rec) + [""] * width)[:width]
+        kept.append(list(rec))
+        kept_rows.append(row)
+    cells = pd.DataFrame(kept, columns=header, dtype=object) if kept else pd.DataFrame(columns=header, dtype=object)
+    return RawTable(path, header, cells, kept_rows, encoding, ragged, blank)
+
+
+def read_xlsx(path: Path, sheet: str | int | None = None, header_row: int = 1, max_bytes: int = MAX_BYTES) -> RawTable:
+    """Read one sheet of an XLSX workbook; formulas must carry cached values."""
+    import openpyxl
+    _check_size(path, max_bytes)
+    try:
+        wb_values = openpyxl.load_workbook(path, data_only=True, read_only=True)
+        wb_formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    except Exception as exc:  # openpyxl raises many types for a corrupt file
+        raise input_error(path, None, None, type(exc).__name__, "a readable .xlsx workbook", "可讀取的 .xlsx 活頁簿") from exc
+    try:
+        names = wb_values.sheetnames
+        if sheet is None:
+            name = names[0]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise input_error(path, None, None, sheet, f"a sheet index below {len(names)}", f"小於 {len(names)} 的工作表序號")
+            name = names[sheet]
+        else:
+            if sheet not in names:
+                raise input_error(path, None, None, sheet, f"one of the sheets {names}", f"工作表之一：{names}")
+            name = sheet
+        values = [list(r) for r in wb_values[name].iter_rows(values_only=True)]
+        formulas = [list(r) for r in wb_formulas[name].iter_rows(values_only=True)]
+    finally:
+        wb_values.close()
+        wb_formulas.close()
+    if len(values) < header_row:
+        raise input_error(path, header_row, None, None, f"a header on row {header_row}", f"第 {header_row} 列為標題",
+                          summary=f"{path}: the sheet {name!r} is empty")
+    problems = []
+    for r, (vrow, frow) in enumerate(zip(values, formulas), start=1):
+        for c, (v, f) in enumerate(zip(vrow, frow)):
+            if v is None and isinstance(f, str) and f.startswith("="):
+                problems.append(Problem(str(path), r, _col_letter(c), f,
+                                        "a value (the formula has no cached result: open and save the file in Excel, or paste values)",
+                                        "數值（公式沒有計算結果：請以 Excel 開啟並存檔，或貼上值）"))
+    if problems:
+        raise InputError(problems, f"{path}: {len(problems)} formula cell(s) without values")
+    header = ["" if h is None else str(h).strip() for h in values[header_row - 1]]
+    while header and header[-1] == "":
+        header.pop()
+    body = [["" if v is None else _cell_text(v) for v in row] for row in values[header_row:]]
+    rows = list(range(header_row + 1, header_row + 1 + len(body)))
+    return _table(path, header, body, rows, None)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _col_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def read_table(path: Path, format: str | None = None, encoding: str = "utf-8", delimiter: str = ",",
+               header_row: int = 1, sheet: str | int | None = None, max_bytes: int = MAX_BYTES) -> RawTable:
+    """Read a CSV/TSV or XLSX file, chosen by ``format`` or by the file's extension."""
+    fmt = (format or path.suffix.lstrip(".")).lower()
+    if fmt in ("xlsx", "xlsm"):
+        return read_xlsx(path, sheet=sheet, header_row=header_row, max_bytes=max_bytes)
+    if fmt in ("csv", "txt"):
+        return read_csv(path, encoding=encoding, delimiter=delimiter, header_row=header_row, max_bytes=max_bytes)
+    if fmt == "tsv":
+        return read_csv(path, encoding=encoding, delimiter="\t", header_row=header_row, max_bytes=max_bytes)
+    raise input_error(path, None, None, fmt, "a .csv, .tsv or .xlsx file", ".csv、.tsv 或 .xlsx 檔案")

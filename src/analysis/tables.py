@@ -1,0 +1,89 @@
+"""Presentation of tables: frame labels in the chosen language, the study's layouts, files.
+
+Nothing here computes a statistic; it turns analysis results (tidy DataFrames of keys)
+into the tables a reader sees, and writes them under ``reports/tables/``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import config
+from .frame import Frame, load_frame
+from .outputs import write_table
+from .textnorm import normalise
+
+TICK, NOT_TICKED, NOT_REPORTED_MARK = "V", "", "–"
+
+
+def tick_mark(value: object) -> str:
+    """The study's V for yes, blank for no, an en dash for not reported."""
+    if pd.isna(value):
+        return NOT_REPORTED_MARK
+    return TICK if bool(value) else NOT_TICKED
+
+
+def study_table(cases: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
+                merge_repeats: bool = True) -> pd.DataFrame:
+    """A coded-case table laid out as the study prints it: AI應用類型, 應用類型, 案例名稱
+    (with 【agency】), 使用AI技術, one column per risk with V.
+
+    Category and application type print as recorded (the study's own labels) in zh-TW and
+    as frame labels in English; with ``merge_repeats`` a value repeated from the row above
+    is left blank, as the slides' merged cells show it.
+    """
+    frame = frame or load_frame()
+
+    def label(kind: str, key: object, recorded: object) -> str:
+        if language != "en" and not pd.isna(recorded):
+            return normalise(recorded)
+        return "" if pd.isna(key) else frame.label(kind, key, language)
+
+    def techniques(keys: object, recorded: object) -> str:
+        if language != "en" and not pd.isna(recorded):
+            return normalise(recorded)
+        if pd.isna(keys):
+            return ""
+        return "、".join(frame.label("technique", k, language) for k in str(keys).split(";"))
+
+    names = [n if pd.isna(a) else f"{n} 【{a}】" for n, a in zip(cases["name"], cases["agency"])]
+    out = pd.DataFrame({
+        frame.heading("category", language): [label("category", k, r) for k, r in
+                                              zip(cases["category"], cases["category_as_recorded"])],
+        frame.heading("application_type", language): [label("application_type", k, r) for k, r in
+                                                      zip(cases["application_type"], cases["application_type_as_recorded"])],
+        frame.heading("name", language): names,
+        frame.heading("techniques", language): [techniques(k, r) for k, r in
+                                                zip(cases["techniques"], cases["techniques_as_recorded"])],
+    })
+    for f in frame.flag_keys:
+        out[frame.label("flag", f, language)] = cases[f].map(tick_mark).to_numpy()
+    if merge_repeats:
+        for col in out.columns[:2]:
+            repeated = out[col].eq(out[col].shift())
+            out.loc[repeated, col] = ""
+    return out
+
+
+def labelled(table: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
+             headings: bool = True) -> pd.DataFrame:
+    """Replace frame keys in the columns ``category``, ``application_type``, ``flag`` and
+    ``technique`` by their labels, and (optionally) column names by the frame's headings."""
+    frame = frame or load_frame()
+    out = table.copy()
+    not_coded = frame.heading("not_coded", language)
+    for col, kind in (("category", "category"), ("application_type", "application_type"), ("flag", "flag"),
+                      ("technique", "technique")):
+        if col in out.columns:
+            out[col] = out[col].map(lambda k, kind=kind: not_coded if pd.isna(k) else frame.label(kind, k, language))
+    if headings:
+        out.columns = [frame.headings[c]["en" if language == "en" else "zh"] if c in frame.headings else c
+                       for c in out.columns]
+    return out
+
+
+def save(table: pd.DataFrame, name: str, folder: Path | None = None) -> Path:
+    """Write ``reports/tables/<name>.csv`` (UTF-8 with BOM) atomically."""
+    folder = folder or config.tables_dir()
+    return write_table(table, folder / f"{name}.csv")
