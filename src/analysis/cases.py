@@ -108,7 +108,8 @@ def validate(cases: pd.DataFrame, frame: Frame | None = None, file: str = "<cano
             if not pd.isna(v) and v not in keys:
                 bad(row, col, v, f"a frame {col} key ({', '.join(sorted(keys))})", f"編碼架構中的{col}代碼")
     for row, cat, typ in zip(rows, cases["category"], cases["application_type"]):
-        if not pd.isna(typ) and typ in allowed["application_type"] and not pd.isna(cat) and frame.category_of(typ) != cat:
+        if not pd.isna(typ) and typ in allowed["application_type"] and cat in allowed["category"] \
+                and frame.category_of(typ) != cat:
             bad(row, "application_type", typ, f"an application type of category {cat}", f"屬於類別 {cat} 的應用類型")
     tech = set(frame.technique_keys)
     for row, v in zip(rows, cases["techniques"]):

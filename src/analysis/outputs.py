@@ -61,8 +61,11 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], index: bool = False) -> bytes:
 
 
 def _fix_zip_times(data: bytes) -> bytes:
-    """Rewrite a zip archive with fixed member timestamps."""
+    """Rewrite an XLSX (zip) archive with fixed member timestamps and a fixed
+    ``dcterms:modified`` (openpyxl stamps the save time there)."""
+    import re
     import zipfile
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -70,7 +73,10 @@ def _fix_zip_times(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", body)
+            dst.writestr(fixed, body)
     return out.getvalue()
 
 

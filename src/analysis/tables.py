@@ -66,6 +66,25 @@ def study_table(cases: pd.DataFrame, frame: Frame | None = None, language: str =
     return out
 
 
+def study_tables(cases: pd.DataFrame, frame: Frame | None = None,
+                 language: str = config.DEFAULT_LANGUAGE) -> dict[str, pd.DataFrame]:
+    """:func:`study_table` for each source, in the order the sources first appear."""
+    sources = list(dict.fromkeys(cases["source"].fillna("").tolist()))
+    return {s: study_table(cases[cases["source"].fillna("") == s], frame, language) for s in sources}
+
+
+def sources_with_tables(cases: pd.DataFrame, frame: Frame | None = None,
+                        language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """All sources' study tables stacked, with the source as the first column (for a CSV)."""
+    frame = frame or load_frame()
+    parts = []
+    for source, table in study_tables(cases, frame, language).items():
+        table = table.copy()
+        table.insert(0, frame.heading("source", language), source)
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def labelled(table: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
              headings: bool = True) -> pd.DataFrame:
     """Replace frame keys in the columns ``category``, ``application_type``, ``flag`` and

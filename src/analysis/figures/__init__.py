@@ -12,17 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import font_manager
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-from . import config  # noqa: E402
-from .frame import Frame, load_frame  # noqa: E402
-from .outputs import atomic_write_bytes  # noqa: E402
+from .. import config
+from ..frame import Frame, load_frame
+from ..outputs import atomic_write_bytes
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +60,18 @@ def save(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None) -
         fig.savefig(buf, format=fmt, metadata=meta)
         paths.append(atomic_write_bytes(folder / f"{name}.{fmt}", buf.getvalue()))
     return paths
+
+
+def publish(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None):
+    """Save ``fig`` (PNG + SVG), close it, and return the PNG for display in a notebook.
+
+    Displaying the saved PNG (rather than the live figure) makes a notebook show exactly
+    the file a reader finds under ``figures/``, whatever matplotlib backend the kernel has.
+    """
+    from IPython.display import Image
+    paths = save(fig, name, folder)
+    close(fig)
+    return Image(data=paths[0].read_bytes(), format="png")
 
 
 def heatmap(table: pd.DataFrame, title: str, fmt: str = "d", cmap: str = "Blues", vmin: float | None = None,

@@ -1,0 +1,141 @@
+"""Command line: ``python -m analysis --help``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import config
+from .errors import AnalysisError
+
+
+def _value(text: str):
+    """A -p value: YAML scalar/list syntax (``3``, ``true``, ``[a, b]``), else the text."""
+    import yaml
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def cmd_export(args) -> int:
+    from . import cases as canonical
+    from . import inventories
+    source = args.mapping or args.inventory
+    if not source:
+        raise AnalysisError("name a bundled inventory or give --mapping FILE")
+    if args.inventory and Path(args.inventory).suffix.lower() in (".csv", ".xlsx"):
+        table = canonical.read_export(Path(args.inventory))
+        report = None
+    else:
+        result = inventories.load(source)
+        table, report = result.cases, result.report
+    target = Path(args.to)
+    if target.suffix.lower() not in (".csv", ".xlsx"):
+        raise AnalysisError(f"--to {target}: expected a .csv or .xlsx file name")
+    canonical.write(table, target)
+    counts = f"{report.rows_read} read, {report.rows_kept} kept, {report.rows_rejected} rejected" if report else f"{len(table)} rows"
+    print(f"{target}: {len(table)} cases ({counts})")
+    return 0
+
+
+def cmd_inventories(args) -> int:
+    from . import inventories
+    for name in inventories.available():
+        print(name)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from . import pipeline
+    params = {name: _value(value) for name, value in (args.parameter or [])}
+    jobs = pipeline.ad_hoc_jobs(args.notebooks, params) if args.notebooks else pipeline.load_plan()
+    if params and not args.notebooks:
+        raise AnalysisError("-p applies to notebooks named on the command line")
+    outcomes = pipeline.run(jobs, force=args.force, workers=args.jobs)
+    failed = [o for o in outcomes if o.status == "failed"]
+    executed = sum(o.status == "executed" for o in outcomes)
+    skipped = sum(o.status == "skipped" for o in outcomes)
+    print(f"{executed} executed, {skipped} unchanged, {len(failed)} failed; index: "
+          f"{config.reports_dir() / 'index.html'}")
+    for o in failed:
+        print(f"FAILED {o.job.describe()}: {o.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_refresh(args) -> int:
+    from . import pipeline
+    paths = [Path(n) for n in args.notebooks] or sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+    pipeline.refresh(paths)
+    for p in paths:
+        print(f"refreshed {p}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from . import benchmarks
+    return benchmarks.main(args.rest)
+
+
+def cmd_code(args) -> int:
+    from . import coding
+    return coding.main([args.file, "--coder", args.coder, "--to", args.to])
+
+
+def cmd_env_yml(args) -> int:
+    from .environment import environment_yml
+    from .outputs import atomic_write_text
+    lock = (config.ROOT / "requirements.lock").read_text(encoding="utf-8")
+    atomic_write_text(config.ROOT / "environment.yml", environment_yml(lock))
+    print(config.ROOT / "environment.yml")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis",
+                                     description="Public-sector AI inventories: load, code, analyse, report.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("export", help="write the canonical case table of an inventory (CSV or XLSX)")
+    p.add_argument("inventory", nargs="?", help="bundled inventory name (e.g. study), mapping file, or canonical CSV/XLSX")
+    p.add_argument("--mapping", help="a mapping file (data/inventories/*.yaml format)")
+    p.add_argument("--to", required=True, help="output file: .csv (UTF-8 with BOM) or .xlsx")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("inventories", help="list the bundled inventories")
+    p.set_defaults(func=cmd_inventories)
+
+    p = sub.add_parser("run", help="execute notebooks with papermill and render reports/")
+    p.add_argument("notebooks", nargs="*", help="notebooks to run (default: everything in notebooks/plan.yaml)")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="notebook parameter (repeatable)")
+    p.add_argument("--force", action="store_true", help="re-execute even unchanged reports")
+    p.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: one per core)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("refresh", help="re-execute notebooks in notebooks/ in place (stored outputs for nbval)")
+    p.add_argument("notebooks", nargs="*")
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("bench", help="run the benchmarks (reports/benchmarks.json, .md)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("code", help="code an inventory file's cases (category, techniques, flags)")
+    p.add_argument("file", help="inventory name, mapping file or canonical CSV/XLSX")
+    p.add_argument("--coder", choices=["rules", "model", "llm"], default="model")
+    p.add_argument("--to", required=True)
+    p.set_defaults(func=cmd_code)
+
+    p = sub.add_parser("env-yml", help="rewrite environment.yml from requirements.lock")
+    p.set_defaults(func=cmd_env_yml)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AnalysisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,57 @@
+"""The software a result was produced with: recorded at the end of every notebook."""
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+
+import pandas as pd
+
+#: Packages whose versions every report records.
+RECORDED = ("analysis", "pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "matplotlib", "seaborn",
+            "papermill", "nbconvert", "nbval", "kmodes", "stepmix", "prince", "krippendorff", "openpyxl",
+            "pyarrow", "pylopdf-fonts-zh-tw")
+
+
+def package_versions(packages: tuple[str, ...] = RECORDED) -> pd.DataFrame:
+    """Python and package versions as a two-column table (package, version)."""
+    rows = [{"package": "python", "version": platform.python_version()}]
+    for name in packages:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "not installed"
+        rows.append({"package": name, "version": version})
+    return pd.DataFrame(rows)
+
+
+def lock_versions(lock_text: str) -> dict[str, str]:
+    """``name==version`` lines of a requirements lock file as a dict (names lower-case)."""
+    out = {}
+    for line in lock_text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            out[name.strip().lower().replace("_", "-")] = version.strip()
+    return out
+
+
+def environment_yml(lock_text: str) -> str:
+    """environment.yml for conda users: Python from conda, every package at exactly the
+    version of requirements.lock (installed by pip inside the environment), then the
+    package itself from the checkout."""
+    versions = lock_versions(lock_text)
+    lines = [
+        "# Generated from requirements.lock by `make env-yml` (do not edit): the same pinned versions for conda users.",
+        "# conda env create -f environment.yml && conda activate analysis",
+        "name: analysis",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        f"  - python={sys.version_info.major}.{sys.version_info.minor}",
+        "  - pip",
+        "  - pip:",
+    ]
+    lines += [f"      - {name}=={version}" for name, version in sorted(versions.items())]
+    lines.append("      - -e .")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,282 @@
+"""Regenerating the reports: execute notebooks with papermill, render them to HTML without
+code cells, and write ``reports/index.html``.
+
+The plan of what to run lives in ``notebooks/plan.yaml`` (notebook, report name, parameters).
+Notebooks run in parallel worker processes (one per core, BLAS threads pinned to 1), each
+in its own working directory. A report whose notebook, parameters, package code and data
+are unchanged since its last successful run is not executed again (``force`` redoes all).
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import config
+from .errors import AnalysisError
+from .outputs import atomic_write_bytes, atomic_write_text
+
+PLAN_FILE = config.NOTEBOOKS_DIR / "plan.yaml"
+#: Environment every kernel gets: fixed hash seed, one BLAS/OpenMP thread per process.
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+FONT_CSS = """
+<style>
+@font-face { font-family: "Noto Sans TC"; src: local("Noto Sans TC"), local("Noto Sans CJK TC"),
+  url("{font_url}") format("opentype"); }
+:root { --jp-content-font-family: "Noto Sans TC", "Noto Sans CJK TC", "PingFang TC", "Microsoft JhengHei", system-ui, sans-serif;
+        --jp-ui-font-family: var(--jp-content-font-family); }
+body, table, th, td, pre, code { font-family: var(--jp-content-font-family); }
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report: a notebook executed with parameters."""
+
+    notebook: Path
+    name: str
+    parameters: dict = field(default_factory=dict)
+    title: str = ""
+
+    def describe(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
+        return f"{self.notebook.name} ({params})" if params else self.notebook.name
+
+
+@dataclass
+class Outcome:
+    job: Job
+    status: str  # executed | skipped | failed
+    seconds: float = 0.0
+    error: str = ""
+
+
+def load_plan(path: Path | None = None) -> list[Job]:
+    """The reports ``make reports`` produces, in index order."""
+    path = path or PLAN_FILE
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    jobs = []
+    for i, entry in enumerate(data.get("reports", [])):
+        if not isinstance(entry, dict) or "notebook" not in entry or "name" not in entry:
+            raise AnalysisError(f"{path}: reports[{i}] needs 'notebook' and 'name'")
+        nb = config.NOTEBOOKS_DIR / entry["notebook"]
+        if not nb.exists():
+            raise AnalysisError(f"{path}: reports[{i}]: notebook {nb.name} does not exist")
+        jobs.append(Job(nb, str(entry["name"]), dict(entry.get("parameters") or {}), str(entry.get("title", ""))))
+    names = [j.name for j in jobs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise AnalysisError(f"{path}: report names used twice: {dupes}")
+    return jobs
+
+
+def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
+    """Jobs for notebooks named on the command line, with the given parameters."""
+    jobs = []
+    for nb in notebooks:
+        path = Path(nb)
+        if not path.exists():
+            path = config.NOTEBOOKS_DIR / nb
+        if not path.exists():
+            raise AnalysisError(f"no notebook {nb!r} (looked in {config.NOTEBOOKS_DIR})")
+        slug = "-".join(f"{k}-{v}" for k, v in sorted(parameters.items()))
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", slug)
+        jobs.append(Job(path.resolve(), path.stem + (f"--{slug}" if slug else ""), dict(parameters)))
+    return jobs
+
+
+# -- change detection ----------------------------------------------------------------------
+def _tree_digest(*folders: Path, suffixes: tuple[str, ...] = ()) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts and (not suffixes or p.suffix in suffixes):
+                digest.update(str(p.relative_to(config.ROOT)).encode())
+                digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_digest() -> str:
+    """Digest of everything a notebook's result depends on besides itself: package code,
+    frame, mappings, raw data, lock file."""
+    lock = config.ROOT / "requirements.lock"
+    return hashlib.sha256((_tree_digest(config.ROOT / "src" / "analysis", suffixes=(".py",))
+                           + _tree_digest(config.DATA_DIR)
+                           + (hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "")).encode()
+                          ).hexdigest()
+
+
+def job_key(job: Job, inputs: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(job.notebook.read_bytes())
+    digest.update(json.dumps(job.parameters, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(inputs.encode())
+    return digest.hexdigest()
+
+
+# -- execution -----------------------------------------------------------------------------
+def _execute(job: Job, out_root: str, key: str) -> Outcome:
+    """Run one notebook (in a worker process) and render it."""
+    import papermill as pm
+    start = time.perf_counter()
+    out_root_p = Path(out_root)
+    reports = out_root_p / "reports"
+    os.environ.update(KERNEL_ENV)
+    os.environ["ANALYSIS_OUTPUT_DIR"] = str(out_root_p)
+    os.environ.pop("MPLBACKEND", None)
+    executed = reports / "notebooks" / f"{job.name}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{job.name}-", dir=out_root_p / ".cache" / "work"))
+    tmp_nb = workdir / f"{job.name}.ipynb"
+    try:
+        pm.execute_notebook(str(job.notebook), str(tmp_nb), parameters=job.parameters, kernel_name="python3",
+                            progress_bar=False, cwd=str(workdir), log_output=False)
+    except pm.PapermillExecutionError as exc:
+        first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
+        return Outcome(job, "failed", time.perf_counter() - start,
+                       f"cell {exc.exec_count} ({first_line.strip()[:60]}) raised {exc.ename}: {exc.evalue}")
+    except Exception as exc:  # kernel died, bad parameters, ...
+        return Outcome(job, "failed", time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+    atomic_write_bytes(executed, tmp_nb.read_bytes())
+    render_html(executed, reports / f"{job.name}.html", title=job.title or job.name)
+    atomic_write_text(reports / ".state" / f"{job.name}.key", key)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return Outcome(job, "executed", time.perf_counter() - start)
+
+
+def render_html(notebook: Path, target: Path, title: str = "") -> Path:
+    """Render an executed notebook as HTML without code cells (inputs and prompts hidden)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    nb = nbformat.read(notebook, as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or notebook.stem}})
+    body = body.replace("</head>", FONT_CSS.replace("{font_url}", "assets/NotoSansTC-Regular.otf") + "</head>", 1)
+    return atomic_write_text(target, body)
+
+
+def _copy_font(reports: Path) -> None:
+    from .figures import font_path
+    src = font_path()
+    dst = reports / "assets" / src.name
+    if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
+def write_index(jobs: list[Job], reports: Path, figures: Path) -> Path:
+    """``reports/index.html``: every rendered report, table, figure and load report."""
+    def items(paths: list[Path], base: Path) -> str:
+        return "\n".join(f'<li><a href="{html.escape(os.path.relpath(p, base))}">{html.escape(p.name)}</a></li>'
+                         for p in paths) or "<li>none</li>"
+
+    report_items = "\n".join(
+        f'<li><a href="{html.escape(j.name)}.html">{html.escape(j.title or j.name)}</a>'
+        f' <small>{html.escape(j.describe())}</small></li>' for j in jobs if (reports / f"{j.name}.html").exists())
+    tables = sorted((reports / "tables").glob("*.csv"))
+    standard = sorted(reports.glob("standardization-*.md"))
+    figs = sorted(figures.glob("*.png"))
+    page = f"""<!DOCTYPE html>
+<html lang="zh-Hant"><head><meta charset="utf-8">
+<title>公部門人工智慧規範架構 — reports</title>
+{FONT_CSS.replace("{font_url}", "assets/NotoSansTC-Regular.otf")}
+<style>body {{ max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }}</style>
+</head><body>
+<h1>公部門人工智慧規範架構 <small>public-sector AI governance framework</small></h1>
+<p>Reports regenerated from the bundled inventories by <code>make reports</code>.
+Each report is a notebook rendered without its code cells.</p>
+<h2>Reports</h2><ul>
+{report_items}
+</ul>
+<h2>Tables (CSV, UTF-8)</h2><ul>
+{items(tables, reports)}
+</ul>
+<h2>Load reports</h2><ul>
+{items(standard, reports)}
+</ul>
+<h2>Figures</h2><ul>
+{items(figs, reports)}
+</ul>
+</body></html>
+"""
+    return atomic_write_text(reports / "index.html", page)
+
+
+def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, workers: int | None = None,
+        progress: bool = True) -> list[Outcome]:
+    """Execute the jobs that are out of date, render them, and rewrite the index."""
+    from tqdm import tqdm
+    out_root = Path(out_root or config.output_root()).resolve()
+    reports, figures = out_root / "reports", out_root / "figures"
+    for folder in (reports / "tables", figures, out_root / ".cache" / "work"):
+        folder.mkdir(parents=True, exist_ok=True)
+    _copy_font(reports)
+    inputs = inputs_digest()
+    outcomes, todo = [], []
+    for job in jobs:
+        key = job_key(job, inputs)
+        state = reports / ".state" / f"{job.name}.key"
+        if not force and state.exists() and state.read_text() == key and (reports / f"{job.name}.html").exists():
+            outcomes.append(Outcome(job, "skipped"))
+        else:
+            todo.append((job, key))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress or not todo)
+    if workers == 1:
+        for job, key in todo:
+            outcomes.append(_execute(job, str(out_root), key))
+            bar.update(1)
+    elif todo:
+        os.environ.update(KERNEL_ENV)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_execute, job, str(out_root), key): job for job, key in todo}
+            for fut in as_completed(futures):
+                outcomes.append(fut.result())
+                bar.set_postfix_str(futures[fut].name)
+                bar.update(1)
+    bar.close()
+    order = {j.name: i for i, j in enumerate(jobs)}
+    outcomes.sort(key=lambda o: order[o.job.name])
+    write_index(jobs, reports, figures)
+    return outcomes
+
+
+# -- committed notebooks -------------------------------------------------------------------
+def refresh(notebooks: list[Path], timeout: int = 600) -> None:
+    """Execute notebooks in place with their default parameters (what nbval compares),
+    writing their result files to a scratch folder and dropping volatile metadata."""
+    import nbformat
+    from nbclient import NotebookClient
+    scratch = Path(tempfile.mkdtemp(prefix="refresh-"))
+    saved = {k: os.environ.get(k) for k in (*KERNEL_ENV, "ANALYSIS_OUTPUT_DIR", "MPLBACKEND")}
+    os.environ.update(KERNEL_ENV)
+    os.environ["ANALYSIS_OUTPUT_DIR"] = str(scratch)
+    os.environ.pop("MPLBACKEND", None)
+    try:
+        for path in notebooks:
+            nb = nbformat.read(path, as_version=4)
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            for cell in nb.cells:
+                cell.get("metadata", {}).pop("execution", None)
+            nb.metadata.pop("widgets", None)
+            atomic_write_text(path, nbformat.writes(nb) + "\n")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,28 @@
+"""Shared fixtures: the frame and the study's 11 cases, loaded once per test session."""
+from __future__ import annotations
+
+import pytest
+
+from analysis import inventories, load_frame
+
+
+@pytest.fixture(scope="session")
+def frame():
+    return load_frame()
+
+
+@pytest.fixture(scope="session")
+def study_result(frame):
+    return inventories.load("study", frame)
+
+
+@pytest.fixture()
+def study(study_result):
+    return study_result.cases.copy()
+
+
+@pytest.fixture()
+def output_dir(tmp_path, monkeypatch):
+    """Redirect every generated file to a temporary folder."""
+    monkeypatch.setenv("ANALYSIS_OUTPUT_DIR", str(tmp_path))
+    return tmp_path

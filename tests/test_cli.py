@@ -1,0 +1,40 @@
+"""The command line, run as a user would."""
+import subprocess
+import sys
+
+import pandas as pd
+
+from analysis import config
+from analysis.cli import main
+
+
+def test_help_lists_commands():
+    out = subprocess.run([sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("export", "run", "refresh", "bench", "code", "inventories"):
+        assert command in out
+
+
+def test_export_study_gives_eleven_rows_with_the_ticks(tmp_path, capsys):
+    target = tmp_path / "x.csv"
+    assert main(["export", "study", "--to", str(target)]) == 0
+    table = pd.read_csv(target, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(table) == 11
+    assert (table["data_governance"] == "yes").sum() == 11
+    assert (table["explainability"] == "yes").sum() == 10
+    assert table.loc[table["case_id"] == "digi-1", "automated_decision"].item() == "no"
+    assert "11 read, 11 kept, 0 rejected" in capsys.readouterr().out
+
+
+def test_export_by_mapping_file_and_to_xlsx(tmp_path):
+    target = tmp_path / "x.xlsx"
+    mapping = config.INVENTORIES_DIR / "study.yaml"
+    assert main(["export", "--mapping", str(mapping), "--to", str(target)]) == 0
+    assert len(pd.read_excel(target)) == 11
+
+
+def test_errors_are_reported_not_raised(tmp_path, capsys):
+    assert main(["export", "no-such-inventory", "--to", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-inventory" in err and "study" in err
+    assert main(["export", "study", "--to", str(tmp_path / "x.json")]) == 2
+    assert "expected a .csv or .xlsx" in capsys.readouterr().err

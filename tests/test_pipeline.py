@@ -1,0 +1,80 @@
+"""Regeneration: papermill execution, HTML without code, index, change detection,
+byte-identical reruns."""
+import json
+
+import pytest
+
+from analysis import config, pipeline
+from analysis.errors import AnalysisError
+
+STUDY = config.NOTEBOOKS_DIR / "01_study_tables.ipynb"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    job = pipeline.Job(STUDY, "study-tables", {"inventory": "study", "language": "zh-TW"}, "t")
+    outcomes = pipeline.run([job], out, progress=False, workers=1)
+    return out, job, outcomes
+
+
+def test_executes_and_writes_tables_figures_html_index(regenerated):
+    out, job, outcomes = regenerated
+    assert [o.status for o in outcomes] == ["executed"]
+    reports = out / "reports"
+    names = sorted(p.name for p in (reports / "tables").glob("*.csv"))
+    assert names == ["study-zh-TW_cases_by_category.csv", "study-zh-TW_category_flag.csv",
+                     "study-zh-TW_coded_cases.csv", "study-zh-TW_ticks_by_flag.csv"]
+    assert (out / "figures" / "study-zh-TW_category_flag_heatmap.svg").exists()
+    page = (reports / "study-tables.html").read_text(encoding="utf-8")
+    assert "5G智慧警察行動服務研析" in page and "自動化決策風險" in page
+    assert "tables.study_tables(" not in page  # code cells are not rendered
+    assert "Noto Sans TC" in page
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="study-tables.html"' in index and "tables/study-zh-TW_coded_cases.csv" in index
+    executed = json.loads((reports / "notebooks" / "study-tables.ipynb").read_text(encoding="utf-8"))
+    assert executed["metadata"]["papermill"]["parameters"] == {"inventory": "study", "language": "zh-TW"}
+
+
+def test_unchanged_report_is_skipped_and_force_reruns(regenerated):
+    out, job, _ = regenerated
+    assert [o.status for o in pipeline.run([job], out, progress=False, workers=1)] == ["skipped"]
+    first = {p.name: p.read_bytes() for p in (out / "reports" / "tables").glob("*.csv")}
+    first.update({p.name: p.read_bytes() for p in (out / "figures").iterdir()})
+    assert [o.status for o in pipeline.run([job], out, force=True, progress=False, workers=1)] == ["executed"]
+    second = {p.name: p.read_bytes() for p in (out / "reports" / "tables").glob("*.csv")}
+    second.update({p.name: p.read_bytes() for p in (out / "figures").iterdir()})
+    assert first == second  # byte-identical tables and figures
+
+
+def test_failing_notebook_is_reported_with_its_cell(tmp_path):
+    job = pipeline.Job(STUDY, "broken", {"inventory": "no-such-inventory"})
+    [outcome] = pipeline.run([job], tmp_path, progress=False, workers=1)
+    assert outcome.status == "failed"
+    assert "cell 3 (" in outcome.error and "raised InputError" in outcome.error and "no-such-inventory" in outcome.error
+    assert not (tmp_path / "reports" / "broken.html").exists()
+
+
+def test_job_key_changes_with_parameters_and_inputs():
+    a = pipeline.Job(STUDY, "a", {"language": "en"})
+    b = pipeline.Job(STUDY, "a", {"language": "zh-TW"})
+    assert pipeline.job_key(a, "x") != pipeline.job_key(b, "x")
+    assert pipeline.job_key(a, "x") != pipeline.job_key(a, "y")
+    assert pipeline.job_key(a, "x") == pipeline.job_key(a, "x")
+
+
+def test_plan_lists_existing_notebooks_with_unique_names(tmp_path):
+    jobs = pipeline.load_plan()
+    assert jobs and all(j.notebook.exists() for j in jobs)
+    assert len({j.name for j in jobs}) == len(jobs)
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("reports:\n  - notebook: nope.ipynb\n    name: x\n", encoding="utf-8")
+    with pytest.raises(AnalysisError, match="does not exist"):
+        pipeline.load_plan(bad)
+
+
+def test_ad_hoc_job_names_carry_parameters():
+    [job] = pipeline.ad_hoc_jobs(["01_study_tables.ipynb"], {"language": "en", "inventory": "study"})
+    assert job.name == "01_study_tables--inventory-study-language-en"
+    with pytest.raises(AnalysisError, match="no notebook"):
+        pipeline.ad_hoc_jobs(["nope.ipynb"], {})
