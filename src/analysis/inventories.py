@@ -48,9 +48,27 @@ def mapping_path(name_or_path: str | Path) -> Path:
 
 
 @lru_cache(maxsize=16)
-def _load_cached(path: str, mtime: float, frame_path: str) -> LoadResult:
+def _load_cached(path: str, mtime: float, frame_path: str, raw_state: tuple) -> LoadResult:
     frame = load_frame(frame_path)
     return apply_mapping(load_mapping(path, frame), frame, verify=_checksums())
+
+
+@lru_cache(maxsize=32)
+def _raw_files(path: str, mtime: float, frame_path: str) -> tuple[Path, ...]:
+    return tuple(f.path for f in load_mapping(path, load_frame(frame_path)).files)
+
+
+def _state(files: tuple[Path, ...]) -> tuple:
+    """Size and modification time of each raw file (and the manifest): a changed file is
+    read (and checked) again instead of served from the cache."""
+    out = []
+    for f in (*files, Path(config.MANIFEST_FILE)):
+        try:
+            st = f.stat()
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(f), None, None))
+    return tuple(out)
 
 
 def load(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
@@ -62,8 +80,25 @@ def load(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
     path = mapping_path(name_or_path).resolve()
     if not path.exists():
         raise input_error(path, None, None, None, "an existing mapping file", "存在的對應檔")
-    result = _load_cached(str(path), path.stat().st_mtime, str(frame.path))
+    mtime = path.stat().st_mtime
+    files = _raw_files(str(path), mtime, str(frame.path))
+    result = _load_cached(str(path), mtime, str(frame.path), _state(files))
     return LoadResult(result.cases.copy(), result.report, result.rejected_rows.copy())
+
+
+def write_report(result: LoadResult, folder: str | Path) -> tuple[Path, Path]:
+    """Write ``<folder>/standardization-<inventory>.md`` (the load's standardization report)
+    and ``<folder>/rejected-<inventory>.csv`` (the native cells of every rejected row, with
+    file and row; a header only when none was rejected), each atomically."""
+    from .outputs import atomic_write_text, write_table
+    folder = Path(folder)
+    name = result.report.inventory
+    report = atomic_write_text(folder / f"standardization-{name}.md", result.report.to_markdown())
+    rejected = result.rejected_rows.rename(columns={"_file": "file", "_row": "row", "_reason": "reason"})
+    if "file" in rejected.columns:
+        rejected["file"] = rejected["file"].map(lambda f: Path(f).name)
+    table = write_table(rejected.astype(str) if len(rejected) else rejected, folder / f"rejected-{name}.csv")
+    return report, table
 
 
 def cases(name_or_path: str | Path, frame: Frame | None = None) -> pd.DataFrame:

@@ -6,7 +6,7 @@ canonical column, how values are normalised and recoded, and the crosswalk rules
 derive category, application type, techniques and flags from native fields, each with its
 rationale. :func:`apply_mapping` applies any such file and returns the canonical cases with
 a :class:`StandardizationReport` of every recoding, every unmapped value and every rejected
-row. The format is documented in README.md ("Adding an inventory").
+row. The format is documented in docs/adding-an-inventory.md (README "Adding an inventory").
 """
 from __future__ import annotations
 
@@ -23,14 +23,21 @@ from . import cases as canonical
 from .errors import InputError, Problem, input_error
 from .frame import NO, NOT_REPORTED, YES, Frame, load_frame
 from .readers import RawTable, read_table
-from .textnorm import fold, normalise
+from .textnorm import fold, normalise, split_outside_brackets
 
 TEXT_FIELDS = ("source", "name", "agency", "description")
 CLOSED_FIELDS = ("category", "application_type")
 FIELD_KEYS = {"from", "constant", "join", "fill_down", "extract", "remove", "values", "unmapped", "coded_by",
               "rationale", "default"}
-FLAG_KEYS = FIELD_KEYS | {"blank", "combine"}
+FLAG_KEYS = FIELD_KEYS | {"blank", "combine", "patterns"}
+#: Keys of one entry of a flag's ``from`` list when each native column has its own recodes.
+FLAG_COLUMN_KEYS = {"column", "values", "patterns", "unmapped", "blank", "rationale"}
 CODED_BY = canonical.PROVENANCE_VALUES
+#: How a flag read from several native columns is combined (see docs/adding-an-inventory.md):
+#: ``any`` yes if any column says yes, no only if every column says no (an unanswered
+#: column keeps the flag not reported); ``any_reported`` as ``any`` but over the answered
+#: columns only; ``all`` yes only if every column says yes; ``first`` the first column.
+COMBINE_MODES = ("any", "any_reported", "all", "first")
 
 
 # -- the mapping file ---------------------------------------------------------------------
@@ -49,6 +56,11 @@ class FieldSpec:
     rationale: str = ""
     blank: str = NOT_REPORTED
     combine: str = "any"
+    #: (regular expression, target) pairs tried in order on the folded value when no
+    #: ``values`` entry matches (flags: long free-text answers)
+    patterns: list[tuple[re.Pattern, object]] = field(default_factory=list)
+    #: per-column recodes of a flag read from several columns (``from: [{column: ...}]``)
+    per_column: dict[str, "FieldSpec"] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,6 +87,8 @@ class Mapping:
     on_problem: str = "error"
     notes: list[str] = field(default_factory=list)
     raw: dict = field(default_factory=dict, repr=False)
+    #: native columns whose repeated combinations are reported (not rejected) as duplicates
+    duplicate_key: list[str] = field(default_factory=list)
 
 
 def _bad(path: Path, where: str, value: object, expected: str, zh: str) -> InputError:
@@ -91,6 +105,26 @@ def _field(path: Path, where: str, name: str, raw: object, frame: Frame, allowed
         raise _bad(path, where, unknown, f"only the keys {sorted(allowed)}", f"僅限這些鍵：{sorted(allowed)}")
     cols = raw.get("from", [])
     cols = [cols] if isinstance(cols, str) else list(cols or [])
+    per_column: dict[str, FieldSpec] = {}
+    if any(isinstance(c, dict) for c in cols):
+        if name not in frame.flag_keys:
+            raise _bad(path, f"{where}.from", cols, "column names (per-column recodes are for flags only)",
+                       "欄位名稱（逐欄對應僅限風險標記）")
+        names = []
+        for i, entry in enumerate(cols):
+            entry = {"column": entry} if isinstance(entry, str) else entry
+            if not isinstance(entry, dict) or not entry.get("column"):
+                raise _bad(path, f"{where}.from[{i}]", entry, "a column name or a mapping with 'column'", "欄位名稱或含 column 的設定")
+            extra = sorted(set(entry) - FLAG_COLUMN_KEYS)
+            if extra:
+                raise _bad(path, f"{where}.from[{i}]", extra, f"only the keys {sorted(FLAG_COLUMN_KEYS)}",
+                           f"僅限這些鍵：{sorted(FLAG_COLUMN_KEYS)}")
+            inherited = {k: raw[k] for k in ("values", "patterns", "unmapped", "blank") if k in raw and k not in entry}
+            sub = {**inherited, **{k: v for k, v in entry.items() if k != "column"}, "from": str(entry["column"]),
+                   "coded_by": raw.get("coded_by")}
+            per_column[str(entry["column"])] = _field(path, f"{where}.from[{i}]", name, sub, frame, FLAG_KEYS)
+            names.append(str(entry["column"]))
+        cols = names
     if not cols and raw.get("constant") is None:
         raise _bad(path, where, raw, "'from' (native column or list of columns) or 'constant'", "from（原始欄位）或 constant")
     spec = FieldSpec(name=name, columns=[str(c) for c in cols], constant=raw.get("constant"),
@@ -110,12 +144,23 @@ def _field(path: Path, where: str, name: str, raw: object, frame: Frame, allowed
     if not isinstance(values, dict):
         raise _bad(path, f"{where}.values", values, "a mapping native value -> canonical value", "原始值 -> 標準值的對照")
     spec.values = {fold(k): v for k, v in values.items()}
+    spec.per_column = per_column
+    patterns = raw.get("patterns") or {}
+    if not isinstance(patterns, dict):
+        raise _bad(path, f"{where}.patterns", patterns, "a mapping regular expression -> value", "正規表示式 -> 值的對照")
+    for regex, target in patterns.items():
+        try:
+            spec.patterns.append((re.compile(str(regex)), target))
+        except re.error as exc:
+            raise _bad(path, f"{where}.patterns", regex, f"a valid regular expression ({exc})", "有效的正規表示式") from exc
+        if name in frame.flag_keys and str(target).lower() not in (YES, NO, NOT_REPORTED, "true", "false"):
+            raise _bad(path, f"{where}.patterns[{regex!r}]", target, "yes, no or not_reported", "yes、no 或 not_reported")
     if spec.coded_by is not None and str(spec.coded_by).split(":")[0] not in CODED_BY:
         raise _bad(path, f"{where}.coded_by", spec.coded_by, f"one of {', '.join(CODED_BY)}", "允許的編碼來源")
     if spec.blank not in (NOT_REPORTED, NO):
         raise _bad(path, f"{where}.blank", spec.blank, "not_reported or no", "not_reported 或 no")
-    if spec.combine not in ("any", "all", "first"):
-        raise _bad(path, f"{where}.combine", spec.combine, "any, all or first", "any、all 或 first")
+    if spec.combine not in COMBINE_MODES:
+        raise _bad(path, f"{where}.combine", spec.combine, ", ".join(COMBINE_MODES), "、".join(COMBINE_MODES))
     _check_values(path, where, name, spec, frame)
     return spec
 
@@ -183,8 +228,18 @@ def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
                               delimiter=str(f.get("delimiter", ",")), header_row=int(f.get("header_row", 1)),
                               sheet=f.get("sheet")))
     case_id_raw = raw["case_id"]
-    if isinstance(case_id_raw, dict) and case_id_raw.get("generate") == "row":
-        case_id = FieldSpec(name="case_id", constant="<row>")
+    duplicate_key: list[str] = []
+    if isinstance(case_id_raw, dict) and "report_duplicates" in case_id_raw:
+        case_id_raw = dict(case_id_raw)
+        dk = case_id_raw.pop("report_duplicates")
+        duplicate_key = [dk] if isinstance(dk, str) else [str(c) for c in (dk or [])]
+        if not duplicate_key:
+            raise _bad(path, "case_id.report_duplicates", dk, "a native column or list of columns", "原始欄位或欄位清單")
+    if isinstance(case_id_raw, dict) and "generate" in case_id_raw:
+        if case_id_raw.get("generate") != "row" or set(case_id_raw) - {"generate", "rationale"}:
+            raise _bad(path, "case_id", case_id_raw, "generate: row (optionally with rationale and report_duplicates)",
+                       "generate: row（可加 rationale 與 report_duplicates）")
+        case_id = FieldSpec(name="case_id", constant="<row>", rationale=str(case_id_raw.get("rationale", "")).strip())
     else:
         case_id = _field(path, "case_id", "case_id", case_id_raw, frame, FIELD_KEYS)
     fields = {}
@@ -220,7 +275,8 @@ def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
     notes = [str(n) for n in (raw.get("notes") or [])]
     return Mapping(path=path, inventory=str(raw["inventory"]), title_zh=str(raw.get("title_zh", raw["inventory"])),
                    title_en=str(raw.get("title_en", raw["inventory"])), files=files, case_id=case_id, fields=fields,
-                   flags=flags, extras=extras, on_problem=on_problem, notes=notes, raw=raw)
+                   flags=flags, extras=extras, on_problem=on_problem, notes=notes, raw=raw,
+                   duplicate_key=duplicate_key)
 
 
 # -- the report -------------------------------------------------------------------------
@@ -239,6 +295,8 @@ class StandardizationReport:
     unmapped: pd.DataFrame  # field, column, value, rows, action
     rules: pd.DataFrame  # field, coded_by, source columns, rationale
     notes: list[str] = field(default_factory=list)
+    duplicates: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "key", "rows", "count"]))
+    outcomes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["field", "value", "rows"]))
 
     def __post_init__(self) -> None:
         if self.rows_read != self.rows_kept + self.rows_rejected:
@@ -265,9 +323,11 @@ class StandardizationReport:
                  "## Crosswalk rules\n", table(self.rules),
                  "## Recodings applied\n", table(self.recodings),
                  "## Values left unmapped\n", table(self.unmapped),
-                 "## Rejected rows\n", table(self.rejected)]
+                 "## Rejected rows\n", table(self.rejected),
+                 "## Repeated native keys (reported, rows kept)\n", table(self.duplicates),
+                 "## Coded values in the kept cases\n", table(self.outcomes)]
         if self.notes:
-            parts += ["## Notes\n"] + [f"- {n}\n" for n in self.notes]
+            parts += ["## Notes\n", "".join(f"- {n}\n" for n in self.notes)]
         return "\n".join(parts)
 
 
@@ -294,7 +354,7 @@ class _Collector:
         pairs = pairs[pairs["native"].map(lambda v: v != "")]
         if pairs.empty:
             return
-        pairs["canonical"] = pairs["canonical"].map(lambda v: "<not reported>" if v is None or v is pd.NA or v == "" else str(v))
+        pairs["canonical"] = pairs["canonical"].map(lambda v: "<not reported>" if _blank(v) else str(v))
         changed = pairs[pairs["native"].astype(str) != pairs["canonical"]]
         for (nat, can), n in changed.groupby(["native", "canonical"], sort=True).size().items():
             self.recodings.append({"field": field_name, "column": column, "native": nat, "canonical": can, "rows": int(n)})
@@ -304,7 +364,11 @@ class _Collector:
             self.problems.append(Problem(self.file, int(self.rows[pos]), column, value, expected, zh))
 
 
-def _native(table: RawTable, spec: FieldSpec, mapping: Mapping) -> pd.Series:
+def _blank(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value == ""
+
+
+def _native(table: RawTable, spec: FieldSpec, mapping: Mapping, strip: bool = True) -> pd.Series:
     if spec.constant is not None:
         return pd.Series([str(spec.constant)] * len(table.cells), dtype=object)
     missing = [c for c in spec.columns if c not in table.columns]
@@ -314,7 +378,7 @@ def _native(table: RawTable, spec: FieldSpec, mapping: Mapping) -> pd.Series:
                           f"the file has {table.columns}",
                           f"名為「{missing[0]}」的欄位（對應檔 {mapping.path.name}，欄位 {spec.name}）",
                           summary=f"{table.path}: mapped column {missing[0]!r} is missing")
-    parts = [table.cells[c].astype(str).map(str.strip) for c in spec.columns]
+    parts = [table.cells[c].astype(str).map(str.strip) if strip else table.cells[c].astype(str) for c in spec.columns]
     if len(parts) == 1:
         values = parts[0]
     else:
@@ -374,20 +438,30 @@ def _closed(name: str, values: pd.Series, spec: FieldSpec, frame: Frame, col: _C
 def _techniques(values: pd.Series, spec: FieldSpec, frame: Frame, col: _Collector) -> pd.Series:
     column = "+".join(spec.columns) or "<constant>"
     unknown_parts: dict[str, list[int]] = {}
+    separators = list(frame.technique_separators)
+
+    def targets_of(folded: str) -> set[str]:
+        target = spec.values[folded]
+        targets = target if isinstance(target, list) else [target]
+        return {frame.lookup("technique", t) for t in targets if t is not None}
 
     def resolve(v: str):
         if v == "":
             return None, ()
         folded = fold(v)
-        if folded in spec.values:
-            target = spec.values[folded]
-            targets = target if isinstance(target, list) else [target]
-            keys = {frame.lookup("technique", t) for t in targets if t is not None}
-            ordered = [k for k in frame.technique_keys if k in keys]
-            return (canonical.TECHNIQUE_SEP.join(ordered) or None), ()
-        parsed = frame.parse_techniques(v)
-        joined = canonical.TECHNIQUE_SEP.join(parsed.keys) or None
-        return joined, parsed.unknown
+        if folded in spec.values:  # a recode of the whole cell
+            keys, unknown = targets_of(folded), []
+        else:  # each part: the mapping's recodes first, then the frame's vocabulary
+            keys, unknown = set(), []
+            for part in split_outside_brackets(normalise(v), separators):
+                if fold(part) in spec.values:
+                    keys |= targets_of(fold(part))
+                    continue
+                parsed = frame.parse_techniques(part)
+                keys.update(parsed.keys)
+                unknown.extend(parsed.unknown)
+        ordered = [k for k in frame.technique_keys if k in keys]
+        return (canonical.TECHNIQUE_SEP.join(ordered) or None), tuple(unknown)
 
     results = _map_unique(values, resolve)
     keys = results.map(lambda r: r[0])
@@ -409,13 +483,17 @@ def _flag(name: str, table: RawTable, spec: FieldSpec, frame: Frame, col: _Colle
     per_column = []
     for c in spec.columns or ["<constant>"]:
         one = FieldSpec(name=spec.name, columns=[c] if c != "<constant>" else [], constant=spec.constant)
-        values = _native(table, one, mapping)
+        values = _native(table, one, mapping, strip=False)  # as recorded, e.g. 'Rights-Impacting\n'
+        rule = spec.per_column.get(c, spec)
 
-        def resolve(v: str):
-            if v == "" or fold(v) == "":
-                return spec.blank
-            if spec.values:
-                target = spec.values.get(fold(v))
+        def resolve(v: str, rule: FieldSpec = rule):
+            folded = fold(v)
+            if folded == "":
+                return rule.blank
+            if rule.values or rule.patterns:
+                target = rule.values.get(folded)
+                if target is None:
+                    target = next((t for rx, t in rule.patterns if rx.search(folded)), None)
                 if target is None:
                     return "<unknown>"
                 t = str(target).lower()
@@ -427,11 +505,12 @@ def _flag(name: str, table: RawTable, spec: FieldSpec, frame: Frame, col: _Colle
         unknown = states == "<unknown>"
         if unknown.any():
             for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
-                if spec.unmapped == "not_reported":
+                if rule.unmapped == "not_reported":
                     col.unmapped.append({"field": name, "column": c, "value": v, "rows": len(idx), "action": "read as not reported"})
                 else:
-                    known = sorted(spec.values) if spec.values else ["V", "✓", "Y", "Yes", "1", "TRUE", "N", "No", "0", "blank"]
-                    col.problem(list(idx), c, v, f"a tick value ({', '.join(map(str, known))})", "勾選值（如 V、✓、Y、是、空白）")
+                    known = sorted(rule.values) if rule.values else ["V", "✓", "Y", "Yes", "1", "TRUE", "N", "No", "0", "blank"]
+                    col.problem(list(idx), c, v, f"a value listed for flag {name} ({', '.join(map(str, known))})",
+                                "勾選值（如 V、✓、Y、是、空白）或對應檔列出的值")
             states = states.where(~unknown, NOT_REPORTED)
         col.recode(name, c, values, states)
         per_column.append(states)
@@ -441,15 +520,40 @@ def _flag(name: str, table: RawTable, spec: FieldSpec, frame: Frame, col: _Colle
     elif spec.combine == "any":
         combined = pd.Series(np.where((stacked == YES).any(axis=1), YES,
                                       np.where((stacked == NO).all(axis=1), NO, NOT_REPORTED)))
+    elif spec.combine == "any_reported":
+        combined = pd.Series(np.where((stacked == YES).any(axis=1), YES,
+                                      np.where((stacked == NO).any(axis=1), NO, NOT_REPORTED)))
     else:  # all
         combined = pd.Series(np.where((stacked == NO).any(axis=1), NO,
                                       np.where((stacked == YES).all(axis=1), YES, NOT_REPORTED)))
     return combined.map({YES: True, NO: False, NOT_REPORTED: pd.NA}).astype("boolean")
 
 
-def _text(values: pd.Series, spec: FieldSpec) -> pd.Series:
+def _text(values: pd.Series, spec: FieldSpec, col: _Collector | None = None) -> pd.Series:
+    """Text as recorded (trimmed); with ``values``, each native value is recoded and a value
+    not listed is an error, or kept as recorded (``unmapped: keep``, for free text)."""
     if spec.values:
-        values = values.map(lambda v: str(spec.values.get(fold(v), v)))
+        column = "+".join(spec.columns) or "<constant>"
+
+        def resolve(v: str) -> str:
+            if v == "":
+                return ""
+            folded = fold(v)
+            if folded in spec.values:
+                target = spec.values[folded]
+                return "" if target is None else str(target)
+            return "<unknown>"
+
+        mapped = _map_unique(values, resolve)
+        unknown = mapped == "<unknown>"
+        if unknown.any() and col is not None and spec.unmapped != "keep":  # keep: free text, as recorded
+            for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
+                col.problem(list(idx), column, v, f"one of the values listed for {spec.name} in the mapping "
+                                f"({', '.join(sorted(spec.values))})", f"對應檔中 {spec.name} 列出的值")
+        mapped = mapped.where(~unknown, values)
+        if col is not None:
+            col.recode(spec.name, column, values, mapped)
+        values = mapped
     return values.map(lambda v: v if v != "" else None)
 
 
@@ -476,7 +580,7 @@ def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.Data
     out["inventory"] = pd.Series([mapping.inventory] * n, dtype=object)
     for name in TEXT_FIELDS:
         if name in mapping.fields:
-            out[name] = _text(_native(table, mapping.fields[name], mapping), mapping.fields[name])
+            out[name] = _text(_native(table, mapping.fields[name], mapping), mapping.fields[name], col)
     for name in CLOSED_FIELDS:
         if name in mapping.fields:
             spec = mapping.fields[name]
@@ -513,20 +617,56 @@ def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.Data
         label = sources.pop() if len(sources) == 1 else "+".join(sorted(sources))
         out["flags_coded_by"] = any_value.map(lambda v: label if v else None)
     for name, spec in mapping.extras.items():
-        out[name] = _text(_native(table, spec, mapping), spec)
+        out[name] = _text(_native(table, spec, mapping), spec, col)
     df = pd.DataFrame(out)
     df["_row"] = table.rows
     df["_file"] = str(table.path)
     return df, col
 
 
+def _repeated_keys(table: RawTable, mapping: Mapping) -> pd.DataFrame:
+    """Native key combinations (``case_id.report_duplicates``) that occur on several rows."""
+    spec = FieldSpec(name="case_id.report_duplicates", columns=mapping.duplicate_key, join=" | ")
+    keys = _native(table, spec, mapping)
+    rows = pd.Series(table.rows)
+    repeated = keys.duplicated(keep=False) & (keys != "")
+    records = [{"file": table.path.name, "key": k, "rows": ", ".join(str(r) for r in rows[idx]), "count": len(idx)}
+               for k, idx in keys[repeated].groupby(keys[repeated], sort=True).groups.items()]
+    return pd.DataFrame(records, columns=["file", "key", "rows", "count"])
+
+
+def outcomes(cases: pd.DataFrame, frame: Frame) -> pd.DataFrame:
+    """Counts of every coded value in a canonical table: category, application type, each
+    technique, each flag (yes / no / not reported). Not-coded values are counted too."""
+    rows = []
+    for name in CLOSED_FIELDS:
+        counts = cases[name].value_counts(dropna=False)
+        for key in frame.keys(name) + [pd.NA]:
+            n = int(counts.get(key, 0)) if not pd.isna(key) else int(cases[name].isna().sum())
+            if n:
+                rows.append({"field": name, "value": "<not coded>" if pd.isna(key) else key, "rows": n})
+    lists = canonical.technique_lists(cases)
+    for key in frame.technique_keys:
+        n = int(lists.map(lambda ks, k=key: k in ks).sum())
+        if n:
+            rows.append({"field": "techniques", "value": key, "rows": n})
+    rows.append({"field": "techniques", "value": "<not reported>", "rows": int(cases["techniques"].isna().sum())})
+    for key in frame.flag_keys:
+        col = cases[key]
+        for value, n in ((YES, int((col == True).sum())), (NO, int((col == False).sum())),  # noqa: E712
+                         (NOT_REPORTED, int(col.isna().sum()))):
+            rows.append({"field": key, "value": value, "rows": n})
+    return pd.DataFrame(rows, columns=["field", "value", "rows"])
+
+
 def _summed(records: list[dict], keys: list[str]) -> pd.DataFrame:
     """Rows of identical keys (from several files) added up; sorted for stable output."""
+    order = [k for k in keys if k != "action"] + ["rows"] + [k for k in keys if k == "action"]
     table = pd.DataFrame(records, columns=keys + ["rows"])
     if table.empty:
-        return table
+        return table[order]
     table = table.astype({k: str for k in keys})
-    return table.groupby(keys, sort=True, as_index=False)["rows"].sum()[keys[:3] + ["rows"] + keys[3:]]
+    return table.groupby(keys, sort=True, as_index=False)["rows"].sum()[order]
 
 
 def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
@@ -539,7 +679,7 @@ def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
     frame = frame or load_frame()
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, frame)
-    parts, collectors, file_rows, rejected_native = [], [], [], []
+    parts, collectors, file_rows, rejected_native, duplicate_rows, reader_notes = [], [], [], [], [], []
     blank_rows = 0
     for spec in mapping.files:
         if not spec.path.exists():
@@ -551,6 +691,9 @@ def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
                               "清單記錄的 sha256（原始檔案已被更動）",
                               summary=f"{spec.path}: checksum does not match the manifest")
         table = read_table(spec.path, spec.format, spec.encoding, spec.delimiter, spec.header_row, spec.sheet)
+        if mapping.duplicate_key:
+            duplicate_rows.append(_repeated_keys(table, mapping))
+        reader_notes += [f"{spec.path.name}: column {r}" for r in table.renamed]
         df, col = _map_table(table, mapping, frame)
         col.problems.extend(table.ragged)
         blank_rows += table.blank_rows
@@ -586,14 +729,22 @@ def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
                                                        "reason": f"{blank_rows} completely blank row(s)"}])],
                              ignore_index=True)
     native = pd.concat(rejected_native, ignore_index=True)
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for p in problems:
+        reasons.setdefault((p.file, p.row), []).append(f"{p.column or '<row>'}: expected {p.expected}")
+    native.insert(2, "_reason", ["; ".join(reasons.get((f, int(r)), [])) for f, r in zip(native["_file"], native["_row"])])
     rejected_rows = native[reject_mask.to_numpy()].reset_index(drop=True)
     kept = df[~reject_mask.to_numpy()].drop(columns=["_row", "_file"]).reset_index(drop=True)
     cases = canonical.coerce(kept, frame)
     canonical.check(cases, frame, str(mapping.path))
     rules = []
-    for name, spec in [("case_id", mapping.case_id), *mapping.fields.items(), *mapping.flags.items()]:
+    for name, spec in [("case_id", mapping.case_id), *mapping.fields.items(), *mapping.flags.items(),
+                       *mapping.extras.items()]:
         if spec.coded_by or spec.rationale:
-            rules.append({"field": name, "from": " + ".join(spec.columns) or str(spec.constant),
+            source = " + ".join(spec.columns) or str(spec.constant)
+            if name in mapping.flags and len(spec.columns) > 1:
+                source = f"{spec.combine}( {source} )"
+            rules.append({"field": name, "from": source,
                           "coded_by": spec.coded_by or "", "rationale": spec.rationale})
     report = StandardizationReport(
         inventory=mapping.inventory, mapping=mapping.path.name,
@@ -603,5 +754,8 @@ def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
         recodings=_summed([r for c in collectors for r in c.recodings], ["field", "column", "native", "canonical"]),
         unmapped=_summed([r for c in collectors for r in c.unmapped], ["field", "column", "value", "action"]),
         rules=pd.DataFrame(rules, columns=["field", "from", "coded_by", "rationale"]),
-        notes=mapping.notes)
+        notes=mapping.notes + reader_notes,
+        duplicates=(pd.concat(duplicate_rows, ignore_index=True) if duplicate_rows
+                    else pd.DataFrame(columns=["file", "key", "rows", "count"])),
+        outcomes=outcomes(cases, frame))
     return LoadResult(cases, report, rejected_rows)

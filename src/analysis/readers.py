@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,18 +33,84 @@ class RawTable:
     encoding: str | None = None
     ragged: list[Problem] = field(default_factory=list)
     blank_rows: int = 0  # completely empty records (counted as read and rejected)
+    renamed: list[str] = field(default_factory=list)  # repeated header names made unique
+
+
+def _unique_header(header: list[str]) -> tuple[list[str], list[str]]:
+    """Repeated column names get ``.1``, ``.2``, ... (as pandas names them), so that a
+    mapping can still name each; every renaming is returned for the report."""
+    seen: dict[str, int] = {}
+    out, renamed = [], []
+    taken = set(header)
+    for h in header:
+        if h and h in seen:
+            n = seen[h]
+            while f"{h}.{n}" in taken:
+                n += 1
+            seen[h] = n + 1
+            out.append(f"{h}.{n}")
+            taken.add(out[-1])
+            renamed.append(f"{h!r} repeated: this one is named {out[-1]!r}")
+        else:
+            seen[h] = 1
+            out.append(h)
+    return out, renamed
+
+
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+
+def _is_cjk(ch: str) -> bool:
+    return any(lo <= ord(ch) <= hi for lo, hi in _CJK_RANGES)
+
+
+def _implausibility(text: str) -> int:
+    """How unlike real text a decoding looks: control and private-use characters, CJK
+    characters glued to Latin letters (``AI給s``: a Latin-1 byte read as Big5), and
+    runs of accented Latin characters (``ä¸­``: UTF-8 or Big5 bytes read as cp1252)."""
+    score, previous = 0, ""
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if (cat == "Cc" and ch not in "\t\n\r") or cat in ("Co", "Cn"):
+            score += 1
+        if previous and ((_is_cjk(ch) and previous.isascii() and previous.isalpha())
+                         or (_is_cjk(previous) and ch.isascii() and ch.isalpha())):
+            score += 1
+        if previous and not ch.isascii() and not previous.isascii() and not _is_cjk(ch) and not _is_cjk(previous) \
+                and ch.isalpha() and ord(ch) < 0x250:
+            score += 1
+        previous = ch
+    return score
 
 
 def _detect(data: bytes) -> str | None:
+    """The most plausible of :data:`CANDIDATE_ENCODINGS` for ``data`` (None if none decodes)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    for enc in CANDIDATE_ENCODINGS:
+    # Score only lines with non-ASCII bytes (at most ~200 kB): ASCII decodes alike everywhere.
+    sample = b"\n".join(line for line in data.split(b"\n") if not line.isascii())[:200_000]
+    best: tuple[int, int, str] | None = None
+    for rank, enc in enumerate(CANDIDATE_ENCODINGS):
+        if enc == "utf-16":  # only with a byte-order mark: almost any even-length bytes "decode"
+            continue
         try:
             data.decode(enc)
         except UnicodeDecodeError:
             continue
-        return enc
-    return None
+        score = (_implausibility(sample.decode(enc, errors="replace")), rank, enc)
+        best = score if best is None or score < best else best
+    return None if best is None else best[2]
+
+
+def _looks_utf8(data: bytes) -> bool:
+    """True for non-ASCII bytes that are valid UTF-8: such a file is almost surely UTF-8."""
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str]:
@@ -55,7 +122,15 @@ def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) and enc.startswith("utf-16"):
         enc = "utf-16"
     try:
-        return data.decode(enc), enc
+        text = data.decode(enc)
+        if not enc.startswith("utf") and _looks_utf8(data):
+            position = next(i for i, b in enumerate(data) if b > 127)
+            raise input_error(
+                path, data[:position].count(b"\n") + 1, None, data[position: position + 4],
+                f"text in the declared encoding {encoding}, but the file is valid UTF-8 (declare encoding: utf-8)",
+                f"宣告的編碼 {encoding}，但檔案是有效的 UTF-8（請宣告 encoding: utf-8）",
+                summary=f"{path}: declared as {encoding} but the bytes are UTF-8")
+        return text, enc
     except LookupError as exc:
         raise input_error(path, None, None, encoding, "a known text encoding such as utf-8, cp950, cp1252",
                           "已知的文字編碼（如 utf-8、cp950、cp1252）") from exc
@@ -102,9 +177,7 @@ def read_csv(path: Path, encoding: str = "utf-8", delimiter: str = ",", header_r
 
 
 def _table(path: Path, header: list[str], body: list[list[str]], rows: list[int], encoding: str | None) -> RawTable:
-    dupes = sorted({h for h in header if h and header.count(h) > 1})
-    if dupes:
-        raise input_error(path, rows[0] - 1 if rows else 1, dupes[0], dupes[0], "unique column names", "不重複的欄位名稱")
+    header, renamed = _unique_header(header)
     width = len(header)
     ragged, blank, kept_rows, kept = [], 0, [], []
     for row, rec in zip(rows, body):
@@ -123,7 +196,7 @@ def _table(path: Path, header: list[str], body: list[list[str]], rows: list[int]
         kept.append(list(rec))
         kept_rows.append(row)
     cells = pd.DataFrame(kept, columns=header, dtype=object) if kept else pd.DataFrame(columns=header, dtype=object)
-    return RawTable(path, header, cells, kept_rows, encoding, ragged, blank)
+    return RawTable(path, header, cells, kept_rows, encoding, ragged, blank, renamed)
 
 
 def read_xlsx(path: Path, sheet: str | int | None = None, header_row: int = 1, max_bytes: int = MAX_BYTES) -> RawTable:

@@ -1,0 +1,182 @@
+"""The bundled public inventories: row counts, crosswalk counts checked against the raw
+files read independently (csv module), reports, checksums."""
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from analysis import config, inventories
+from analysis.errors import InputError
+from analysis.mapping import sha256_of
+
+US24 = config.RAW_DIR / "us-federal" / "2024_consolidated_ai_inventory_raw_v2.csv"
+PII = "Does this AI use case involve personally identifiable information (PII) that is maintained by the agency?"
+IMPACT = "Is the AI use case rights-impacting, safety-impacting, both, or neither?"
+
+
+def _raw(path, encoding="utf-8"):
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader)]
+        return header, list(reader)
+
+
+@pytest.fixture(scope="module")
+def us24():
+    return inventories.load("us-federal-2024")
+
+
+def test_us_federal_2024_keeps_every_use_case(us24):
+    header, rows = _raw(US24, "cp1252")
+    assert len(us24.cases) == len(rows) == 2133
+    assert (us24.report.rows_read, us24.report.rows_kept, us24.report.rows_rejected) == (2133, 2133, 0)
+    assert us24.cases["case_id"].is_unique
+    assert us24.cases["name"].tolist() == [r[header.index("Use Case Name")].strip() for r in rows]
+
+
+def test_us_federal_2024_personal_data_from_the_pii_question(us24):
+    header, rows = _raw(US24, "cp1252")
+    answers = [r[header.index(PII)].strip().lower() for r in rows]
+    flag = us24.cases["personal_data"]
+    assert int((flag == True).sum()) == answers.count("yes") == 175  # noqa: E712
+    assert int((flag == False).sum()) == answers.count("no")  # noqa: E712
+    blank = [a in ("", "n/a") for a in answers]
+    assert flag[blank].isna().all()  # blank and N/A are not reported, never no
+
+
+def test_us_federal_2024_human_rights_from_the_impact_type(us24):
+    header, rows = _raw(US24, "cp1252")
+    answers = [r[header.index(IMPACT)].strip().lower() for r in rows]
+    flag = us24.cases["human_rights"]
+    assert int((flag == True).sum()) == answers.count("rights-impacting") + answers.count("both") == 326  # noqa: E712
+    assert int((flag == False).sum()) == answers.count("neither") + answers.count("safety-impacting")  # noqa: E712
+    too_new = [a.startswith("no, use case is too new") or a == "" for a in answers]
+    assert flag[too_new].isna().all()
+    assert sorted(set(us24.cases["rights_safety"].dropna())) == [
+        "both", "case-by-case assessment", "neither", "rights-impacting", "safety-impacting", "too new to assess"]
+    rec = us24.report.recodings
+    row = rec[(rec["field"] == "human_rights") & (rec["native"] == "Rights-Impacting\n")]
+    assert row[["canonical", "rows"]].values.tolist() == [["yes", 131]]
+
+
+def test_us_federal_2024_category_only_from_mission_enabling(us24):
+    header, rows = _raw(US24, "cp1252")
+    topics = Counter(r[header.index("Use Case Topic Area")].strip() for r in rows)
+    expected = topics["Mission-Enabling"] + topics["Mission-Enabling (internal agency support)"]
+    cats = us24.cases["category"]
+    assert int((cats == "internal_management").sum()) == expected == 869
+    assert int(cats.isna().sum()) == 2133 - expected
+    assert set(cats.dropna()) == {"internal_management"}
+    assert set(us24.cases["category_coded_by"].dropna()) == {"crosswalk"}
+
+
+def test_us_federal_2024_flags_are_tri_state_and_extras_kept(us24):
+    cases = us24.cases
+    for flag in ("data_governance", "ethics", "explainability", "automated_decision"):
+        assert cases[flag].notna().any() and cases[flag].isna().any()
+    assert {"agency_abbreviation", "bureau", "topic_area", "stage", "rights_safety"} <= set(cases.columns)
+    assert cases["techniques"].isna().all()
+    dups = us24.report.duplicates
+    assert int(dups.loc[dups["key"] == "Department of Justice | Veritone", "count"].iloc[0]) == 4
+
+
+def test_us_federal_2024_automated_decision_reads_both_questions(us24):
+    header, rows = _raw(US24, "cp1252")
+    a = [r[header.index("For this particular use case, can the AI carry out a decision or action without direct "
+                        "human involvement that could result in a significant impact on rights or safety?")].strip() for r in rows]
+    b = [r[header.index("Is the AI used to significantly influence or inform decisions or actions that could have "
+                        "an adverse or negative impact on specific individuals or groups?")].strip().lower() for r in rows]
+    yes = [x.startswith("Yes") or "not practicable" in x or y == "yes" for x, y in zip(a, b)]
+    assert int((us24.cases["automated_decision"] == True).sum()) == sum(yes)  # noqa: E712
+
+
+def test_jrc_ai_watch_categories_from_the_shifted_column():
+    result = inventories.load("jrc-ai-watch")
+    cases = result.cases
+    assert len(cases) == 157
+    counts = cases["category"].value_counts().to_dict()
+    assert counts == {"public_services": 69, "enforcement": 37, "internal_management": 28,
+                      "regulatory_analysis": 17, "adjudication": 6}
+    assert set(cases["category_coded_by"]) == {"source"}
+    assert set(cases["techniques_coded_by"].dropna()) == {"crosswalk"}
+    header, rows = _raw(config.RAW_DIR / "jrc-ai-watch" / "9-services-ai-watch-t6-jrc120399_v1.csv")
+    types = [r[header.index("type")] for r in rows]
+    assert int((cases["techniques"] == "nlp").sum()) == sum(
+        t.startswith(("Chatbots", "Natural Language Processing", "Knowledge Management")) for t in types)
+    assert cases["techniques"].isna().sum() == types.count("Security Analytics and Threat Intelligence")
+    assert cases.loc[cases["country"] == "Italy"].shape[0] == 6
+    assert cases[list(result.report.outcomes.query("field == 'human_rights'")["field"].unique())].isna().all().all()
+
+
+def test_taiwan_public_techniques_parse_every_value():
+    result = inventories.load("taiwan-public")
+    cases = result.cases
+    assert len(cases) == 133
+    by_text = dict(zip(cases["techniques_as_recorded"], cases["techniques"]))
+    assert by_text["生物特徵辨識(人臉/指紋)"] == "biometrics"
+    assert by_text["影像辨識(車牌)/大數據分析"] == "image_recognition;big_data_analytics"
+    assert by_text["自然語言處理(聊天機器人)"] == "nlp"
+    for text in ("未載明", "未載明(AI;身分查驗)", "未載明(智慧秘書)"):
+        assert pd.isna(by_text[text])
+    assert cases["category"].isna().all() and cases["human_rights"].isna().all()
+    _, rows = _raw(config.RAW_DIR / "taiwan-public" / "cases.csv")
+    assert cases["evidence_url"].tolist() == [r[5].strip() for r in rows]
+    assert "5G" in set(result.report.unmapped["value"])
+
+
+def test_us_federal_2023_free_text_techniques():
+    result = inventories.load("us-federal-2023")
+    cases = result.cases
+    assert len(cases) == 710 and cases["case_id"].is_unique
+    techniques = dict(zip(cases["case_id"], cases["techniques"]))
+    raw = dict(zip(cases["case_id"], cases["techniques_as_recorded"]))
+    nlp_ml = [cid for cid, text in raw.items() if not pd.isna(text) and text == "Machine Learning, Natural Language Processing (NLP)"]
+    assert nlp_ml and all(techniques[cid] == "machine_learning;nlp" for cid in nlp_ml)
+    unmapped = result.report.unmapped.set_index("value")
+    assert unmapped.loc["Other", "rows"] == sum(
+        "Other" in [p.strip() for p in str(t).split(",")] for t in raw.values() if isinstance(t, str))
+
+
+@pytest.mark.parametrize("name", ["study", "us-federal-2023", "jrc-ai-watch", "taiwan-public"])
+def test_every_load_accounts_for_every_row(name):
+    report = inventories.load(name).report
+    assert report.rows_read == report.rows_kept + report.rows_rejected
+
+
+def test_study_inventory_unchanged():
+    cases = inventories.cases("study")
+    assert len(cases) == 11
+    assert set(cases["category_coded_by"]) == {"study"}
+
+
+def test_changed_raw_file_fails_the_checksum(tmp_path, monkeypatch):
+    raw = tmp_path / "raw" / "jrc-ai-watch"
+    raw.mkdir(parents=True)
+    source = config.RAW_DIR / "jrc-ai-watch" / "9-services-ai-watch-t6-jrc120399_v1.csv"
+    copy = raw / source.name
+    shutil.copy(source, copy)
+    (tmp_path / "inventories").mkdir()
+    mapping = tmp_path / "inventories" / "jrc-ai-watch.yaml"
+    shutil.copy(config.INVENTORIES_DIR / "jrc-ai-watch.yaml", mapping)
+    manifest = tmp_path / "raw" / "MANIFEST.tsv"
+    manifest.write_text(f"file\tsha256\njrc-ai-watch/{source.name}\t{sha256_of(source)}\n", encoding="utf-8")
+    monkeypatch.setattr(config, "RAW_DIR", tmp_path / "raw")
+    monkeypatch.setattr(config, "MANIFEST_FILE", manifest)
+    assert len(inventories.load(mapping).cases) == 157  # intact copy loads
+    copy.write_bytes(copy.read_bytes().replace(b"Chatbot Mona", b"Chatbot Nona"))
+    with pytest.raises(InputError, match="checksum"):
+        inventories.load(mapping)
+
+
+def test_write_report_files(tmp_path):
+    result = inventories.load("taiwan-public")
+    md, rejected = inventories.write_report(result, tmp_path)
+    text = md.read_text(encoding="utf-8")
+    assert text.startswith("# Standardization report: taiwan-public")
+    assert "Rows read: 133; kept: 133; rejected: 0." in text
+    assert rejected.read_text(encoding="utf-8-sig").splitlines() == [
+        "file,row,reason,source,case_name,agency,description,technique,evidence"]
