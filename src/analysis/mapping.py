@@ -6,7 +6,7 @@ canonical column, how values are normalised and recoded, and the crosswalk rules
 derive category, application type, techniques and flags from native fields, each with its
 rationale. :func:`apply_mapping` applies any such file and returns the canonical cases with
 a :class:`StandardizationReport` of every recoding, every unmapped value and every rejected
-row. The format is documented in docs/adding-an-inventory.md (README "Adding an inventory").
+row. The format is documented in README.md, section "Adding an inventory".
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ FLAG_KEYS = FIELD_KEYS | {"blank", "combine", "patterns"}
 #: Keys of one entry of a flag's ``from`` list when each native column has its own recodes.
 FLAG_COLUMN_KEYS = {"column", "values", "patterns", "unmapped", "blank", "rationale"}
 CODED_BY = canonical.PROVENANCE_VALUES
-#: How a flag read from several native columns is combined (see docs/adding-an-inventory.md):
+#: How a flag read from several native columns is combined (see README.md, "Adding an inventory"):
 #: ``any`` yes if any column says yes, no only if every column says no (an unanswered
 #: column keeps the flag not reported); ``any_reported`` as ``any`` but over the answered
 #: columns only; ``all`` yes only if every column says yes; ``first`` the first column.

@@ -50,3 +50,65 @@ def category_flag_counts(cases: pd.DataFrame, frame: Frame | None = None) -> pd.
             rows.append({"category": c, "flag": f, "yes": yes, "n": n, "not_reported": int(col.isna().sum()),
                          "prevalence": yes / n if n else float("nan")})
     return pd.DataFrame(rows, columns=["category", "flag", "yes", "n", "not_reported", "prevalence"])
+
+
+def column_counts(cases: pd.DataFrame, column: str, top: int | None = None) -> pd.DataFrame:
+    """Cases per value of any column (most frequent first, ties by value); blanks are
+    counted as ``None`` and always listed; ``top`` keeps the most frequent values and adds
+    the rest up as ``other``."""
+    if column not in cases.columns:
+        raise KeyError(f"no column {column!r} in the case table")
+    values = cases[column].astype("string")
+    counts = values.value_counts(dropna=True)
+    table = pd.DataFrame({"value": counts.index.astype(str), "cases": counts.to_numpy(dtype=int)})
+    table = table.sort_values(["cases", "value"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    if top is not None and len(table) > top:
+        rest = int(table["cases"].iloc[top:].sum())
+        table = pd.concat([table.iloc[:top], pd.DataFrame({"value": [f"other ({len(table) - top} values)"],
+                                                           "cases": [rest]})], ignore_index=True)
+    missing = int(values.isna().sum())
+    table = pd.concat([table, pd.DataFrame({"value": [None], "cases": [missing]})], ignore_index=True)
+    table["share"] = table["cases"] / max(len(cases), 1)
+    return table.rename(columns={"value": column})
+
+
+def technique_counts(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
+    """Cases naming each technique (a case with several counts for each), in frame order,
+    plus the cases with no technique reported."""
+    frame = frame or load_frame()
+    lists = cases["techniques"].fillna("").str.split(";")
+    exploded = lists.explode()
+    counts = exploded[exploded != ""].value_counts()
+    rows = [{"technique": t, "cases": int(counts.get(t, 0))} for t in frame.technique_keys]
+    rows.append({"technique": None, "cases": int(cases["techniques"].isna().sum())})
+    out = pd.DataFrame(rows)
+    out["share"] = out["cases"] / max(len(cases), 1)
+    return out
+
+
+def missingness(cases: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Per column: cases with no value, and their share."""
+    columns = columns or [c for c in cases.columns if not c.endswith(("_coded_by", "_as_recorded"))]
+    missing = [int(cases[c].isna().sum()) for c in columns]
+    return pd.DataFrame({"column": columns, "missing": missing,
+                         "share": [m / max(len(cases), 1) for m in missing]})
+
+
+def compare_inventories(tables: dict[str, pd.DataFrame], frame: Frame | None = None) -> pd.DataFrame:
+    """One row per inventory on the common frame: cases, share of cases with a coded
+    category, each category's share among coded cases, and each flag's prevalence among
+    the cases reporting it with the share not reported."""
+    frame = frame or load_frame()
+    rows = []
+    for name, cases in tables.items():
+        n = len(cases)
+        coded = cases["category"].notna()
+        row = {"inventory": name, "cases": n, "category_coded": coded.sum() / n if n else float("nan")}
+        for c in frame.category_keys:
+            row[f"category:{c}"] = (cases.loc[coded, "category"] == c).sum() / coded.sum() if coded.sum() else float("nan")
+        for f in frame.flag_keys:
+            reported = cases[f].notna()
+            row[f"prevalence:{f}"] = (cases[f] == True).sum() / reported.sum() if reported.sum() else float("nan")  # noqa: E712
+            row[f"not_reported:{f}"] = 1 - reported.sum() / n if n else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -17,6 +17,15 @@ from .textnorm import normalise
 TICK, NOT_TICKED, NOT_REPORTED_MARK = "V", "", "–"
 
 
+def setup_display() -> None:
+    """Notebook display options: full case names, three decimals, long tables shown whole."""
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.max_rows", 200)
+    pd.set_option("display.max_columns", 50)
+    pd.set_option("display.width", 200)
+
+
 def tick_mark(value: object) -> str:
     """The study's V for yes, blank for no, an en dash for not reported."""
     if pd.isna(value):
