@@ -1,0 +1,424 @@
+"""Co-occurrence of risk flags: flag × flag, stratum × flag and exact flag combinations.
+
+Every table comes from one grouped matrix product over indicator matrices. For each
+case the six tri-state flags form a *pattern* (yes / no / not reported per flag); with
+``Y`` the yes-indicator and ``R`` the reported-indicator matrix (cases × flags) and ``S``
+the stratum-membership matrix (strata × cases), the per-stratum products are
+
+    Y_sᵀY_s,  Y_sᵀR_s,  R_sᵀR_s  =  Zᵀ diag(S W) Z
+
+where ``W`` (cases × patterns) is the one-hot pattern matrix and ``Z`` (patterns × 2F) the
+indicator rows of the distinct patterns. ``S W`` (strata × patterns) is a single
+``np.bincount`` over (stratum, pattern) pairs and the product one ``einsum``: no loop over
+cases, flag pairs or strata, and no re-filtering of the table per group. A case listed
+under several techniques is a member of each technique's stratum.
+
+Not-reported flags (NA) are never read as "no" unless asked (``na_policy``):
+
+``"pairwise"`` (default)
+    each flag pair (or flag) uses the cases that report both (or it); ``n`` says how many.
+``"as_no"``
+    not reported counts as no; every case is used.
+``"complete"``
+    only cases that report every flag are used.
+
+Outputs are tidy DataFrames of frame keys in the frame's order; :func:`labelled` turns
+the keys into the frame's labels in either language.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .cases import TECHNIQUE_SEP
+from .errors import AnalysisError
+from .frame import Frame, load_frame
+
+NA_POLICIES = ("pairwise", "as_no", "complete")
+#: Strata computed by :func:`tables` unless told otherwise (``None`` = all cases).
+DEFAULT_STRATA = (None, "category", "application_type", "technique", "source", "inventory")
+MEASURES = ("count", "jaccard", "p_b_given_a", "lift", "phi")
+#: Tri-state codes of one flag inside a pattern.
+NO, YES, NOT_REPORTED = 0, 1, 2
+_MAX_DIRECT_PATTERNS = 3 ** 12
+
+PAIR_COLUMNS = ["cases", "n", "n_a", "n_b", "count", "jaccard", "p_b_given_a", "lift", "phi"]
+FLAG_COLUMNS = ["cases", "yes", "no", "n", "prevalence", "not_reported", "not_reported_share"]
+
+
+class CooccurrenceError(AnalysisError):
+    """A co-occurrence request the data or the parameters cannot satisfy."""
+
+
+# -- strata -------------------------------------------------------------------------------
+def stratum_column(by: str | None) -> str | None:
+    """Name of the column that holds the stratum keys in results (``techniques`` → ``technique``)."""
+    if by is None:
+        return None
+    return "technique" if by in ("technique", "techniques") else by
+
+
+def _ordered(values: list, preferred: list[str] | None) -> list:
+    """Frame order for frame keys, sorted text otherwise, unknown values after, NA last."""
+    present = [v for v in values if not pd.isna(v)]
+    if preferred is not None:
+        known = set(present)
+        head = [k for k in preferred if k in known]
+        rest = sorted(v for v in present if v not in set(preferred))
+        present = head + rest
+    else:
+        present = sorted(present, key=str)
+    return present + ([pd.NA] if len(present) < len(values) else [])
+
+
+def memberships(cases: pd.DataFrame, by: str | None, frame: Frame | None = None,
+                include_missing: bool = True) -> tuple[np.ndarray, np.ndarray, list]:
+    """Stratum membership as pairs ``(case position, stratum index)`` plus the stratum keys.
+
+    ``by=None`` puts every case in one stratum (key ``"all"``); ``"technique"`` gives each
+    case one membership per technique it uses; any other column gives one per case.
+    Missing values form their own stratum (key NA, last) unless ``include_missing`` is false.
+    """
+    frame = frame or load_frame()
+    n = len(cases)
+    if by is None:
+        return np.arange(n), np.zeros(n, dtype=np.int64), ["all"]
+    col = "techniques" if by in ("technique", "techniques") else by
+    if col not in cases.columns:
+        raise CooccurrenceError(f"cannot stratify by {by!r}: no column {col!r} in the case table "
+                                f"(columns: {', '.join(map(str, cases.columns))})")
+    codes, uniques = pd.factorize(cases[col], use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    if col == "techniques":
+        # split only the distinct technique strings, then expand by case
+        parts = [[t for t in str(u).split(TECHNIQUE_SEP) if t] for u in uniques]
+        keys = _ordered(sorted({t for p in parts for t in p}), frame.technique_keys)
+        pos = {k: i for i, k in enumerate(keys)}
+        lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        flat = np.array([pos[t] for p in parts for t in p], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(parts) else np.zeros(0, np.int64)
+        valid = codes >= 0
+        per_case = np.where(valid, lengths[np.where(valid, codes, 0)] if len(parts) else 0, 0)
+        case_idx = np.repeat(np.arange(n), per_case)
+        offset = np.arange(len(case_idx)) - np.repeat(np.cumsum(per_case) - per_case, per_case)
+        stratum_idx = flat[starts[codes[case_idx]] + offset] if len(case_idx) else np.zeros(0, np.int64)
+        missing = np.flatnonzero(~valid)
+        if include_missing and len(missing):
+            keys = keys + [pd.NA]
+            case_idx = np.concatenate([case_idx, missing])
+            stratum_idx = np.concatenate([stratum_idx, np.full(len(missing), len(keys) - 1)])
+        return case_idx, stratum_idx, keys
+    preferred = {"category": frame.category_keys, "application_type": frame.application_type_keys}.get(col)
+    values = list(uniques) + ([pd.NA] if (codes < 0).any() else [])
+    keys = _ordered(values, preferred)
+    present = [k for k in keys if not pd.isna(k)]
+    remap = np.array([present.index(u) for u in uniques] + [len(present)], dtype=np.int64)
+    stratum_idx = remap[codes]  # code -1 picks the last entry: the NA stratum
+    case_idx = np.arange(n)
+    if not include_missing and len(keys) > len(present):
+        keep = codes >= 0
+        case_idx, stratum_idx, keys = case_idx[keep], stratum_idx[keep], present
+    return case_idx, stratum_idx, keys
+
+
+# -- patterns -----------------------------------------------------------------------------
+def flag_states(cases: pd.DataFrame, flags: list[str]) -> np.ndarray:
+    """Cases × flags array of tri-state codes: 0 no, 1 yes, 2 not reported."""
+    missing = [f for f in flags if f not in cases.columns]
+    if missing:
+        raise CooccurrenceError(f"flag column(s) {missing} not in the case table")
+    out = np.empty((len(cases), len(flags)), dtype=np.int8)
+    for j, f in enumerate(flags):
+        col = cases[f]
+        if col.dtype == object or str(col.dtype) not in ("boolean", "bool"):
+            col = col.astype("boolean")
+        out[:, j] = np.where(col.isna().to_numpy(), NOT_REPORTED, col.to_numpy(dtype=bool, na_value=False))
+    return out
+
+
+def _patterns(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pattern index per case and the distinct patterns (patterns × flags tri-state codes)."""
+    n, f = states.shape
+    if 3 ** f <= _MAX_DIRECT_PATTERNS:
+        codes = states.astype(np.int64) @ (3 ** np.arange(f, dtype=np.int64))
+        present = np.flatnonzero(np.bincount(codes, minlength=3 ** f))
+        lookup = np.zeros(3 ** f, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        table = (present[:, None] // (3 ** np.arange(f, dtype=np.int64))) % 3
+        return lookup[codes], table.astype(np.int8)
+    table, inverse = np.unique(states, axis=0, return_inverse=True)
+    return inverse.reshape(-1), table.astype(np.int8)
+
+
+def _indicators(table: np.ndarray, na_policy: str) -> tuple[np.ndarray, np.ndarray]:
+    """Yes- and reported-indicators of the distinct patterns under ``na_policy``."""
+    if na_policy not in NA_POLICIES:
+        raise CooccurrenceError(f"na_policy must be one of {', '.join(NA_POLICIES)}; got {na_policy!r}")
+    yes = (table == YES).astype(np.float64)
+    reported = (table != NOT_REPORTED).astype(np.float64)
+    if na_policy == "as_no":
+        reported = np.ones_like(reported)
+    elif na_policy == "complete":
+        full = reported.all(axis=1, keepdims=True)
+        yes, reported = yes * full, reported * full
+    return yes, reported
+
+
+# -- counts -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Counts:
+    """Per-stratum co-occurrence counts of one stratification.
+
+    ``yy[s, a, b]`` cases with a and b yes; ``yr[s, a, b]`` a yes and b reported;
+    ``rr[s, a, b]`` both reported (all under ``na_policy``); ``not_reported[s, a]`` raw NA
+    counts; ``pattern_counts[s, k]`` cases of stratum ``s`` with pattern ``patterns[k]``.
+    """
+
+    by: str | None
+    strata: list
+    flags: list[str]
+    na_policy: str
+    cases: np.ndarray
+    yy: np.ndarray
+    yr: np.ndarray
+    rr: np.ndarray
+    not_reported: np.ndarray
+    patterns: np.ndarray
+    pattern_counts: np.ndarray
+
+    def keep(self, min_stratum_size: int) -> np.ndarray:
+        """Strata with at least ``min_stratum_size`` cases (the overall stratum always)."""
+        if self.by is None:
+            return np.arange(len(self.strata))
+        return np.flatnonzero(self.cases >= max(min_stratum_size, 0))
+
+    def _key_frame(self, idx: np.ndarray, repeat: int) -> dict:
+        col = stratum_column(self.by)
+        if col is None:
+            return {}
+        keys = pd.array([self.strata[i] for i in idx], dtype=object)
+        return {col: np.repeat(np.asarray(keys, dtype=object), repeat)}
+
+    def pairs(self, min_stratum_size: int = 1) -> pd.DataFrame:
+        """Tidy flag × flag table: one row per stratum and ordered flag pair (a, b)."""
+        idx = self.keep(min_stratum_size)
+        f = len(self.flags)
+        n = self.rr[idx]
+        both = self.yy[idx]
+        n_a = self.yr[idx]
+        n_b = np.swapaxes(self.yr[idx], 1, 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            union = n_a + n_b - both
+            jaccard = np.where(union > 0, both / union, np.nan)
+            cond = np.where(n_a > 0, both / n_a, np.nan)
+            lift = np.where((n_a > 0) & (n_b > 0), both * n / (n_a * n_b), np.nan)
+            denom = np.sqrt(n_a * (n - n_a) * n_b * (n - n_b))
+            phi = np.where(denom > 0, (both * n - n_a * n_b) / denom, np.nan)
+        out = self._key_frame(idx, f * f)
+        out["flag_a"] = np.tile(np.repeat(self.flags, f), len(idx))
+        out["flag_b"] = np.tile(np.tile(self.flags, f), len(idx))
+        out["cases"] = np.repeat(self.cases[idx], f * f)
+        for name, arr in (("n", n), ("n_a", n_a), ("n_b", n_b), ("count", both)):
+            out[name] = arr.reshape(-1).astype(np.int64)
+        for name, arr in (("jaccard", jaccard), ("p_b_given_a", cond), ("lift", lift), ("phi", phi)):
+            out[name] = arr.reshape(-1)
+        return _finish(pd.DataFrame(out), self.by)
+
+    def flag_table(self, min_stratum_size: int = 1) -> pd.DataFrame:
+        """Tidy stratum × flag table: counts, prevalence among the cases used, and the share
+        of the stratum's cases that do not report the flag."""
+        idx = self.keep(min_stratum_size)
+        f = len(self.flags)
+        diag = np.arange(f)
+        yes = self.yy[idx][:, diag, diag]
+        n = self.rr[idx][:, diag, diag]
+        cases = np.repeat(self.cases[idx][:, None], f, axis=1)
+        nr = self.not_reported[idx]
+        out = self._key_frame(idx, f)
+        out["flag"] = np.tile(self.flags, len(idx))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns = {"cases": cases, "yes": yes, "no": n - yes, "n": n,
+                       "prevalence": np.where(n > 0, yes / n, np.nan),
+                       "not_reported": nr, "not_reported_share": np.where(cases > 0, nr / cases, np.nan)}
+        for name, arr in columns.items():
+            arr = arr.reshape(-1)
+            out[name] = arr if name in ("prevalence", "not_reported_share") else arr.astype(np.int64)
+        return _finish(pd.DataFrame(out), self.by)
+
+    def combinations(self, min_stratum_size: int = 1) -> pd.DataFrame:
+        """Frequency of each exact flag combination (UpSet data), most frequent first.
+
+        Under ``"pairwise"`` a not-reported flag is its own state (NA in the flag column);
+        ``"as_no"`` reads it as no; ``"complete"`` leaves out cases with any NA.
+        """
+        idx = self.keep(min_stratum_size)
+        table = self.patterns
+        counts = self.pattern_counts[idx]
+        if self.na_policy == "as_no":
+            table = np.where(table == NOT_REPORTED, NO, table)
+            folded, inverse = np.unique(table, axis=0, return_inverse=True)
+            merged = np.zeros((len(idx), len(folded)))
+            np.add.at(merged.T, inverse.reshape(-1), counts.T)
+            table, counts = folded, merged
+        elif self.na_policy == "complete":
+            full = (table != NOT_REPORTED).all(axis=1)
+            table, counts = table[full], counts[:, full]
+        s_idx, k_idx = np.nonzero(counts > 0)
+        used = counts.sum(axis=1)
+        col = stratum_column(self.by)
+        out = {} if col is None else {col: np.asarray([self.strata[idx[i]] for i in s_idx], dtype=object)}
+        states = table[k_idx]
+        for j, flag in enumerate(self.flags):
+            out[flag] = pd.array(np.where(states[:, j] == NOT_REPORTED, None, states[:, j] == YES),
+                                 dtype="boolean")
+        yes = states == YES
+        names = np.asarray(self.flags, dtype=object)
+        out["flags"] = [TECHNIQUE_SEP.join(names[row]) for row in yes]
+        out["n_flags"] = yes.sum(axis=1).astype(np.int64)
+        out["count"] = counts[s_idx, k_idx].astype(np.int64)
+        out["n"] = used[s_idx].astype(np.int64)
+        out["share"] = out["count"] / out["n"]
+        df = pd.DataFrame(out)
+        order = [] if col is None else ["_stratum"]
+        df["_stratum"] = s_idx
+        df["_pattern"] = [tuple(r) for r in np.select([states == YES, states == NO], [0, 1], 2)]
+        df = df.sort_values(order + ["count", "n_flags", "_pattern"], ascending=[True] * len(order) + [False, False, True],
+                            kind="stable")
+        return df.drop(columns=["_stratum", "_pattern"]).reset_index(drop=True)
+
+
+def _finish(df: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    col = stratum_column(by)
+    if col is not None:
+        df[col] = df[col].astype("string")
+    for c in ("flag", "flag_a", "flag_b"):
+        if c in df.columns:
+            df[c] = df[c].astype("string")
+    return df.reset_index(drop=True)
+
+
+def counts_many(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
+                frame: Frame | None = None, flags: list[str] | None = None,
+                include_missing: bool = True) -> dict:
+    """:class:`Counts` for several stratifications from one grouped product.
+
+    The memberships of every stratification are stacked into one (stratum, case) list; one
+    ``bincount`` gives the stratum × pattern counts and one ``einsum`` every stratum's
+    products. Returns ``{by: Counts}``.
+    """
+    frame = frame or load_frame()
+    flags = list(flags or frame.flag_keys)
+    unknown = [f for f in flags if f not in frame.flag_keys]
+    if unknown:
+        raise CooccurrenceError(f"unknown flag key(s) {unknown}; the frame's flags are {frame.flag_keys}")
+    states = flag_states(cases, flags)
+    pattern, table = _patterns(states)
+    k = len(table)
+    case_parts, stratum_parts, spans, offset = [], [], [], 0
+    for b in by:
+        c_idx, s_idx, keys = memberships(cases, b, frame, include_missing)
+        case_parts.append(c_idx)
+        stratum_parts.append(s_idx + offset)
+        spans.append((b, offset, keys))
+        offset += len(keys)
+    case_idx = np.concatenate(case_parts) if case_parts else np.zeros(0, np.int64)
+    stratum_idx = np.concatenate(stratum_parts) if stratum_parts else np.zeros(0, np.int64)
+    pc = np.bincount(stratum_idx * k + pattern[case_idx], minlength=offset * k).reshape(offset, k).astype(np.float64)
+    yes, reported = _indicators(table, na_policy)
+    z = np.concatenate([yes, reported], axis=1)
+    m = np.einsum("sk,ki,kj->sij", pc, z, z, optimize=True)
+    nf = len(flags)
+    nr = pc @ (table == NOT_REPORTED).astype(np.float64)
+    out = {}
+    for b, start, keys in spans:
+        sl = slice(start, start + len(keys))
+        out[b] = Counts(by=b, strata=keys, flags=flags, na_policy=na_policy,
+                        cases=pc[sl].sum(axis=1).round().astype(np.int64),
+                        yy=m[sl, :nf, :nf].round(), yr=m[sl, :nf, nf:].round(), rr=m[sl, nf:, nf:].round(),
+                        not_reported=nr[sl].round(), patterns=table, pattern_counts=pc[sl])
+    return out
+
+
+def counts(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise", frame: Frame | None = None,
+           flags: list[str] | None = None, include_missing: bool = True) -> Counts:
+    """:class:`Counts` for one stratification (``by=None``: all cases together)."""
+    return counts_many(cases, [by], na_policy, frame, flags, include_missing)[by]
+
+
+# -- public tables ------------------------------------------------------------------------
+def pairs(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise", min_stratum_size: int = 1,
+          frame: Frame | None = None, flags: list[str] | None = None) -> pd.DataFrame:
+    """Flag × flag co-occurrence, overall or per stratum of ``by``.
+
+    One row per (stratum,) ordered flag pair (a, b): ``cases`` in the stratum, ``n`` cases
+    used for the pair, ``n_a``/``n_b`` of them with a/b yes, ``count`` with both,
+    ``jaccard``, ``p_b_given_a`` = P(b | a), ``lift`` and ``phi`` (NaN where undefined).
+    The diagonal (a = b) holds each flag's own count.
+    """
+    return counts(cases, by, na_policy, frame, flags).pairs(min_stratum_size)
+
+
+def flag_table(cases: pd.DataFrame, by: str | None = "category", na_policy: str = "pairwise",
+               min_stratum_size: int = 1, frame: Frame | None = None, flags: list[str] | None = None) -> pd.DataFrame:
+    """Stratum × flag (e.g. category × flag, technique × flag): ``cases`` in the stratum,
+    ``yes``/``no``/``n`` among the cases used, ``prevalence`` = yes / n, ``not_reported``
+    and ``not_reported_share`` of the stratum's cases."""
+    return counts(cases, by, na_policy, frame, flags).flag_table(min_stratum_size)
+
+
+def combinations(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise",
+                 min_stratum_size: int = 1, frame: Frame | None = None, flags: list[str] | None = None) -> pd.DataFrame:
+    """Frequency of each exact combination of flags, most frequent first (see
+    :meth:`Counts.combinations`)."""
+    return counts(cases, by, na_policy, frame, flags).combinations(min_stratum_size)
+
+
+def tables(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
+           min_stratum_size: int = 1, frame: Frame | None = None, flags: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every co-occurrence table for every stratification in ``by`` (``None`` = overall)
+    from one grouped product: ``pairs``, ``flags`` and ``combinations`` overall, and
+    ``pairs_by_<by>`` and ``flags_by_<by>`` per stratification."""
+    by = list(dict.fromkeys([None, *by]))
+    many = counts_many(cases, by, na_policy, frame, flags)
+    out = {"pairs": many[None].pairs(), "flags": many[None].flag_table(),
+           "combinations": many[None].combinations()}
+    for b in by:
+        if b is not None:
+            out[f"pairs_by_{stratum_column(b)}"] = many[b].pairs(min_stratum_size)
+            out[f"flags_by_{stratum_column(b)}"] = many[b].flag_table(min_stratum_size)
+    return out
+
+
+def matrix(pairs_table: pd.DataFrame, measure: str = "jaccard", stratum: object = None,
+           frame: Frame | None = None) -> pd.DataFrame:
+    """Wide flag × flag matrix (rows a, columns b) of one measure, frame order, keys as
+    labels; ``stratum`` picks one stratum of a stratified table."""
+    if measure not in MEASURES:
+        raise CooccurrenceError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
+    frame = frame or load_frame()
+    table = pairs_table
+    extra = [c for c in table.columns if c not in ("flag_a", "flag_b", *PAIR_COLUMNS)]
+    if extra:
+        if stratum is None and table[extra[0]].nunique(dropna=False) > 1:
+            raise CooccurrenceError(f"the table is stratified by {extra[0]!r}: name a stratum")
+        if stratum is not None:
+            table = table[table[extra[0]] == stratum]
+    order = [f for f in frame.flag_keys if f in set(table["flag_a"])]
+    wide = table.pivot(index="flag_a", columns="flag_b", values=measure).reindex(index=order, columns=order)
+    wide.index.name, wide.columns.name = "flag_a", "flag_b"
+    return wide
+
+
+def labelled(table: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
+             headings: bool = True) -> pd.DataFrame:
+    """:func:`analysis.tables.labelled` plus the flag-pair columns ``flag_a``/``flag_b``."""
+    from .tables import labelled as _labelled
+    frame = frame or load_frame()
+    out = table.copy()
+    for col in ("flag_a", "flag_b"):
+        if col in out.columns:
+            out[col] = out[col].map(lambda k: frame.label("flag", k, language))
+    return _labelled(out, frame, language, headings)
