@@ -201,13 +201,17 @@ def test_first_true_rule_decides_and_unknown_blocks():
                      _rule("r2", {"field": "category", "in": ["adjudication"]})])
     cases = _cases([{"human_rights": True},
                     {"human_rights": False, "category": "adjudication"},
-                    {"human_rights": pd.NA, "category": "adjudication"},
-                    {"human_rights": False, "category": "enforcement"}])
+                    {"human_rights": pd.NA, "category": "enforcement"},
+                    {"human_rights": False, "category": "enforcement"},
+                    {"human_rights": pd.NA, "category": "adjudication"}])
     out = g.evaluate(cases, fw, "en")
-    assert out["placement"].tolist() == ["hi", "hi", "undetermined", "lo"]
-    assert out["rule"].tolist() == ["r1", "r2", "r1", "otherwise"]
+    # Case 2: r1 unreadable (would give hi), r2 false, otherwise lo -> hi or lo: undetermined.
+    # Case 4: r1 unreadable (hi) and r2 true (hi): hi either way, so determined by r2.
+    assert out["placement"].tolist() == ["hi", "hi", "undetermined", "lo", "hi"]
+    assert out["rule"].tolist() == ["r1", "r2", "r1", "otherwise", "r2"]
     assert "human_rights" in out["explanation"].iloc[2]
-    assert out["matched_rules"].iloc[2] == "r2"  # r2 holds, but r1 could not be read first
+    assert out["candidates"].iloc[2] == "hi;lo"
+    assert out["matched_rules"].iloc[4] == "r2"
 
 
 def test_kleene_logic_and_if_missing():
@@ -265,9 +269,11 @@ def test_matrix_lookup_and_undetermined_axis():
                     {"ethics": pd.NA, "human_rights": True}])
     out = g.evaluate(cases, fw, "en")
     m = out[out["dimension"] == "m"]
-    assert m["placement"].tolist() == ["hi", "lo", "undetermined"]
-    # a undetermined (x or y) with d = hi: both cells are hi, so hi is the only candidate.
-    assert m["candidates"].iloc[2] == "hi"
+    # Third case: a undetermined (x or y) with d = hi: both cells are hi, so the rating is hi.
+    assert m["placement"].tolist() == ["hi", "lo", "hi"]
+    cases = _cases([{"ethics": pd.NA, "human_rights": False}])  # a x/y, d = lo: cells hi / lo
+    m = g.evaluate(cases, fw, "en").query("dimension == 'm'")
+    assert m["placement"].tolist() == ["undetermined"] and m["candidates"].tolist() == ["hi;lo"]
 
 
 def test_malformed_frameworks_are_refused():
@@ -352,3 +358,38 @@ def test_derived_from_finds_fields_reading_the_same_column(tmp_path):
     assert g.derived_from(m, "rights_safety") == ["human_rights"]
     with pytest.raises(AnalysisError):
         g.derived_from(m, "topic_area")
+
+
+# -- validation against the US federal inventory's own classification -----------------------
+@pytest.fixture(scope="module")
+def us2024():
+    from analysis import inventories, mapping
+    cases = inventories.cases("us-federal-2024")
+    m = mapping.load_mapping(inventories.mapping_path("us-federal-2024"))
+    return cases, m
+
+
+def test_official_placement_follows_the_inventory_classification(us2024, frameworks):
+    cases, _ = us2024
+    official = g.evaluate(cases, frameworks["us_omb_m25_21"], "en", official_only=True)
+    # Independent reading of the recorded classification (M-24-10 → M-25-21).
+    expected = cases["rights_safety"].map(
+        lambda v: "undetermined" if pd.isna(v) else
+        ("yes" if v in ("rights-impacting", "safety-impacting", "both") else ("no" if v == "neither" else "undetermined")))
+    assert official["placement"].tolist() == expected.loc[
+        cases.sort_values("case_id", kind="stable").index].tolist()
+
+
+def test_validation_variant_does_not_read_the_official_answer(us2024, frameworks):
+    cases, m = us2024
+    us = frameworks["us_omb_m25_21"]
+    excluded = ["rights_safety"] + g.derived_from(m, "rights_safety")
+    assert "human_rights" in excluded  # the mapping derives this flag from the same column
+    variant = g.evaluate(cases, us, "en", exclude_fields=excluded)
+    scrambled = cases.copy()
+    scrambled["rights_safety"] = "neither"
+    scrambled["human_rights"] = pd.array([True] * len(cases), dtype="boolean")
+    again = g.evaluate(scrambled, us, "en", exclude_fields=excluded)
+    pd.testing.assert_frame_equal(variant, again)
+    stats = g.agreement(variant, g.evaluate(cases, us, "en", official_only=True)).iloc[0]
+    assert 0 < stats["compared"] < len(cases)

@@ -11,8 +11,10 @@ evaluator here is generic: a new framework is a new data file.
 
 Reading a rule set (three-valued logic): a condition is true, false or unknown (a field
 that is not reported, or a column the inventory lacks). Rules are tried in order; the first
-true rule decides. An unknown rule met before any true one makes the placement
-``undetermined``, naming the fields that would decide it: the rubric never guesses. A leaf
+true rule decides. A rule that cannot be read (unknown) before the deciding one leaves its own
+placement possible: the placement is determined only when every possible placement is the
+same level; otherwise it is ``undetermined``, naming the fields that would decide it and the
+levels still possible. The rubric never guesses. A leaf
 may say ``if_missing: false`` where absence is meaningful (an inventory-specific column or a
 free-text keyword), so that the rule simply does not apply.
 
@@ -457,24 +459,37 @@ def _unknown_fields(cond: Condition, cases: pd.DataFrame, i: int) -> list[str]:
     return out
 
 
+def _outcomes(rule: Rule) -> set[str]:
+    return set(rule.candidates) if rule.then == UNDETERMINED else {rule.then}
+
+
 def _evaluate_dimension(cases: pd.DataFrame, dim: Dimension, rules: tuple[Rule, ...], language: str) -> list[dict]:
+    """First true rule decides. A rule that cannot be read (unknown) is passed over but
+    remembered: its placement stays possible. The placement is determined only when every
+    possible outcome (unread rules met first, then the deciding rule) is the same level."""
     truths = [truth(r.when, cases).tolist() for r in rules]
     out = []
     for i in range(len(cases)):
         matched = [r.id for r, t in zip(rules, truths) if t[i] is True]
-        decided = None
+        blocked, decider = [], dim.otherwise
         for r, t in zip(rules, truths):
             if t[i] is True:
-                decided = (r, r.then, r.text(language), r.candidates)
+                decider = r
                 break
             if t[i] is None:
-                decided = (r, UNDETERMINED, _blocked_text(r, _unknown_fields(r.when, cases, i), language),
-                           tuple(dim.level_keys))
-                break
-        if decided is None:
-            r = dim.otherwise
-            decided = (r, r.then, r.text(language), r.candidates)
-        rule, placement, text, candidates = decided
+                blocked.append(r)
+        outcomes = set().union(*(_outcomes(r) for r in blocked + [decider]))
+        undecided = decider.then == UNDETERMINED or any(r.then == UNDETERMINED for r in blocked)
+        if not undecided and len(outcomes) == 1:
+            rule, placement, text, candidates = decider, decider.then, decider.text(language), ()
+        elif blocked:
+            first = blocked[0]
+            text = " ".join([_blocked_text(first, _unknown_fields(first.when, cases, i), language)]
+                            + ([decider.text(language)] if decider.then == UNDETERMINED else []))
+            rule, placement = first, UNDETERMINED
+            candidates = tuple(k for k in dim.level_keys if k in outcomes)
+        else:
+            rule, placement, text, candidates = decider, UNDETERMINED, decider.text(language), decider.candidates
         out.append({"dimension": dim.key, "placement": placement, "rule": rule.id, "matched_rules": ";".join(matched),
                     "basis": rule.basis, "candidates": ";".join(candidates) if placement == UNDETERMINED else "",
                     "explanation": text})
@@ -487,19 +502,19 @@ def _matrix_dimension(dim: Dimension, earlier: dict[str, list[dict]], n: int, la
     out = []
     for i in range(n):
         r, c = rows[i]["placement"], cols[i]["placement"]
-        if r == UNDETERMINED or c == UNDETERMINED:
+        row_opts = rows[i]["candidates"].split(";") if r == UNDETERMINED else [r]
+        col_opts = cols[i]["candidates"].split(";") if c == UNDETERMINED else [c]
+        possible = sorted({m["cells"][rr][cc] for rr in row_opts for cc in col_opts}, key=dim.level_keys.index)
+        if (r == UNDETERMINED or c == UNDETERMINED) and len(possible) > 1:
             which = [d for d, v in ((m["rows"], r), (m["columns"], c)) if v == UNDETERMINED]
             text = (f"{' and '.join(which)} undetermined, so the matrix cannot be read." if language == "en"
                     else f"{'、'.join(which)}無法判定，無從查矩陣。")
-            row_opts = rows[i]["candidates"].split(";") if r == UNDETERMINED else [r]
-            col_opts = cols[i]["candidates"].split(";") if c == UNDETERMINED else [c]
-            possible = sorted({m["cells"][rr][cc] for rr in row_opts for cc in col_opts}, key=dim.level_keys.index)
             out.append({"dimension": dim.key, "placement": UNDETERMINED, "rule": MATRIX, "matched_rules": "",
                         "basis": m["basis"], "candidates": ";".join(possible), "explanation": text})
         else:
-            level = m["cells"][r][c]
-            text = (f"{m['rows']} {r} × {m['columns']} {c} → {level}" if language == "en"
-                    else f"{m['rows']} {r} × {m['columns']} {c} → {level}（矩陣）")
+            level = possible[0]
+            text = (f"{m['rows']} {'/'.join(row_opts)} × {m['columns']} {'/'.join(col_opts)} → {level}" if language == "en"
+                    else f"{m['rows']} {'/'.join(row_opts)} × {m['columns']} {'/'.join(col_opts)} → {level}（矩陣）")
             out.append({"dimension": dim.key, "placement": level, "rule": MATRIX, "matched_rules": MATRIX,
                         "basis": m["basis"], "candidates": "", "explanation": text})
     return out
@@ -515,20 +530,20 @@ def evaluate(cases: pd.DataFrame, framework: Framework, language: str = config.D
     condition holds; ``candidates`` the levels still possible when undetermined;
     ``explanation`` the rule's rationale, or the reason the placement is undetermined.
 
-    ``exclude_fields`` drops every rule that reads one of those fields (a rubric variant,
-    e.g. one that must not read an inventory's own classification); ``official_only`` keeps
+    ``exclude_fields`` are read as if the inventory did not have them (a rubric variant,
+    e.g. one that must not read an inventory's own classification, nor flags derived from
+    it); ``official_only`` keeps
     only rules marked ``official`` (the inventory's own answer).
     """
     if language not in config.LANGUAGES:
         raise AnalysisError(f"language {language!r}: expected one of {', '.join(config.LANGUAGES)}")
-    excluded = set(exclude_fields)
-    cases = cases.reset_index(drop=True)
+    cases = cases.drop(columns=[c for c in exclude_fields if c in cases.columns]).reset_index(drop=True)
     per_dim: dict[str, list[dict]] = {}
     for dim in framework.dimensions:
         if dim.matrix is not None:
             per_dim[dim.key] = _matrix_dimension(dim, per_dim, len(cases), language)
             continue
-        rules = tuple(r for r in dim.rules if not (r.when.fields() & excluded) and (r.official or not official_only))
+        rules = tuple(r for r in dim.rules if r.official or not official_only)
         per_dim[dim.key] = _evaluate_dimension(cases, dim, rules, language)
     rows = []
     for dim in framework.dimensions:
