@@ -640,6 +640,12 @@ def by_category(placements: pd.DataFrame, cases: pd.DataFrame, framework: Framew
     return out[has | out["category"].notna()].reset_index(drop=True)
 
 
+def _placement_index(placements: pd.DataFrame) -> dict[tuple, dict]:
+    """(inventory, case_id, framework, dimension) → the placement row as a dict."""
+    keys = zip(placements["inventory"], placements["case_id"], placements["framework"], placements["dimension"])
+    return dict(zip(keys, placements.to_dict("records")))
+
+
 # -- checklists -------------------------------------------------------------------------------
 CHECKLIST_COLUMNS = ["inventory", "case_id", "name", "source", "group", "item_no", "item_key", "item", "basis",
                      "holder", "wording", "applies", "because", "status", "notes"]
@@ -664,7 +670,7 @@ def checklist(cases: pd.DataFrame, placements: pd.DataFrame, frameworks: list[Fr
     recs = recs if recs is not None else recommendations()
     en = language == "en"
     cases = cases.reset_index(drop=True)
-    index = placements.set_index(["inventory", "case_id", "framework", "dimension"])
+    index = _placement_index(placements)
     rows = []
     for inv, cid, name in zip(cases["inventory"], cases["case_id"], cases["name"]):
         for rec in recs.itertuples(index=False):
@@ -675,10 +681,9 @@ def checklist(cases: pd.DataFrame, placements: pd.DataFrame, frameworks: list[Fr
                          "applies": RECOMMENDED, "because": ""})
         for fw in frameworks:
             for j, duty in enumerate(fw.duties, start=1):
-                key = (inv, cid, fw.key, duty.dimension)
-                if key not in index.index:
+                p = index.get((inv, cid, fw.key, duty.dimension))
+                if p is None:
                     continue
-                p = index.loc[key]
                 applies = duty_applicability(duty, p["placement"], p["candidates"])
                 if applies == NOT_APPLICABLE and not include_not_applicable:
                     continue
@@ -766,3 +771,62 @@ def derived_from(mapping, field_name: str) -> list[str]:
         raise AnalysisError(f"{mapping.inventory}: no field {field_name!r} in the mapping")
     source = set(specs[field_name].columns)
     return sorted(name for name, spec in specs.items() if name != field_name and source & set(spec.columns))
+
+
+def validation_table(cases: pd.DataFrame, framework: Framework, variants: dict[str, list[str]],
+                     language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """:func:`agreement` of each rubric variant (name → fields it must not read) against the
+    framework's official rules (the inventory's own answer), one row per variant."""
+    official = evaluate(cases, framework, language, official_only=True)
+    rows = []
+    for name, excluded in variants.items():
+        if framework.fields_read(official=True) - set(excluded):
+            raise AnalysisError(f"variant {name!r} would read the official answer: exclude "
+                                f"{sorted(framework.fields_read(official=True))}")
+        stats = agreement(evaluate(cases, framework, language, exclude_fields=excluded), official).iloc[0].to_dict()
+        rows.append({"variant": name, "excluded": ";".join(excluded), **stats})
+    ints = ["cases", "compared", "rubric_undetermined", "official_undetermined"]
+    return pd.DataFrame(rows).astype({c: "int64" for c in ints})
+
+
+# -- display tables ------------------------------------------------------------------------------
+def rules_table(framework: Framework, language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """Every rule of a framework in evaluation order: dimension, rule id, the placement it
+    gives, the fields it reads, its basis and its rationale (or reason when undetermined)."""
+    rows = []
+    for d in framework.dimensions:
+        if d.matrix is not None:
+            rows.append({"dimension": d.name(language), "rule": MATRIX, "official": False,
+                         "placement": " × ".join(framework.dimension(k).name(language) for k in (d.matrix["rows"], d.matrix["columns"])),
+                         "fields": "", "basis": d.matrix["basis"], "explanation": ""})
+            continue
+        for r in (*d.rules, d.otherwise):
+            rows.append({"dimension": d.name(language), "rule": r.id, "official": r.official,
+                         "placement": framework.label(d.key, r.then, language), "fields": ";".join(sorted(r.when.fields())),
+                         "basis": r.basis, "explanation": r.text(language)})
+    return pd.DataFrame(rows)
+
+
+def case_table(cases: pd.DataFrame, placements: pd.DataFrame, frameworks: list[Framework],
+               language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """One row per case: its name and, per framework dimension, the placement label with the
+    deciding rule in brackets (column names: framework · dimension, in ``language``)."""
+    by_key = {fw.key: fw for fw in frameworks}
+    out = cases[["inventory", "case_id", "name"]].sort_values(["inventory", "case_id"], kind="stable").reset_index(drop=True)
+    keyed = _placement_index(placements)
+    for fw in frameworks:
+        for d in fw.dimensions:
+            col = f"{fw.name(language)} · {d.name(language)}"
+            values = []
+            for inv, cid in zip(out["inventory"], out["case_id"]):
+                p = keyed[(inv, cid, fw.key, d.key)]
+                values.append(f"{by_key[fw.key].label(d.key, p['placement'], language)} [{p['rule']}]")
+            out[col] = values
+    return out
+
+
+def checklist_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Checklist items per case and applicability (required, conditional, recommended)."""
+    counts = table.pivot_table(index=["inventory", "case_id", "name"], columns="applies", values="item_key",
+                               aggfunc="count", fill_value=0)
+    return counts.reindex(columns=list(APPLICABILITY), fill_value=0).reset_index().rename_axis(columns=None)
