@@ -91,3 +91,11 @@ def test_checklist_workbook_has_fillable_columns(tmp_path, study, placements, fr
     assert wb["checklist"].max_row == len(table) + 1
     applies = {row[header.index("applies")] for row in wb["checklist"].iter_rows(min_row=2, values_only=True)}
     assert applies <= {"required", "conditional", "recommended"}
+
+
+def test_matrix_title_counts_cases_without_a_cell(placements, frameworks):
+    au = frameworks["au_vaiss"]
+    counts = g.matrix_counts(placements, au)
+    fig = fg.risk_matrix(counts, au, language="en", total=14)  # 11 placed + 3 hypothetical without a cell
+    assert "3 more cases" in fig.axes[0].get_title()
+    fg.close(fig)

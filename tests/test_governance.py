@@ -393,3 +393,13 @@ def test_validation_variant_does_not_read_the_official_answer(us2024, frameworks
     pd.testing.assert_frame_equal(variant, again)
     stats = g.agreement(variant, g.evaluate(cases, us, "en", official_only=True)).iloc[0]
     assert 0 < stats["compared"] < len(cases)
+
+
+def test_recommendations_once_lists_them_once_per_inventory(frameworks, placements):
+    from analysis import inventories
+    cases = inventories.cases("study")
+    per_case = g.checklist(cases, placements, list(frameworks.values()), language="en")
+    once = g.checklist(cases, placements, list(frameworks.values()), language="en", recommendations_once=True)
+    recs = once[once["source"] == "Study recommendations"]
+    assert len(recs) == 23 and set(recs["case_id"]) == {"*"}
+    assert len(per_case) - len(once) == 23 * 11 - 23

@@ -660,25 +660,34 @@ def duty_applicability(duty: Duty, placement: str, candidates: str) -> str:
     return duty.otherwise
 
 
+def _recommendation_rows(recs: pd.DataFrame, targets: list[tuple], en: bool) -> list[dict]:
+    return [{"inventory": inv, "case_id": cid, "name": name,
+             "source": "研究建議 · study" if not en else "Study recommendations",
+             "group": rec.phase_en if en else rec.phase_zh, "item_no": rec.no, "item_key": f"{rec.phase}_{rec.no}",
+             "item": rec.name_en if en else rec.name_zh, "basis": "", "holder": "agency", "wording": "study",
+             "applies": RECOMMENDED, "because": ""}
+            for inv, cid, name in targets for rec in recs.itertuples(index=False)]
+
+
 def checklist(cases: pd.DataFrame, placements: pd.DataFrame, frameworks: list[Framework],
               recs: pd.DataFrame | None = None, language: str = config.DEFAULT_LANGUAGE,
-              include_not_applicable: bool = False) -> pd.DataFrame:
+              include_not_applicable: bool = False, recommendations_once: bool = False) -> pd.DataFrame:
     """Per case, the study's recommendations (every case: ``recommended``) and each
     framework's duties with their applicability: ``required`` (the case's placement brings
     it), ``conditional`` (placement undetermined, one of the candidate levels brings it),
-    ``recommended`` (voluntary). ``status`` and ``notes`` are left blank for the agency."""
+    ``recommended`` (voluntary). ``status`` and ``notes`` are left blank for the agency.
+    With ``recommendations_once`` the study's (agency-wide) recommendations are listed once
+    per inventory, under case_id ``*``, instead of for every case (large inventories)."""
     recs = recs if recs is not None else recommendations()
     en = language == "en"
     cases = cases.reset_index(drop=True)
     index = _placement_index(placements)
     rows = []
+    if recommendations_once:
+        rows += _recommendation_rows(recs, [(inv, "*", "") for inv in sorted(set(cases["inventory"]))], en)
     for inv, cid, name in zip(cases["inventory"], cases["case_id"], cases["name"]):
-        for rec in recs.itertuples(index=False):
-            rows.append({"inventory": inv, "case_id": cid, "name": name,
-                         "source": "研究建議 · study" if not en else "Study recommendations",
-                         "group": rec.phase_en if en else rec.phase_zh, "item_no": rec.no, "item_key": f"{rec.phase}_{rec.no}",
-                         "item": rec.name_en if en else rec.name_zh, "basis": "", "holder": "agency", "wording": "study",
-                         "applies": RECOMMENDED, "because": ""})
+        if not recommendations_once:
+            rows += _recommendation_rows(recs, [(inv, cid, name)], en)
         for fw in frameworks:
             for j, duty in enumerate(fw.duties, start=1):
                 p = index.get((inv, cid, fw.key, duty.dimension))

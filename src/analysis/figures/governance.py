@@ -37,10 +37,11 @@ def _category_colour(frame: Frame, key: object) -> str:
 
 def risk_matrix(counts: pd.DataFrame, framework: Framework, dimension: str = "rating",
                 language: str = config.DEFAULT_LANGUAGE, title: str | None = None,
-                undetermined: int | None = None) -> matplotlib.figure.Figure:
+                total: int | None = None) -> matplotlib.figure.Figure:
     """The matrix as the study prints it (rows: first axis top to bottom, columns: second
     axis), each cell coloured by its level and labelled with the level and the number of
-    cases (from :func:`analysis.governance.matrix_counts`)."""
+    cases (from :func:`analysis.governance.matrix_counts`). With ``total`` (the number of
+    cases), the title says how many have an undetermined axis and so no cell."""
     setup()
     dim = framework.dimension(dimension)
     m = dim.matrix
@@ -69,8 +70,10 @@ def risk_matrix(counts: pd.DataFrame, framework: Framework, dimension: str = "ra
     for s in ax.spines.values():
         s.set_visible(False)
     default = framework.name(language)
-    if undetermined:
-        default += (f"\n(+{undetermined} undetermined)" if language == "en" else f"\n（另 {undetermined} 案無法判定）")
+    outside = (total or 0) - int(counts["cases"].sum())
+    if outside > 0:
+        default += (f"\n({outside} more cases with an undetermined axis)" if language == "en"
+                    else f"\n（另 {outside} 案之軸無法判定）")
     ax.set_title(title or default, pad=28)
     fig.tight_layout()
     return fig
