@@ -17,6 +17,8 @@ FRAME_FILE = DATA_DIR / "frame" / "frame.yaml"
 RAW_DIR = DATA_DIR / "raw"
 MANIFEST_FILE = RAW_DIR / "MANIFEST.tsv"
 INVENTORIES_DIR = DATA_DIR / "inventories"
+FRAMEWORKS_DIR = DATA_DIR / "frameworks"
+PROMPTS_DIR = DATA_DIR / "prompts"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 
 #: Seed for every random draw in the suite (resampling, clustering, synthetic data).

@@ -44,7 +44,7 @@ from .cases import TECHNIQUE_SEP
 from .errors import AnalysisError, InputError, input_error
 from .frame import Frame, load_frame
 
-FRAMEWORKS_DIR = config.DATA_DIR / "frameworks"
+FRAMEWORKS_DIR = config.FRAMEWORKS_DIR
 RECOMMENDATIONS = "recommendations"
 UNDETERMINED = "undetermined"
 OTHERWISE = "otherwise"
