@@ -63,6 +63,8 @@ class Frame:
     technique_separators: tuple[str, ...]
     headings: dict[str, dict[str, str]] = field(default_factory=dict)
     _index: dict[str, dict[str, str]] = field(repr=False, default_factory=dict)
+    #: ``coding_vocabulary`` section: kind -> key -> language ("zh"/"en") -> terms.
+    vocabulary: dict[str, dict[str, dict[str, tuple[str, ...]]]] = field(default_factory=dict)
 
     # -- ordered keys -------------------------------------------------------------
     def keys(self, kind: str) -> list[str]:
@@ -105,6 +107,20 @@ class Frame:
         if key not in self.headings:
             raise KeyError(f"no heading {key!r} in the frame")
         return self.headings[key]["en" if language == "en" else "zh"]
+
+    def terms(self, kind: str, key: str) -> dict[str, tuple[str, ...]]:
+        """The rule coder's vocabulary for one entry: ``{"zh": (...), "en": (...)}``.
+
+        Techniques also contribute their names and synonyms (terms containing a CJK
+        character count as zh, the rest as en)."""
+        self.entry(kind, key)
+        found = self.vocabulary.get(kind, {}).get(key, {})
+        zh, en = list(found.get("zh", ())), list(found.get("en", ()))
+        if kind == "technique":
+            e = self.entry(kind, key)
+            for term in (e.name_zh, e.name_en, *e.synonyms):
+                (zh if _has_cjk(term) else en).append(term)
+        return {"zh": tuple(dict.fromkeys(zh)), "en": tuple(dict.fromkeys(en))}
 
     def category_of(self, application_type: str) -> str:
         return self.entry("application_type", application_type).category
@@ -197,6 +213,38 @@ def _entry(kind: str, raw: dict, where: str, category: str | None = None) -> Ent
     )
 
 
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def _vocabulary(raw: object, entries: dict[str, tuple[Entry, ...]], path: Path) -> dict:
+    """Validate the optional ``coding_vocabulary`` section."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise FrameError(f"{path}: coding_vocabulary must map a kind to its entries")
+    out: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {}
+    for kind, items in raw.items():
+        if kind not in entries:
+            raise FrameError(f"{path}: coding_vocabulary.{kind}: not one of {', '.join(KINDS)}")
+        known = {e.key for e in entries[kind]}
+        if not isinstance(items, dict):
+            raise FrameError(f"{path}: coding_vocabulary.{kind} must map keys to zh/en term lists")
+        out[kind] = {}
+        for key, langs in items.items():
+            if key not in known:
+                raise FrameError(f"{path}: coding_vocabulary.{kind}.{key}: no {kind} with that key in the frame")
+            if not isinstance(langs, dict) or not set(langs) <= {"zh", "en"} or not langs:
+                raise FrameError(f"{path}: coding_vocabulary.{kind}.{key} needs zh and/or en term lists")
+            terms = {}
+            for lang, values in langs.items():
+                if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+                    raise FrameError(f"{path}: coding_vocabulary.{kind}.{key}.{lang} must be a list of non-empty terms")
+                terms[lang] = tuple(values)
+            out[kind][key] = terms
+    return out
+
+
 def _build_index(kind: str, entries: tuple[Entry, ...], path: Path) -> dict[str, str]:
     index: dict[str, str] = {}
     for e in entries:
@@ -252,7 +300,8 @@ def parse_frame(data: dict, path: Path) -> Frame:
         if not isinstance(names, dict) or not names.get("zh") or not names.get("en"):
             raise FrameError(f"{path}: heading {key!r} needs zh and en")
     return Frame(path=path, entries=entries, tick_values=tick_values, technique_separators=seps,
-                 headings={k: dict(v) for k, v in headings.items()}, _index=index)
+                 headings={k: dict(v) for k, v in headings.items()}, _index=index,
+                 vocabulary=_vocabulary(data.get("coding_vocabulary"), entries, path))
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,277 @@
+"""Agreement between coders and human or source labels, and between people.
+
+Targets scored: ``category``, ``application_type``, each flag (``yes``/``no``) and, for
+techniques, ``technique:<key>`` (``yes``/``no``). A coder that leaves a case uncoded is
+scored as answering :data:`UNCODED` (a miss), and its coverage is reported.
+
+The trained coder is scored only on cases it was not trained on: stratified k-fold
+cross-validation, seeded with :data:`analysis.config.SEED`. The rule coder has nothing to
+train and is scored directly.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .cases import TECHNIQUE_SEP
+from .coding import ModelSpec, RuleCoder, TrainedCoder, labels, technique_labels
+from .frame import Frame, load_frame
+
+UNCODED = "(uncoded)"
+SCORE_COLUMNS = ["inventory", "target", "coder", "n", "coverage", "accuracy", "macro_f1", "kappa", "alpha"]
+
+
+# -- statistics --------------------------------------------------------------------------
+def cohen_kappa(a: pd.Series | list, b: pd.Series | list) -> float:
+    """Cohen's κ of two raters over the same units (nominal labels):
+    (p_observed − p_expected) / (1 − p_expected); 1.0 when both raters use one and the
+    same label throughout, NaN when there are no units."""
+    a, b = np.asarray(list(a), dtype=object), np.asarray(list(b), dtype=object)
+    if len(a) != len(b):
+        raise ValueError("both raters must rate the same units")
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    cats = sorted(set(a) | set(b), key=str)
+    po = float(np.mean(a == b))
+    pe = sum((np.sum(a == c) / n) * (np.sum(b == c) / n) for c in cats)
+    if pe == 1.0:
+        return 1.0 if po == 1.0 else 0.0
+    return (po - pe) / (1 - pe)
+
+
+def krippendorff_alpha(ratings: pd.DataFrame) -> float:
+    """Krippendorff's α (nominal) of a units × coders table of labels (NA = not coded by
+    that coder). NaN when fewer than two values are pairable or only one label occurs."""
+    import krippendorff
+    values = pd.unique(pd.Series(ratings.to_numpy().ravel()).dropna())
+    codes = {v: i for i, v in enumerate(sorted(values, key=str))}
+    data = np.array([[codes[v] if not pd.isna(v) else np.nan for v in ratings[c]] for c in ratings.columns],
+                    dtype=float)
+    pairable = (np.sum(~np.isnan(data), axis=0) >= 2).sum()
+    if pairable < 1 or len(codes) < 2:
+        return 1.0 if pairable >= 1 and len(codes) == 1 else float("nan")
+    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+
+
+def score(true: pd.Series, pred: pd.Series) -> dict:
+    """Accuracy, macro-F1 (over the classes present in ``true``), Cohen's κ and
+    Krippendorff's α of predictions against labels; ``pred`` NA = uncoded (a miss)."""
+    from sklearn.metrics import accuracy_score, f1_score
+    t = pd.Series(true).astype(object).to_numpy()
+    p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).to_numpy()
+    classes = sorted(set(t), key=str)
+    both = pd.DataFrame({"true": t, "pred": p})
+    return {
+        "n": len(t),
+        "coverage": float(np.mean(p != UNCODED)) if len(t) else float("nan"),
+        "accuracy": float(accuracy_score(t, p)) if len(t) else float("nan"),
+        "macro_f1": float(f1_score(t, p, labels=classes, average="macro", zero_division=0)) if len(t) else float("nan"),
+        "kappa": cohen_kappa(t, p),
+        "alpha": krippendorff_alpha(both),
+    }
+
+
+def per_class(true: pd.Series, pred: pd.Series) -> pd.DataFrame:
+    """Precision, recall, F1 and support for each label in ``true`` or ``pred``."""
+    from sklearn.metrics import precision_recall_fscore_support
+    t = pd.Series(true).astype(object).to_numpy()
+    p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).to_numpy()
+    classes = sorted(set(t) | (set(p) - {UNCODED}), key=str)
+    prec, rec, f1, sup = precision_recall_fscore_support(t, p, labels=classes, zero_division=0)
+    return pd.DataFrame({"label": classes, "precision": prec, "recall": rec, "f1": f1, "support": sup})
+
+
+def confusion(true: pd.Series, pred: pd.Series, order: list[str] | None = None) -> pd.DataFrame:
+    """Tidy confusion counts (``true``, ``pred``, ``n``), every pair of ``order`` (plus
+    :data:`UNCODED` when a prediction is missing) included, zeros too."""
+    t = pd.Series(true).astype(object).reset_index(drop=True)
+    p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).reset_index(drop=True)
+    labels_ = list(order) if order else sorted(set(t) | set(p), key=str)
+    labels_ += [x for x in sorted(set(t) | set(p), key=str) if x not in labels_]
+    counts = pd.crosstab(t, p)
+    rows = [{"true": a, "pred": b, "n": int(counts.at[a, b]) if a in counts.index and b in counts.columns else 0}
+            for a in labels_ if a in set(t) for b in labels_ if b in set(p) or b in set(t)]
+    return pd.DataFrame(rows, columns=["true", "pred", "n"])
+
+
+# -- targets and predictions -------------------------------------------------------------
+def targets(cases: pd.DataFrame, frame: Frame | None = None, techniques: bool = True) -> dict[str, pd.Series]:
+    """Every scorable target's human/source labels (index like ``cases``); targets
+    without labels are left out."""
+    frame = frame or load_frame()
+    out = {}
+    for f in ["category", "application_type", *frame.flag_keys]:
+        y = labels(cases, f, frame)
+        if len(y):
+            out[f] = y
+    if techniques:
+        tl = technique_labels(cases, frame)
+        for t in tl.columns:
+            if (tl[t] == "yes").any():
+                out[f"technique:{t}"] = tl[t]
+    return out
+
+
+def predictions(codes: pd.DataFrame, cases: pd.DataFrame, target: str) -> pd.Series:
+    """A coder's answer for ``target`` per case (index like ``cases``; NA = uncoded).
+    For ``technique:<key>`` a coded technique list gives yes/no and no list gives no."""
+    key = cases["inventory"].astype(str) + "\x00" + cases["case_id"].astype(str)
+    if target.startswith("technique:"):
+        tech = target.split(":", 1)[1]
+        sub = codes[codes["field"] == "techniques"]
+        found = {f"{i}\x00{c}": tech in str(v).split(TECHNIQUE_SEP)
+                 for i, c, v in zip(sub["inventory"], sub["case_id"], sub["value"])}
+        return pd.Series(["yes" if found.get(k, False) else "no" for k in key], index=cases.index, dtype=object)
+    sub = codes[codes["field"] == target]
+    values = {f"{i}\x00{c}": v for i, c, v in zip(sub["inventory"], sub["case_id"], sub["value"])}
+    return pd.Series([values.get(k, pd.NA) for k in key], index=cases.index, dtype=object)
+
+
+def _field_of(target: str) -> list[str]:
+    if target.startswith("technique:"):
+        return ["techniques"]
+    if target == "application_type":
+        return ["category", "application_type"]
+    return [target]
+
+
+def _folds(y: pd.Series, folds: int, seed: int):
+    from sklearn.model_selection import StratifiedKFold
+    min_count = int(y.value_counts().min())
+    k = max(2, min(folds, min_count)) if min_count >= 2 else min(folds, len(y))
+    return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+
+
+def cross_validated(cases: pd.DataFrame, target: str, spec: ModelSpec | None = None, folds: int = 5,
+                    seed: int = config.SEED, extra: pd.DataFrame | None = None,
+                    frame: Frame | None = None, train_fraction: float = 1.0) -> pd.Series:
+    """Out-of-fold predictions of the trained coder for ``target`` on the labelled cases
+    of ``cases`` (never scored on its own training folds). ``extra`` cases are added to
+    every training fold, never tested; ``train_fraction`` < 1 trains on a stratified,
+    seeded subsample of each training fold (for learning curves)."""
+    frame = frame or load_frame()
+    y = targets(cases, frame)[target]
+    labelled = cases.loc[y.index]
+    out = pd.Series(pd.NA, index=y.index, dtype=object)
+    rng = np.random.default_rng(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for train_idx, test_idx in _folds(y, folds, seed).split(np.zeros(len(y)), y.to_numpy(dtype=object)):
+            train_idx = _subsample(y.iloc[train_idx], train_fraction, rng) if train_fraction < 1 else train_idx
+            train = labelled.iloc[train_idx]
+            if extra is not None:
+                train = pd.concat([train, extra], ignore_index=True)
+            coder = TrainedCoder(frame, spec, seed, _field_of(target)).fit(train)
+            test = labelled.iloc[test_idx]
+            out.iloc[test_idx] = predictions(coder.code(test), test, target).to_numpy()
+    return out
+
+
+def _subsample(y: pd.Series, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Positions of a stratified subsample (at least one case per class)."""
+    positions = []
+    values = y.to_numpy(dtype=object)
+    for label in sorted(set(values), key=str):
+        idx = np.flatnonzero(values == label)
+        take = max(1, int(round(fraction * len(idx))))
+        positions.extend(rng.choice(idx, size=take, replace=False).tolist())
+    return np.sort(np.array(positions))
+
+
+@dataclass
+class Evaluation:
+    """Scores, per-class tables and the predictions they were computed from."""
+
+    scores: pd.DataFrame
+    per_class: pd.DataFrame
+    confusion: pd.DataFrame
+    predictions: pd.DataFrame
+
+
+def evaluate(cases: pd.DataFrame, coders: tuple[str, ...] = ("rules", "model"), target_names: list[str] | None = None,
+             spec: ModelSpec | None = None, folds: int = 5, seed: int = config.SEED,
+             extra: pd.DataFrame | None = None, frame: Frame | None = None) -> Evaluation:
+    """Score each coder on every target of ``cases`` that carries labels (one
+    inventory at a time: the ``inventory`` column of the scores is the first case's)."""
+    frame = frame or load_frame()
+    ys = targets(cases, frame)
+    names = [t for t in (target_names or list(ys)) if t in ys]
+    inventory = ",".join(sorted(cases["inventory"].astype(str).unique()))
+    rule_codes = RuleCoder(frame).code(cases) if "rules" in coders else None
+    rows, classes, conf, preds = [], [], [], []
+    for t in names:
+        y = ys[t]
+        for coder in coders:
+            if coder == "rules":
+                p = predictions(rule_codes, cases.loc[y.index], t)
+            elif coder == "model":
+                p = cross_validated(cases, t, spec, folds, seed, extra, frame)
+            else:
+                raise ValueError(f"evaluate() scores the offline coders rules and model, not {coder!r}")
+            rows.append({"inventory": inventory, "target": t, "coder": coder, **score(y, p)})
+            pc = per_class(y, p).assign(inventory=inventory, target=t, coder=coder)
+            classes.append(pc)
+            order = _order(t, frame)
+            conf.append(confusion(y, p, order).assign(inventory=inventory, target=t, coder=coder))
+            preds.append(pd.DataFrame({"inventory": cases.loc[y.index, "inventory"].to_numpy(),
+                                       "case_id": cases.loc[y.index, "case_id"].to_numpy(), "target": t,
+                                       "coder": coder, "label": y.to_numpy(), "prediction": p.to_numpy()}))
+    scores = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    lead = ["inventory", "target", "coder"]
+    pcs = pd.concat(classes, ignore_index=True) if classes else pd.DataFrame()
+    cfs = pd.concat(conf, ignore_index=True) if conf else pd.DataFrame()
+    return Evaluation(scores, pcs[lead + [c for c in pcs.columns if c not in lead]] if len(pcs) else pcs,
+                      cfs[lead + ["true", "pred", "n"]] if len(cfs) else cfs,
+                      pd.concat(preds, ignore_index=True) if preds else pd.DataFrame())
+
+
+def _order(target: str, frame: Frame) -> list[str]:
+    if target == "category":
+        return frame.category_keys + [UNCODED]
+    if target == "application_type":
+        return frame.application_type_keys + [UNCODED]
+    return ["yes", "no", UNCODED]
+
+
+def learning_curve(cases: pd.DataFrame, target: str = "category",
+                   fractions: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0), spec: ModelSpec | None = None,
+                   folds: int = 5, seed: int = config.SEED, frame: Frame | None = None) -> pd.DataFrame:
+    """Cross-validated macro-F1 and accuracy of the trained coder as its training folds
+    grow (``n_train`` = mean training cases per fold)."""
+    frame = frame or load_frame()
+    y = targets(cases, frame)[target]
+    k = _folds(y, folds, seed).get_n_splits()
+    rows = []
+    for fr in fractions:
+        p = cross_validated(cases, target, spec, folds, seed, None, frame, train_fraction=fr)
+        s = score(y, p)
+        rows.append({"target": target, "fraction": fr, "n_train": round(len(y) * (k - 1) / k * fr),
+                     "macro_f1": s["macro_f1"], "accuracy": s["accuracy"], "kappa": s["kappa"]})
+    return pd.DataFrame(rows)
+
+
+def compare_variants(cases: pd.DataFrame, target: str, specs: list[ModelSpec], folds: int = 5,
+                     seed: int = config.SEED, frame: Frame | None = None) -> pd.DataFrame:
+    """Cross-validated scores of several trained-coder variants on one target."""
+    frame = frame or load_frame()
+    y = targets(cases, frame)[target]
+    rows = [{"variant": s.label, **score(y, cross_validated(cases, target, s, folds, seed, None, frame))}
+            for s in specs]
+    return pd.DataFrame(rows)
+
+
+def pairwise_kappa(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Cohen's κ for every pair of coders (columns of a units × coders table), over the
+    units both coded."""
+    rows = []
+    cols = list(ratings.columns)
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            both = ratings[[a, b]].dropna()
+            rows.append({"coder_a": a, "coder_b": b, "n": len(both), "kappa": cohen_kappa(both[a], both[b])})
+    return pd.DataFrame(rows, columns=["coder_a", "coder_b", "n", "kappa"])

@@ -1,0 +1,629 @@
+"""Coding cases automatically: one interface, three coders.
+
+A coder takes a canonical case table and returns its codes as a tidy table
+(:data:`CODE_COLUMNS`): one row per case and field it decided, with
+
+``value``       a frame key (category, application type), technique keys joined by ``;``,
+                or ``yes``/``no`` for a risk flag;
+``coded_by``    ``rules``, ``model`` or ``llm``;
+``confidence``  the coder's confidence in the value (a calibrated probability for the
+                trained coder; the rule coder's share of triggered terms);
+``evidence``    why: the terms that triggered a rule, the model's top features, the
+                LLM's summary.
+
+A case a coder cannot decide for a field has no row for it (it is left uncoded, never
+guessed). :func:`apply_codes` fills a canonical table's *missing* values from codes,
+marking them ``*_coded_by`` and adding ``*_confidence`` columns; values already coded by
+the study, a source or a person are never overwritten.
+
+Coders:
+
+* :class:`RuleCoder` — the frame's bilingual ``coding_vocabulary``; transparent.
+* :class:`TrainedCoder` — scikit-learn TF-IDF over word and character n-grams (character
+  n-grams work on Chinese without a segmenter) with calibrated linear models, trained on
+  the cases that carry human or source labels.
+* :class:`analysis.llm.LLMCoder` — the study's own prompt, sent to a chat-completions
+  endpoint.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .cases import TECHNIQUE_SEP, coerce
+from .errors import AnalysisError
+from .frame import Frame, load_frame
+from .textnorm import fold
+
+CODE_COLUMNS = ["case_id", "inventory", "field", "value", "coded_by", "confidence", "evidence"]
+#: Provenance of labels that count as ground truth (not produced by a coder).
+HUMAN_PROVENANCE = ("study", "source", "crosswalk", "human")
+#: Columns never shown to a coder (personal data of contact persons).
+PERSONAL_FIELDS = ("contact", "contact_name", "contact_email", "email", "e_mail", "phone")
+#: Text columns a coder reads, in this order.
+TEXT_COLUMNS = ("name", "description", "agency")
+CODERS = ("rules", "model", "llm")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d\s()-]{7,}\d)(?!\d)")
+
+
+class CodingError(AnalysisError):
+    """A coder cannot run as asked (no labelled cases, unknown coder, ...)."""
+
+
+class Coder(Protocol):
+    name: str
+
+    def code(self, cases: pd.DataFrame) -> pd.DataFrame: ...
+
+
+# -- fields and labels -------------------------------------------------------------------
+def fields(frame: Frame | None = None) -> list[str]:
+    """Fields a coder codes: category, application type, techniques, then each flag."""
+    frame = frame or load_frame()
+    return ["category", "application_type", "techniques", *frame.flag_keys]
+
+
+def coded_by_column(field_name: str, frame: Frame | None = None) -> str:
+    frame = frame or load_frame()
+    return "flags_coded_by" if field_name in frame.flag_keys else f"{field_name}_coded_by"
+
+
+def is_human(provenance: pd.Series) -> pd.Series:
+    """True where a provenance value (study, source, crosswalk, human:<coder>) is a label
+    not produced by a coder."""
+    base = provenance.astype("string").str.split(":").str[0]
+    return base.isin(HUMAN_PROVENANCE).fillna(False).astype(bool)
+
+
+def labels(cases: pd.DataFrame, field_name: str, frame: Frame | None = None) -> pd.Series:
+    """A field's human/source labels as strings (``yes``/``no`` for flags; technique
+    lists for ``techniques``), indexed like ``cases``; unlabelled rows dropped."""
+    frame = frame or load_frame()
+    col = cases[field_name]
+    keep = col.notna() & is_human(cases[coded_by_column(field_name, frame)])
+    if field_name in frame.flag_keys:
+        out = col[keep].map(lambda v: "yes" if bool(v) else "no")
+    else:
+        out = col[keep].astype(str)
+    return out.astype(object)
+
+
+def technique_labels(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
+    """One yes/no column per technique for the cases whose techniques carry a human or
+    source label (index like ``cases``)."""
+    frame = frame or load_frame()
+    lab = labels(cases, "techniques", frame)
+    sets = lab.map(lambda s: set(s.split(TECHNIQUE_SEP)))
+    return pd.DataFrame({t: sets.map(lambda s, t=t: "yes" if t in s else "no") for t in frame.technique_keys},
+                        index=lab.index)
+
+
+def strip_personal(text: str) -> str:
+    """Remove e-mail addresses and phone numbers from free text."""
+    return _PHONE.sub("[phone]", _EMAIL.sub("[e-mail]", text))
+
+
+def case_text(cases: pd.DataFrame, personal_fields: tuple[str, ...] = PERSONAL_FIELDS) -> pd.Series:
+    """The text a coder reads: name, description and agency joined, personal columns
+    never included and e-mail addresses / phone numbers removed."""
+    parts = [cases[c].astype("string").fillna("") for c in TEXT_COLUMNS
+             if c in cases.columns and c not in personal_fields]
+    if not parts:
+        return pd.Series([""] * len(cases), index=cases.index, dtype=object)
+    joined = parts[0]
+    for p in parts[1:]:
+        joined = joined + " | " + p
+    return joined.map(lambda s: strip_personal(str(s))).astype(object)
+
+
+def empty_codes() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype="string") for c in CODE_COLUMNS})
+    out["confidence"] = out["confidence"].astype("float64")
+    return out
+
+
+def codes_frame(rows: list[dict]) -> pd.DataFrame:
+    """Codes as a sorted table with :data:`CODE_COLUMNS` (case_id, field order kept)."""
+    if not rows:
+        return empty_codes()
+    return _typed(pd.DataFrame(rows, columns=CODE_COLUMNS))
+
+
+# -- applying codes ----------------------------------------------------------------------
+def confidence_column(field_name: str) -> str:
+    return f"{field_name}_confidence"
+
+
+def apply_codes(cases: pd.DataFrame, codes: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
+    """Fill the NA fields of a canonical table from ``codes``; already-coded values are
+    kept. Filled fields get ``*_coded_by`` = the coder and a ``<field>_confidence``. An
+    application type is filled only when it belongs to the case's (coded) category."""
+    frame = frame or load_frame()
+    out = cases.copy()
+    key = out["inventory"].astype("string").fillna("") + "\x00" + out["case_id"].astype("string").fillna("")
+    pos = pd.Series(range(len(out)), index=key.to_numpy())
+    flags = set(frame.flag_keys)
+    for f in fields(frame):
+        conf = confidence_column(f)
+        if conf not in out.columns:
+            out[conf] = pd.Series(np.nan, index=out.index, dtype="float64")
+    order = {f: n for n, f in enumerate(fields(frame))}
+    ordered = codes.assign(_f=codes["field"].map(order)).sort_values("_f", kind="stable")
+    for c in ordered.itertuples(index=False):
+        k = f"{c.inventory}\x00{c.case_id}"
+        if k not in pos.index or c.field not in out.columns:
+            continue
+        i = out.index[int(pos[k])]
+        if not pd.isna(out.at[i, c.field]):
+            continue
+        if c.field == "application_type" and (pd.isna(out.at[i, "category"])
+                                              or frame.category_of(c.value) != out.at[i, "category"]):
+            continue  # an application type is only filled inside the case's category
+        if c.field in flags:
+            out.at[i, c.field] = c.value == "yes"
+        else:
+            out.at[i, c.field] = c.value
+        cb = coded_by_column(c.field, frame)
+        if pd.isna(out.at[i, cb]) or c.field not in flags:
+            out.at[i, cb] = c.coded_by
+        out.at[i, confidence_column(c.field)] = c.confidence
+    return coerce(out, frame).assign(**{confidence_column(f): out[confidence_column(f)].to_numpy()
+                                        for f in fields(frame)})
+
+
+# -- rule coder --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Term:
+    text: str  # folded
+    pattern: re.Pattern | None  # word-start check for en terms
+    owners: tuple[tuple[str, str], ...]  # (kind, key) entries that list the term
+
+
+_VOCABULARY: dict[int, tuple[Frame, tuple[_Term, ...]]] = {}
+
+
+def _terms(frame: Frame) -> tuple[_Term, ...]:
+    """Every vocabulary term once, with the entries that list it (cached per frame)."""
+    cached = _VOCABULARY.get(id(frame))
+    if cached is not None and cached[0] is frame:
+        return cached[1]
+    owners: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+    for kind in ("category", "application_type", "flag", "technique"):
+        for key in frame.keys(kind):
+            for lang, terms in frame.terms(kind, key).items():
+                for t in terms:
+                    text = fold(t) + (" " if t.endswith(" ") else "")
+                    owners.setdefault((text, lang == "en"), []).append((kind, key))
+    built = tuple(
+        _Term(text, re.compile(r"(?<![a-z0-9])" + re.escape(text)) if is_en else None, tuple(dict.fromkeys(o)))
+        for (text, is_en), o in sorted(owners.items()))
+    if len(_VOCABULARY) > 8:
+        _VOCABULARY.clear()
+    _VOCABULARY[id(frame)] = (frame, built)
+    return built
+
+
+def vocabulary_hits(text: str, frame: Frame | None = None) -> dict[tuple[str, str], list[str]]:
+    """Every vocabulary entry whose terms occur in ``text``: (kind, key) -> sorted terms
+    found (zh terms as substrings, en terms at the start of a word)."""
+    frame = frame or load_frame()
+    folded = fold(text)
+    hits: dict[tuple[str, str], list[str]] = {}
+    for term in _terms(frame):
+        if term.text in folded and (term.pattern is None or term.pattern.search(folded)):
+            for owner in term.owners:
+                hits.setdefault(owner, []).append(term.text.strip())
+    return {k: sorted(set(v)) for k, v in hits.items()}
+
+
+class RuleCoder:
+    """Codes from the frame's bilingual vocabulary; every decision lists its terms.
+
+    * category: the category whose terms (its own and its application types') occur
+      most often, as distinct terms; ties go to the larger number of occurrences, then
+      frame order. Confidence: the winner's share of all category hits.
+    * application type: among the chosen category's types, the one with most terms.
+    * techniques: every technique one of whose names, synonyms or terms occurs.
+    * flags: ``yes`` when a term of the flag occurs, else ``no`` (evidence empty).
+    A case with no category term is left uncoded for category and application type;
+    a case with no technique term for techniques.
+    """
+
+    name = "rules"
+
+    def __init__(self, frame: Frame | None = None):
+        self.frame = frame or load_frame()
+
+    def code(self, cases: pd.DataFrame) -> pd.DataFrame:
+        frame = self.frame
+        rows = []
+        texts = case_text(cases)
+        for (cid, inv), text in zip(zip(cases["case_id"], cases["inventory"]), texts):
+            hits = vocabulary_hits(text, frame)
+            base = {"case_id": cid, "inventory": inv, "coded_by": self.name}
+            scores = {}
+            for cat in frame.category_keys:
+                terms = set(hits.get(("category", cat), []))
+                for t in frame.application_types_of(cat):
+                    terms |= set(hits.get(("application_type", t), []))
+                if terms:
+                    scores[cat] = sorted(terms)
+            if scores:
+                order = {c: i for i, c in enumerate(frame.category_keys)}
+                best = max(scores, key=lambda c: (len(scores[c]), -order[c]))
+                total = sum(len(v) for v in scores.values())
+                rows.append({**base, "field": "category", "value": best,
+                             "confidence": len(scores[best]) / total, "evidence": "; ".join(scores[best])})
+                types = {t: hits[("application_type", t)] for t in frame.application_types_of(best)
+                         if ("application_type", t) in hits}
+                if types:
+                    torder = {t: i for i, t in enumerate(frame.application_type_keys)}
+                    tbest = max(types, key=lambda t: (len(types[t]), -torder[t]))
+                    rows.append({**base, "field": "application_type", "value": tbest,
+                                 "confidence": len(types[tbest]) / sum(len(v) for v in types.values()),
+                                 "evidence": "; ".join(types[tbest])})
+            techs = [t for t in frame.technique_keys if ("technique", t) in hits]
+            if techs:
+                rows.append({**base, "field": "techniques", "value": TECHNIQUE_SEP.join(techs), "confidence": 1.0,
+                             "evidence": "; ".join(f"{t}: {', '.join(hits[('technique', t)])}" for t in techs)})
+            for f in frame.flag_keys:
+                found = hits.get(("flag", f), [])
+                rows.append({**base, "field": f, "value": "yes" if found else "no",
+                             "confidence": 1.0 if found else np.nan, "evidence": "; ".join(found)})
+        return codes_frame(rows)
+
+
+# -- trained coder -----------------------------------------------------------------------
+def bridge_tokens(text: str, frame: Frame | None = None) -> str:
+    """Language-independent tokens (``vocab_<kind>_<key>``) for every vocabulary entry
+    found in ``text``: a zh-TW case and an English case that trigger the same entry share
+    the token, which lets a model trained on English cases read Chinese ones. The
+    constant token ``vocab`` keeps the bridge vocabulary non-empty."""
+    return " ".join(["vocab", *(f"vocab_{kind}_{key}" for kind, key in sorted(vocabulary_hits(text, frame)))])
+
+
+@dataclass
+class ModelSpec:
+    """A trained-coder variant."""
+
+    word: bool = True
+    char: bool = True
+    bridge: bool = True
+    classifier: str = "svm"  # "svm" (linear SVM) or "logreg" (logistic regression)
+    calibrate: bool = True
+    c: float = 0.5  # C of the SVM; logistic regression uses 20 × c
+
+    @property
+    def label(self) -> str:
+        feats = "+".join(n for n, on in (("word", self.word), ("char", self.char), ("bridge", self.bridge)) if on)
+        return f"{feats}/{self.classifier}" + ("/calibrated" if self.calibrate else "")
+
+
+def _raw_part(docs):
+    return np.array([d.partition("\x1f")[0] for d in docs], dtype=object)
+
+
+def _bridge_part(docs):
+    return np.array([d.partition("\x1f")[2] for d in docs], dtype=object)
+
+
+def _vectoriser(spec: ModelSpec):
+    """Word and character TF-IDF over the case text, TF-IDF over the bridge tokens; each
+    document is ``text \x1f bridge tokens`` and every part reads only its own half."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    raw, bridge = FunctionTransformer(_raw_part), FunctionTransformer(_bridge_part)
+    parts = []
+    if spec.word:
+        parts.append(("word", make_pipeline(raw, TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b"))))
+    if spec.char:
+        parts.append(("char", make_pipeline(raw, TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, max_features=60000))))
+    if spec.bridge:
+        parts.append(("bridge", make_pipeline(bridge, TfidfVectorizer(analyzer=str.split, lowercase=False))))
+    if not parts:
+        raise CodingError("a model needs at least one feature set (word, char or bridge)")
+    return FeatureUnion(parts)
+
+
+def _classifier(spec: ModelSpec, y: np.ndarray, seed: int):
+    """The linear model for one target, calibrated by cross-validation (sigmoid) when
+    every class has at least two cases; an uncalibratable SVM falls back to logistic
+    regression, which has probabilities of its own."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+    logreg = LogisticRegression(C=spec.c * 20, class_weight="balanced", max_iter=2000, random_state=seed)
+    if spec.classifier not in ("logreg", "svm"):
+        raise CodingError(f"unknown classifier {spec.classifier!r}: use logreg or svm")
+    base = LinearSVC(C=spec.c, class_weight="balanced", random_state=seed) if spec.classifier == "svm" else logreg
+    _, counts = np.unique(y, return_counts=True)
+    folds = int(min(3, counts.min()))
+    if spec.calibrate and folds >= 2:
+        return CalibratedClassifierCV(base, method="sigmoid", cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    return logreg
+
+
+class TrainedCoder:
+    """TF-IDF (word and character n-grams, plus vocabulary bridge tokens) and calibrated
+    linear models: one multi-class model for category and for application type, one
+    binary model per flag and per technique (one-vs-rest).
+
+    A field (or technique) is learnt only when its labels have at least two classes with
+    ``min_support`` cases each; otherwise the coder leaves it uncoded.
+    """
+
+    name = "model"
+
+    def __init__(self, frame: Frame | None = None, spec: ModelSpec | None = None, seed: int = config.SEED,
+                 fields_: list[str] | None = None, min_support: int = 3):
+        self.frame = frame or load_frame()
+        self.spec = spec or ModelSpec()
+        self.seed = seed
+        self.fields = fields_ or fields(self.frame)
+        self.min_support = min_support
+        self.models: dict[str, object] = {}
+        self.vectoriser = None
+
+    def _texts(self, cases: pd.DataFrame) -> np.ndarray:
+        texts = case_text(cases)
+        bridge = texts.map(lambda s: bridge_tokens(s, self.frame)) if self.spec.bridge else texts.map(lambda s: "")
+        return (texts + "\x1f" + bridge).to_numpy(dtype=object)
+
+    def targets(self, cases: pd.DataFrame) -> dict[str, pd.Series]:
+        """Labels per learnable target: ``category``, ``application_type``, flags, and
+        ``technique:<key>`` (yes/no)."""
+        out = {}
+        for f in self.fields:
+            if f == "techniques":
+                tl = technique_labels(cases, self.frame)
+                for t in tl.columns:
+                    out[f"technique:{t}"] = tl[t]
+            else:
+                out[f] = labels(cases, f, self.frame)
+        return out
+
+    def fit(self, cases: pd.DataFrame) -> "TrainedCoder":
+        targets = {}
+        for name, y in self.targets(cases).items():
+            counts = y.value_counts()
+            counts = counts[counts >= self.min_support]
+            if len(counts) >= 2:
+                targets[name] = y[y.isin(counts.index)]
+        if not targets:
+            raise CodingError("no field has enough human or source labels to train a model "
+                              f"(need two classes with at least {self.min_support} cases)")
+        used = sorted(set().union(*[set(y.index) for y in targets.values()]))
+        texts = pd.Series(self._texts(cases.loc[used]), index=used)
+        self.vectoriser = _vectoriser(self.spec).fit(texts.to_numpy(dtype=object))
+        self.models = {}
+        for name, y in targets.items():
+            x = self.vectoriser.transform(texts.loc[y.index].to_numpy(dtype=object))
+            yy = y.to_numpy(dtype=object).astype(str)
+            model = _classifier(self.spec, yy, self.seed)
+            model.fit(x, yy)
+            self.models[name] = model
+        return self
+
+    def predict_proba(self, cases: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """Per target, class probabilities (columns = classes), indexed like ``cases``."""
+        if not self.models:
+            raise CodingError("the model is not trained: call fit() first")
+        x = self.vectoriser.transform(self._texts(cases))
+        return {name: pd.DataFrame(m.predict_proba(x), columns=[str(c) for c in m.classes_], index=cases.index)
+                for name, m in self.models.items()}
+
+    def code(self, cases: pd.DataFrame) -> pd.DataFrame:
+        probs = self.predict_proba(cases)
+        frame = self.frame
+        n = len(cases)
+        position = np.arange(n)
+        order = {f: i for i, f in enumerate(fields(frame))}
+        parts = []
+
+        def part(field_name, keep, values, conf, evidence):
+            parts.append(pd.DataFrame({"_p": position[keep], "_f": order[field_name], "field": field_name,
+                                       "value": np.asarray(values, dtype=object)[keep],
+                                       "confidence": np.asarray(conf, dtype=float)[keep],
+                                       "evidence": np.asarray(evidence, dtype=object)[keep]}))
+
+        for f in self.fields:
+            if f == "techniques":
+                techs = [t for t in frame.technique_keys if f"technique:{t}" in probs]
+                if not techs:
+                    continue
+                pm = np.column_stack([probs[f"technique:{t}"].get("yes", pd.Series(0.0, index=cases.index))
+                                      .to_numpy(dtype=float) for t in techs])
+                chosen = pm >= 0.5
+                values = [TECHNIQUE_SEP.join(t for t, c in zip(techs, row) if c) for row in chosen]
+                evidence = ["; ".join(f"{t}={p:.2f}" for t, c, p in zip(techs, row, prow) if c)
+                            for row, prow in zip(chosen, pm)]
+                conf = np.where(chosen, pm, np.inf).min(axis=1)
+                part(f, chosen.any(axis=1), values, conf, evidence)
+                continue
+            if f not in probs:
+                continue
+            p = probs[f]
+            pm = p.to_numpy(dtype=float)
+            if f == "application_type" and "category" in probs:
+                # only the application types of the case's predicted category
+                cat = probs["category"].columns.to_numpy(dtype=object)[probs["category"].to_numpy().argmax(axis=1)]
+                owner = np.array([frame.category_of(t) for t in p.columns], dtype=object)
+                pm = pm * (owner[None, :] == cat[:, None])
+                total = pm.sum(axis=1)
+                keep = total > 0
+                pm = np.divide(pm, total[:, None], out=np.zeros_like(pm), where=keep[:, None])
+            else:
+                keep = np.ones(n, dtype=bool)
+            best = pm.argmax(axis=1)
+            conf = pm[position, best]
+            values = p.columns.to_numpy(dtype=object)[best]
+            part(f, keep, values, conf, [f"p={c:.2f}" for c in conf])
+        if not parts:
+            return empty_codes()
+        out = pd.concat(parts, ignore_index=True).sort_values(["_p", "_f"], kind="stable")
+        out.insert(0, "case_id", cases["case_id"].to_numpy(dtype=object)[out["_p"].to_numpy()])
+        out.insert(1, "inventory", cases["inventory"].to_numpy(dtype=object)[out["_p"].to_numpy()])
+        out["coded_by"] = self.name
+        return _typed(out[CODE_COLUMNS])
+
+
+def _typed(codes: pd.DataFrame) -> pd.DataFrame:
+    out = codes.reset_index(drop=True).copy()
+    for c in CODE_COLUMNS:
+        out[c] = out[c].astype("float64") if c == "confidence" else out[c].astype("string")
+    return out
+
+
+# -- which cases to learn from ----------------------------------------------------------
+def labelled_inventories() -> list[str]:
+    """Bundled inventories that carry human or source labels (and exist)."""
+    from . import inventories
+    names = inventories.available()
+    return [n for n in ("study", "jrc-ai-watch", "us-federal-2024") if n in names]
+
+
+def training_cases(names: list[str] | None = None, frame: Frame | None = None) -> pd.DataFrame:
+    """The pooled canonical table of the labelled inventories."""
+    from . import inventories
+    names = names or labelled_inventories()
+    return inventories.load_many(names, frame)
+
+
+def make_coder(name: str, frame: Frame | None = None, training: pd.DataFrame | None = None,
+               spec: ModelSpec | None = None, **llm_options) -> Coder:
+    """A ready coder by name: ``rules``, ``model`` (trained on ``training`` or on every
+    labelled bundled inventory) or ``llm`` (configured from the environment)."""
+    frame = frame or load_frame()
+    if name == "rules":
+        return RuleCoder(frame)
+    if name == "model":
+        data = training if training is not None else training_cases(frame=frame)
+        return TrainedCoder(frame, spec).fit(data)
+    if name == "llm":
+        from .llm import LLMCoder, LLMConfig
+        return LLMCoder(LLMConfig.from_env(**llm_options), frame)
+    raise CodingError(f"unknown coder {name!r}: use one of {', '.join(CODERS)}")
+
+
+def code_cases(cases: pd.DataFrame, coder: Coder, frame: Frame | None = None) -> pd.DataFrame:
+    """Code the uncoded fields of ``cases`` with ``coder``; returns the filled table."""
+    return apply_codes(cases, coder.code(cases), frame)
+
+
+def read_cases(path_or_inventory: str | Path, frame: Frame | None = None) -> pd.DataFrame:
+    """A canonical table from a bundled inventory name, a mapping file, or an export
+    (.csv/.xlsx written by :func:`analysis.cases.write`)."""
+    from . import cases as cases_mod
+    from . import inventories
+    p = Path(path_or_inventory)
+    if p.suffix.lower() in (".csv", ".xlsx") and p.exists():
+        return cases_mod.read_export(p, frame)
+    return inventories.cases(path_or_inventory, frame)
+
+
+def code_file(path_or_inventory: str | Path, coder: str, to: str | Path, frame: Frame | None = None) -> Path:
+    """``python -m analysis code FILE --coder rules|model|llm --to out.xlsx``: code the
+    uncoded fields of an inventory or export and write the coded table (.csv/.xlsx)."""
+    from . import cases as cases_mod
+    frame = frame or load_frame()
+    table = read_cases(path_or_inventory, frame)
+    coded = code_cases(table, make_coder(coder, frame), frame)
+    return cases_mod.write(coded, Path(to), frame)
+
+
+@dataclass
+class CodedInventory:
+    """A coded inventory and the evidence for the coder chosen per field."""
+
+    cases: pd.DataFrame
+    codes: pd.DataFrame
+    choice: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+# -- applying the best measured coder -------------------------------------------------------
+def choose(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per target, the coder with the highest macro-F1 in an evaluation's scores (ties go
+    to the rule coder, the more transparent one)."""
+    rank = {"rules": 0, "model": 1}
+    rows = []
+    for target, sub in scores.groupby("target", sort=False):
+        sub = sub.assign(_r=sub["coder"].map(rank).fillna(9), _f=sub["macro_f1"].fillna(-1.0))
+        best = sub.sort_values(["_f", "_r"], ascending=[False, True], kind="stable").iloc[0]
+        rows.append({"target": target, "coder": best["coder"], "macro_f1": best["macro_f1"],
+                     "measured_on": best["inventory"],
+                     **{f"macro_f1_{c}": v for c, v in zip(sub["coder"], sub["macro_f1"])}})
+    return pd.DataFrame(rows)
+
+
+def code_with_choice(cases: pd.DataFrame, choice: pd.DataFrame, training: pd.DataFrame,
+                     frame: Frame | None = None, spec: ModelSpec | None = None) -> CodedInventory:
+    """Code the uncoded fields of ``cases``, each field with the coder ``choice`` names
+    for it (targets ``technique:<key>`` choose for ``techniques`` by majority)."""
+    frame = frame or load_frame()
+    per_field: dict[str, str] = {}
+    tech_votes = []
+    for t, c in zip(choice["target"], choice["coder"]):
+        if t.startswith("technique:"):
+            tech_votes.append(c)
+        else:
+            per_field[t] = c
+    if tech_votes:
+        per_field["techniques"] = max(sorted(set(tech_votes)), key=tech_votes.count)
+    parts = []
+    if "rules" in per_field.values():
+        codes = RuleCoder(frame).code(cases)
+        parts.append(codes[codes["field"].isin([f for f, c in per_field.items() if c == "rules"])])
+    model_fields = [f for f, c in per_field.items() if c == "model"]
+    if model_fields:
+        wanted = [f for f in fields(frame) if f in model_fields or (f == "category" and "application_type" in model_fields)]
+        coder = TrainedCoder(frame, spec, fields_=wanted).fit(training)
+        codes = coder.code(cases)
+        parts.append(codes[codes["field"].isin(model_fields)])
+    codes = pd.concat(parts, ignore_index=True) if parts else empty_codes()
+    return CodedInventory(apply_codes(cases, codes, frame), codes, choice)
+
+
+def code_public(frame: Frame | None = None, folds: int = 5, seed: int = config.SEED,
+                spec: ModelSpec | None = None) -> dict[str, CodedInventory]:
+    """Coded versions of the bundled inventories that lack the study's labels, each field
+    coded by the offline coder (rules or model) with the best measured agreement:
+
+    * ``taiwan-public`` (zh-TW): category, application type and flags, measured on the
+      study's 11 zh-TW cases (the model cross-validated there, trained with every other
+      labelled inventory added to its training folds);
+    * ``us-federal-2024`` (English): category and application type, measured on the
+      JRC AI Watch cases' Engstrom labels (cross-validated).
+
+    ``choice`` of each result names the coder per field and the scores behind it.
+    """
+    from . import inventories
+    from .agreement import evaluate
+    frame = frame or load_frame()
+    available = inventories.available()
+    training = training_cases(frame=frame)
+    out = {}
+    if "taiwan-public" in available:
+        study = training[training["inventory"] == "study"]
+        others = training[training["inventory"] != "study"]
+        targets = ["category", "application_type", *frame.flag_keys]
+        ev = evaluate(study, ("rules", "model"), targets, spec, min(folds, 3), seed,
+                      others if len(others) else None, frame)
+        out["taiwan-public"] = code_with_choice(inventories.cases("taiwan-public", frame), choose(ev.scores),
+                                                training, frame, spec)
+    if "us-federal-2024" in available and "jrc-ai-watch" in available:
+        jrc = training[training["inventory"] == "jrc-ai-watch"]
+        ev = evaluate(jrc, ("rules", "model"), ["category", "application_type"], spec, folds, seed, None, frame)
+        out["us-federal-2024"] = code_with_choice(inventories.cases("us-federal-2024", frame), choose(ev.scores),
+                                                  training, frame, spec)
+    return out

@@ -1,0 +1,367 @@
+"""The LLM coder: the study's own prompt, sent to a chat-completions endpoint.
+
+The study coded each case by pasting it into GPT with the prompt stored verbatim in
+``data/prompts/study_prompt.zh-TW.txt``; this coder sends the same prompt followed by
+``data/prompts/json_answer.zh-TW.txt``, which asks for the answer as JSON whose codes are
+taken from the frame. Every answer is validated against the frame: an invalid answer is
+sent back once more with the problems listed, and a case that still fails is reported in
+:attr:`LLMCoder.failures` — never guessed.
+
+Any OpenAI-compatible ``/chat/completions`` endpoint works (a hosted service, or Ollama
+and vLLM locally). It is configured by base URL and model, and by the *name* of an
+environment variable holding the API key; the key itself is read when a request is made
+and never written to a cache file, an output, an error message or a log. Nothing is sent
+unless a base URL and a model are configured.
+
+Answers are cached on disk under a hash of the model and the prompt, so re-running costs
+nothing and returns identical codes. Requests have a timeout, are retried with
+exponential backoff on timeouts, connection errors, 429 and 5xx answers, and are spaced
+to a maximum rate. :meth:`LLMCoder.dry_run` lists the prompts and the number of calls
+that would be made, without sending anything. Only the standard library speaks HTTP.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+import string
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .cases import TECHNIQUE_SEP
+from .coding import PERSONAL_FIELDS, TEXT_COLUMNS, CodingError, codes_frame, strip_personal
+from .frame import Frame, load_frame
+from .outputs import atomic_write_text
+
+PROMPTS_DIR = config.DATA_DIR / "prompts"
+STUDY_PROMPT_FILE = PROMPTS_DIR / "study_prompt.zh-TW.txt"
+JSON_PROMPT_FILE = PROMPTS_DIR / "json_answer.zh-TW.txt"
+ENV_BASE_URL = "ANALYSIS_LLM_BASE_URL"
+ENV_MODEL = "ANALYSIS_LLM_MODEL"
+ENV_KEY_NAME = "ANALYSIS_LLM_API_KEY_ENV"
+DEFAULT_KEY_ENV = "ANALYSIS_LLM_API_KEY"
+RETRY_STATUS = (408, 409, 425, 429, 500, 502, 503, 504)
+FAILURE_COLUMNS = ["case_id", "inventory", "error"]
+
+
+class LLMError(CodingError):
+    """The LLM coder cannot run (not configured, endpoint unusable)."""
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Where and how to ask. The API key is never stored here: only the name of the
+    environment variable that holds it."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = DEFAULT_KEY_ENV
+    timeout: float = 60.0
+    max_retries: int = 3
+    backoff: float = 1.0
+    requests_per_minute: float = 30.0
+    max_invalid: int = 1
+    temperature: float = 0.0
+    json_mode: bool = False
+    cache_dir: Path | None = None
+    personal_fields: tuple[str, ...] = PERSONAL_FIELDS
+    progress: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides) -> "LLMConfig":
+        """Configuration from ``ANALYSIS_LLM_BASE_URL``, ``ANALYSIS_LLM_MODEL`` and
+        ``ANALYSIS_LLM_API_KEY_ENV`` (default ``ANALYSIS_LLM_API_KEY``), then overrides."""
+        values = {"base_url": os.environ.get(ENV_BASE_URL) or None, "model": os.environ.get(ENV_MODEL) or None,
+                  "api_key_env": os.environ.get(ENV_KEY_NAME) or DEFAULT_KEY_ENV}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url) and bool(self.model)
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url.rstrip("/") + "/chat/completions"
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else config.output_root() / ".cache" / "llm"
+
+    def public_url(self) -> str:
+        """The base URL without any user:password part (safe to show)."""
+        parts = urllib.parse.urlsplit(self.base_url or "")
+        host = parts.hostname or ""
+        netloc = host + (f":{parts.port}" if parts.port else "")
+        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+# -- prompts ------------------------------------------------------------------------------
+def study_prompt() -> str:
+    """The study's prompt, verbatim."""
+    return STUDY_PROMPT_FILE.read_text(encoding="utf-8").strip()
+
+
+def answer_instructions() -> string.Template:
+    return string.Template(JSON_PROMPT_FILE.read_text(encoding="utf-8").strip())
+
+
+def _frame_lists(frame: Frame) -> dict[str, str]:
+    cats = []
+    for c in frame.category_keys:
+        cats.append(f"- {c}: {frame.label('category', c, 'zh-TW')} ({frame.label('category', c, 'en')})")
+        for t in frame.application_types_of(c):
+            e = frame.entry("application_type", t)
+            cats.append(f"    - {t}: {e.name_zh} ({e.name_en}) — {e.definition_zh}")
+    techs = [f"- {t}: {frame.label('technique', t, 'zh-TW')} ({frame.label('technique', t, 'en')})"
+             for t in frame.technique_keys]
+    flags = [f"- {f}: {frame.label('flag', f, 'zh-TW')} ({frame.label('flag', f, 'en')})" for f in frame.flag_keys]
+    template = ", ".join(f'"{f}": true|false' for f in frame.flag_keys)
+    return {"categories": "\n".join(cats), "techniques": "\n".join(techs), "flags": "\n".join(flags),
+            "flag_template": template}
+
+
+def case_block(row: pd.Series, personal_fields: tuple[str, ...] = PERSONAL_FIELDS) -> str:
+    """The case as pasted into the prompt: its text columns, personal fields left out
+    and e-mail addresses / phone numbers removed."""
+    lines = []
+    for col in TEXT_COLUMNS:
+        if col in personal_fields or col not in row.index or pd.isna(row[col]) or not str(row[col]).strip():
+            continue
+        lines.append(f"{col}: {strip_personal(str(row[col]).strip())}")
+    return "\n".join(lines)
+
+
+def build_prompt(row: pd.Series, frame: Frame | None = None,
+                 personal_fields: tuple[str, ...] = PERSONAL_FIELDS) -> str:
+    """The full prompt for one case: the study's prompt, then the JSON instructions
+    with the frame's codes and the case."""
+    frame = frame or load_frame()
+    body = answer_instructions().substitute(**_frame_lists(frame), case=case_block(row, personal_fields))
+    return f"{study_prompt()}\n\n{body}"
+
+
+def prompt_hash(model: str, prompt: str) -> str:
+    return hashlib.sha256(json.dumps({"model": model, "prompt": prompt}, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+# -- answers --------------------------------------------------------------------------------
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+
+
+def parse_answer(content: str, frame: Frame | None = None) -> tuple[dict | None, list[str]]:
+    """Validate an answer against the frame: ``(answer, [])`` or ``(None, problems)``."""
+    frame = frame or load_frame()
+    text = (content or "").strip()
+    m = _FENCE.match(text)
+    if m:
+        text = m.group(1)
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return None, ["the answer is not valid JSON"]
+    if not isinstance(data, dict):
+        return None, ["the answer is not a JSON object"]
+    problems = []
+    cat, typ = data.get("category"), data.get("application_type")
+    if cat not in frame.category_keys:
+        problems.append(f"category {cat!r} is not one of {', '.join(frame.category_keys)}")
+    if typ is not None and typ not in frame.application_type_keys:
+        problems.append(f"application_type {typ!r} is not one of {', '.join(frame.application_type_keys)}")
+    elif typ is not None and cat in frame.category_keys and frame.category_of(typ) != cat:
+        problems.append(f"application_type {typ!r} does not belong to category {cat!r}")
+    techs = data.get("techniques", [])
+    if not isinstance(techs, list) or not all(isinstance(t, str) for t in techs):
+        problems.append("techniques must be a list of technique keys")
+        techs = []
+    bad = [t for t in techs if t not in frame.technique_keys]
+    if bad:
+        problems.append(f"techniques {bad} are not in {', '.join(frame.technique_keys)}")
+    flags = data.get("flags")
+    if not isinstance(flags, dict):
+        problems.append("flags must be an object with true/false for every flag")
+        flags = {}
+    missing = [f for f in frame.flag_keys if not isinstance(flags.get(f), bool)]
+    if missing:
+        problems.append(f"flags {missing} need true or false")
+    extra = sorted(set(flags) - set(frame.flag_keys))
+    if extra:
+        problems.append(f"flags {extra} are not in the frame")
+    if problems:
+        return None, problems
+    ordered = [t for t in frame.technique_keys if t in set(techs)]
+    summary = data.get("summary")
+    return {"category": cat, "application_type": typ, "techniques": ordered,
+            "flags": {f: flags[f] for f in frame.flag_keys},
+            "summary": summary if isinstance(summary, str) else ""}, []
+
+
+def answer_codes(case_id: str, inventory: str, answer: dict, frame: Frame) -> list[dict]:
+    """Code rows of one validated answer (confidence NA: the model states none)."""
+    base = {"case_id": case_id, "inventory": inventory, "coded_by": "llm", "confidence": np.nan,
+            "evidence": answer["summary"]}
+    rows = [{**base, "field": "category", "value": answer["category"]}]
+    if answer["application_type"]:
+        rows.append({**base, "field": "application_type", "value": answer["application_type"]})
+    if answer["techniques"]:
+        rows.append({**base, "field": "techniques", "value": TECHNIQUE_SEP.join(answer["techniques"])})
+    rows += [{**base, "field": f, "value": "yes" if answer["flags"][f] else "no"} for f in frame.flag_keys]
+    return rows
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+class _Client:
+    """Chat-completions over urllib, with timeout, retries, backoff and rate limiting."""
+
+    def __init__(self, cfg: LLMConfig, sleep=time.sleep, clock=time.monotonic):
+        self.cfg, self.sleep, self.clock = cfg, sleep, clock
+        self._last = None
+        self.calls = 0
+
+    def _wait_turn(self) -> None:
+        if self.cfg.requests_per_minute and self._last is not None:
+            gap = 60.0 / self.cfg.requests_per_minute - (self.clock() - self._last)
+            if gap > 0:
+                self.sleep(gap)
+        self._last = self.clock()
+
+    def chat(self, messages: list[dict]) -> str:
+        """The assistant's message content; raises :class:`LLMError` after the retries."""
+        cfg = self.cfg
+        payload = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature}
+        if cfg.json_mode:
+            payload["response_format"] = {"type": "json_object"}
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        key = os.environ.get(cfg.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        last = "no attempt made"
+        for attempt in range(cfg.max_retries + 1):
+            if attempt:
+                self.sleep(cfg.backoff * 2 ** (attempt - 1))
+            self._wait_turn()
+            self.calls += 1
+            try:
+                req = urllib.request.Request(cfg.endpoint, data=body, headers=headers, method="POST")
+                with urllib.request.urlopen(req, timeout=cfg.timeout) as resp:
+                    raw = resp.read()
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code} from {cfg.public_url()}"
+                exc.close()
+                if exc.code in RETRY_STATUS:
+                    continue
+                raise LLMError(f"{last}: not retried (check the base URL, the model and the API key variable "
+                               f"{cfg.api_key_env})") from None
+            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as exc:
+                reason = getattr(exc, "reason", exc)
+                last = f"no answer from {cfg.public_url()} ({type(reason).__name__})"
+                continue
+            try:
+                data = json.loads(raw.decode("utf-8"))
+                return data["choices"][0]["message"]["content"]
+            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError):
+                last = f"a response from {cfg.public_url()} that is not a chat completion"
+                continue
+        raise LLMError(f"{last} after {cfg.max_retries + 1} attempt(s)")
+
+
+# -- the coder ----------------------------------------------------------------------------
+@dataclass
+class DryRun:
+    """What :meth:`LLMCoder.code` would send: one row per case, and the number of calls."""
+
+    prompts: pd.DataFrame
+    calls: int
+    cached: int
+    endpoint: str = ""
+
+    def __str__(self) -> str:
+        where = self.endpoint or "no endpoint configured"
+        return f"{len(self.prompts)} case(s): {self.cached} answered from the cache, {self.calls} call(s) to {where}"
+
+
+@dataclass
+class LLMCoder:
+    """Codes cases with the study's prompt; see the module docstring."""
+
+    cfg: LLMConfig
+    frame: Frame = field(default_factory=load_frame)
+    name: str = "llm"
+
+    def __post_init__(self):
+        self.failures = pd.DataFrame(columns=FAILURE_COLUMNS)
+        self._client = _Client(self.cfg)
+
+    def _prompts(self, cases: pd.DataFrame) -> pd.DataFrame:
+        rows = []
+        for _, row in cases.iterrows():
+            prompt = build_prompt(row, self.frame, self.cfg.personal_fields)
+            digest = prompt_hash(self.cfg.model or "", prompt)
+            rows.append({"case_id": row["case_id"], "inventory": row["inventory"], "prompt_sha256": digest,
+                         "cached": self._cache_file(digest).exists(), "prompt": prompt})
+        return pd.DataFrame(rows, columns=["case_id", "inventory", "prompt_sha256", "cached", "prompt"])
+
+    def _cache_file(self, digest: str) -> Path:
+        return self.cfg.cache_path / f"{digest}.json"
+
+    def dry_run(self, cases: pd.DataFrame) -> DryRun:
+        """The prompts and how many calls :meth:`code` would make (nothing is sent)."""
+        prompts = self._prompts(cases)
+        cached = int(prompts["cached"].sum())
+        return DryRun(prompts, len(prompts) - cached, cached, self.cfg.public_url() if self.cfg.configured else "")
+
+    def _ask(self, prompt: str) -> tuple[dict | None, str]:
+        messages = [{"role": "user", "content": prompt}]
+        problems: list[str] = []
+        for _ in range(self.cfg.max_invalid + 1):
+            content = self._client.chat(messages)
+            answer, problems = parse_answer(content, self.frame)
+            if answer is not None:
+                return answer, content
+            messages = messages + [{"role": "assistant", "content": content}, {"role": "user", "content": (
+                "上一個回答不符合格式 / The previous answer is invalid: " + "; ".join(problems)
+                + "。請只回傳符合上述清單的 JSON / Answer again with JSON using only the codes listed.")}]
+        return None, "invalid answer: " + "; ".join(problems)
+
+    def code(self, cases: pd.DataFrame) -> pd.DataFrame:
+        """Codes for every case answered validly; the others go to :attr:`failures`."""
+        if not self.cfg.configured:
+            raise LLMError(f"no LLM endpoint configured: set {ENV_BASE_URL} and {ENV_MODEL} (and put the API key "
+                           f"in the variable {self.cfg.api_key_env}); nothing was sent")
+        prompts = self._prompts(cases)
+        rows, failures = [], []
+        iterator = prompts.itertuples(index=False)
+        if self.cfg.progress:
+            from tqdm.auto import tqdm
+            iterator = tqdm(iterator, total=len(prompts), desc="LLM coding", unit="case")
+        for p in iterator:
+            cache = self._cache_file(p.prompt_sha256)
+            answer = None
+            if cache.exists():
+                stored = json.loads(cache.read_text(encoding="utf-8"))
+                answer, _ = parse_answer(stored.get("content", ""), self.frame)
+            if answer is None:
+                try:
+                    answer, content = self._ask(p.prompt)
+                except LLMError as exc:
+                    failures.append({"case_id": p.case_id, "inventory": p.inventory, "error": str(exc)})
+                    continue
+                if answer is None:
+                    failures.append({"case_id": p.case_id, "inventory": p.inventory, "error": content})
+                    continue
+                atomic_write_text(cache, json.dumps({"model": self.cfg.model, "prompt_sha256": p.prompt_sha256,
+                                                     "content": content}, ensure_ascii=False, indent=1) + "\n")
+            rows.extend(answer_codes(p.case_id, p.inventory, answer, self.frame))
+        self.failures = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+        return codes_frame(rows)

@@ -1,0 +1,136 @@
+"""Agreement statistics, cross-validation and learning curves."""
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+from analysis import cases as cases_mod
+from analysis import config, inventories
+from analysis.agreement import (UNCODED, cohen_kappa, confusion, cross_validated, evaluate, krippendorff_alpha,
+                                learning_curve, pairwise_kappa, per_class, predictions, score)
+from analysis.coding import RuleCoder
+
+labels_ = st.lists(st.sampled_from(["a", "b", "c"]), min_size=2, max_size=30)
+
+
+def alpha_reference(units: list[list]) -> float:
+    """Krippendorff's nominal α from the coincidence matrix, written out directly."""
+    values = sorted({v for u in units for v in u if v is not None})
+    o = {(a, b): 0.0 for a in values for b in values}
+    for u in units:
+        present = [v for v in u if v is not None]
+        m = len(present)
+        if m < 2:
+            continue
+        for i, j in itertools.permutations(range(m), 2):
+            o[(present[i], present[j])] += 1 / (m - 1)
+    n_c = {c: sum(o[(c, k)] for k in values) for c in values}
+    n = sum(n_c.values())
+    observed = sum(v for (a, b), v in o.items() if a != b)
+    expected = sum(n_c[a] * n_c[b] for a in values for b in values if a != b)
+    return 1 - (n - 1) * observed / expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_kappa_matches_sklearn(data):
+    a = data.draw(labels_)
+    b = data.draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=len(a), max_size=len(a)))
+    ours = cohen_kappa(a, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = cohen_kappa_score(a, b)
+    if np.isnan(theirs):  # both raters use one and the same label throughout
+        assert ours == 1.0 and set(a) == set(b) and len(set(a)) == 1
+    else:
+        assert ours == pytest.approx(theirs)
+
+
+def test_alpha_by_hand_and_against_a_reference():
+    # coder 1: a a b b; coder 2: a b b b -> coincidences o_aa=2, o_ab=o_ba=1, o_bb=4;
+    # n_a=3, n_b=5, n=8: alpha = 1 - 7 * 2 / (2 * 3 * 5) = 8/15
+    table = pd.DataFrame({"c1": ["a", "a", "b", "b"], "c2": ["a", "b", "b", "b"]})
+    assert krippendorff_alpha(table) == pytest.approx(8 / 15)
+    rng = np.random.default_rng(config.SEED)
+    units = [[rng.choice(["x", "y", "z"]) if rng.random() > 0.2 else None for _ in range(3)] for _ in range(25)]
+    table = pd.DataFrame(units, columns=["c1", "c2", "c3"])
+    assert krippendorff_alpha(table) == pytest.approx(alpha_reference(units))
+
+
+def test_score_against_hand_counts():
+    true = pd.Series(["a", "a", "b", "b", "c"])
+    pred = pd.Series(["a", "b", "b", "b", pd.NA], dtype=object)
+    s = score(true, pred)
+    assert s["n"] == 5 and s["coverage"] == pytest.approx(0.8)
+    assert s["accuracy"] == pytest.approx(3 / 5)
+    # F1: a = 2*1*0.5/1.5 = 2/3, b = 2*(2/3)*1/(5/3) = 0.8, c = 0 (uncoded is a miss)
+    assert s["macro_f1"] == pytest.approx((2 / 3 + 0.8 + 0) / 3)
+    filled = pred.where(pred.notna(), UNCODED)
+    assert s["kappa"] == pytest.approx(cohen_kappa_score(true, filled))
+    pc = per_class(true, pred).set_index("label")
+    assert pc.loc["b", "precision"] == pytest.approx(2 / 3) and pc.loc["a", "recall"] == pytest.approx(0.5)
+    cm = confusion(true, pred, ["a", "b", "c"])
+    assert cm["n"].sum() == 5
+    assert cm.set_index(["true", "pred"]).loc[("c", UNCODED), "n"] == 1
+
+
+def test_pairwise_kappa_uses_units_both_coded():
+    table = pd.DataFrame({"x": ["a", "b", None, "a"], "y": ["a", "b", "b", "b"], "z": ["a", "a", "a", None]})
+    pk = pairwise_kappa(table).set_index(["coder_a", "coder_b"])
+    assert pk.loc[("x", "y"), "n"] == 3
+    assert pk.loc[("x", "y"), "kappa"] == pytest.approx(cohen_kappa_score(["a", "b", "a"], ["a", "b", "b"]))
+
+
+def test_rule_coder_scored_directly_on_the_study(frame, study):
+    ev = evaluate(study, ("rules",), ["category", "ethics"], frame=frame)
+    codes = RuleCoder(frame).code(study)
+    pred = predictions(codes, study, "category")
+    expected = np.mean([not pd.isna(p) and p == t for p, t in zip(pred, study["category"])])
+    got = ev.scores.set_index("target").loc["category"]
+    assert got["n"] == 11 and got["accuracy"] == pytest.approx(expected)
+    truth = study["category"].to_numpy(dtype=object)
+    filled = pred.where(pred.notna(), UNCODED).to_numpy(dtype=object)
+    assert got["macro_f1"] == pytest.approx(f1_score(truth, filled, labels=sorted(set(truth)), average="macro"))
+    assert set(ev.predictions["target"]) == {"category", "ethics"}
+
+
+def test_cross_validation_never_scores_on_training_folds(frame):
+    # synthetic: each case's only word is unique to it, so a model tested on its own
+    # training cases would be perfect, while out-of-fold it can only guess
+    rng = np.random.default_rng(config.SEED)
+    cats = frame.category_keys[:3]
+    rows = [{"case_id": f"s{i}", "inventory": "synthetic", "source": "synthetic",
+             "name": "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 12)),
+             "category": cats[i % 3], "category_coded_by": "source"} for i in range(45)]
+    synthetic = cases_mod.coerce(pd.DataFrame(rows), frame)
+    oof = cross_validated(synthetic, "category", folds=5, frame=frame)
+    assert oof.notna().all() and len(oof) == 45
+    assert (oof.to_numpy() == synthetic["category"].to_numpy()).mean() < 0.7
+    again = cross_validated(synthetic, "category", folds=5, frame=frame)
+    pd.testing.assert_series_equal(oof, again)  # seeded
+
+
+def test_category_on_jrc_cross_validated(frame):
+    jrc = inventories.cases("jrc-ai-watch")
+    ev = evaluate(jrc, ("rules", "model"), ["category"], folds=3, frame=frame)
+    s = ev.scores.set_index("coder")
+    assert s.loc["model", "n"] == 157 and s.loc["model", "coverage"] == 1.0
+    assert 0 <= s.loc["model", "macro_f1"] <= 1 and s.loc["rules", "coverage"] < 1.0
+    cm = ev.confusion[ev.confusion["coder"] == "model"]
+    assert cm["n"].sum() == 157
+    truth = jrc["category"].value_counts()
+    per_true = cm.groupby("true")["n"].sum()
+    assert (per_true.reindex(truth.index) == truth).all()
+
+
+def test_learning_curve_grows_the_training_folds(frame, study):
+    jrc = inventories.cases("jrc-ai-watch")
+    curve = learning_curve(jrc, "category", fractions=(0.3, 1.0), folds=3, frame=frame)
+    assert list(curve["fraction"]) == [0.3, 1.0]
+    assert curve["n_train"].is_monotonic_increasing and curve["n_train"].iloc[-1] == round(157 * 2 / 3)
+    assert curve["macro_f1"].between(0, 1).all()

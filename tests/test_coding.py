@@ -1,0 +1,231 @@
+"""Coders: the frame's vocabulary, the rule coder, the trained coder, applying codes."""
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from analysis import cases as cases_mod
+from analysis import config, inventories
+from analysis.coding import (CODE_COLUMNS, CodingError, RuleCoder, TrainedCoder, apply_codes, case_text,
+                             choose, code_file, code_with_choice, labels, make_coder, strip_personal,
+                             vocabulary_hits)
+from analysis.errors import FrameError
+from analysis.frame import parse_frame
+from analysis.textnorm import fold
+
+
+@pytest.fixture(scope="module")
+def jrc():
+    return inventories.cases("jrc-ai-watch")
+
+
+@pytest.fixture()
+def raw():
+    return yaml.safe_load(config.FRAME_FILE.read_text(encoding="utf-8"))
+
+
+def one_case(name, description=None, agency=None, case_id="hand-1"):
+    """A hand-made case (not a real one) in canonical form, nothing coded."""
+    row = {"case_id": case_id, "inventory": "hand", "source": "test", "name": name, "agency": agency,
+           "description": description}
+    return cases_mod.coerce(pd.DataFrame([row]))
+
+
+# -- vocabulary in the frame ---------------------------------------------------------------
+def test_vocabulary_is_frame_data_for_every_category_type_and_flag(frame):
+    for kind in ("category", "application_type", "flag"):
+        for key in frame.keys(kind):
+            terms = frame.terms(kind, key)
+            assert terms["zh"] and terms["en"], (kind, key)
+    # techniques contribute their names and synonyms
+    assert "車牌辨識" in frame.terms("technique", "image_recognition")["zh"]
+    assert "chatbot" in frame.terms("technique", "nlp")["en"]
+
+
+def test_vocabulary_validation(raw, tmp_path):
+    bad = copy.deepcopy(raw)
+    bad["coding_vocabulary"]["category"]["no_such_category"] = {"en": ["x"]}
+    with pytest.raises(FrameError, match="no_such_category"):
+        parse_frame(bad, tmp_path / "f.yaml")
+    bad = copy.deepcopy(raw)
+    bad["coding_vocabulary"]["colour"] = {}
+    with pytest.raises(FrameError, match="coding_vocabulary.colour"):
+        parse_frame(bad, tmp_path / "f.yaml")
+    bad = copy.deepcopy(raw)
+    bad["coding_vocabulary"]["flag"]["ethics"] = {"fr": ["éthique"]}
+    with pytest.raises(FrameError, match="ethics"):
+        parse_frame(bad, tmp_path / "f.yaml")
+    bad = copy.deepcopy(raw)
+    bad["coding_vocabulary"]["flag"]["ethics"] = {"en": ["", "bias"]}
+    with pytest.raises(FrameError, match="non-empty"):
+        parse_frame(bad, tmp_path / "f.yaml")
+    without = copy.deepcopy(raw)
+    del without["coding_vocabulary"]
+    assert parse_frame(without, tmp_path / "f.yaml").vocabulary == {}
+
+
+def test_english_terms_match_at_word_start_only(frame):
+    # "log" is an audit_logging term: it matches "logging" but not "catalogue"
+    assert ("application_type", "audit_logging") in vocabulary_hits("Logging of access", frame)
+    assert ("application_type", "audit_logging") not in vocabulary_hits("a catalogue", frame)
+    # zh terms match as substrings
+    assert vocabulary_hits("查驗車牌號碼", frame)[("application_type", "smart_recognition")] == ["車牌"]
+
+
+# -- rule coder -----------------------------------------------------------------------------
+def test_rule_coder_lists_the_terms_behind_each_decision(frame):
+    case = one_case("Chatbot answering citizen questions about passports")
+    codes = RuleCoder(frame).code(case).set_index("field")
+    assert list(RuleCoder(frame).code(case).columns) == CODE_COLUMNS
+    assert codes.loc["category", "value"] == "public_services"
+    assert codes.loc["application_type", "value"] == "engagement_management"
+    assert codes.loc["techniques", "value"] == "nlp"
+    assert set(codes["coded_by"]) == {"rules"}
+    # every category term cited occurs in the text and belongs to the category's vocabulary
+    text = fold(case_text(case).iloc[0])
+    vocab = set(frame.terms("category", "public_services")["en"])
+    for t in frame.application_types_of("public_services"):
+        vocab |= set(frame.terms("application_type", t)["en"])
+    cited = codes.loc["category", "evidence"].split("; ")
+    assert cited and all(t in text for t in cited) and all(t in {fold(v).strip() for v in vocab} for t in cited)
+    # public_services terms: chatbot, citizen, question; no other category term occurs -> share 1
+    assert codes.loc["category", "confidence"] == 1.0
+
+
+def test_rule_coder_leaves_undecidable_cases_uncoded(frame):
+    codes = RuleCoder(frame).code(one_case("Zyx qwv"))
+    assert "category" not in set(codes["field"]) and "techniques" not in set(codes["field"])
+    flags = codes.set_index("field").loc[frame.flag_keys]
+    assert (flags["value"] == "no").all() and (flags["evidence"] == "").all()
+
+
+def test_rule_coder_on_the_study_cases(frame, study):
+    codes = RuleCoder(frame).code(study)
+    cat = codes[codes["field"] == "category"].set_index("case_id")
+    # digi-4 「車牌辨識結合AI，智慧勾稽異常清運行為」: 異常 (enforcement), 車牌 and 辨識 (smart recognition)
+    assert cat.loc["digi-4", "value"] == "enforcement"
+    assert set(cat.loc["digi-4", "evidence"].split("; ")) >= {"異常", "車牌", "辨識"}
+    tech = codes[codes["field"] == "techniques"].set_index("case_id")
+    assert tech.loc["digi-4", "value"] == "image_recognition"
+
+
+# -- applying codes ----------------------------------------------------------------------------
+def test_apply_codes_fills_only_missing_values(frame, study):
+    blanked = study.copy()
+    blanked.loc[[1, 7], "category"] = pd.NA
+    blanked.loc[[1, 7], "category_coded_by"] = pd.NA
+    blanked.loc[1, "application_type"] = pd.NA
+    blanked.loc[1, "application_type_coded_by"] = pd.NA
+    codes = pd.DataFrame([
+        {"case_id": "digi-2", "inventory": "study", "field": "category", "value": "enforcement", "coded_by": "rules",
+         "confidence": 0.6, "evidence": "x"},
+        {"case_id": "digi-2", "inventory": "study", "field": "application_type", "value": "smart_recognition",
+         "coded_by": "rules", "confidence": 0.5, "evidence": "x"},
+        # an application type outside the case's category is not filled
+        {"case_id": "award-3", "inventory": "study", "field": "application_type", "value": "smart_recognition",
+         "coded_by": "rules", "confidence": 0.5, "evidence": "x"},
+        # already coded by the study: kept
+        {"case_id": "digi-1", "inventory": "study", "field": "category", "value": "adjudication", "coded_by": "rules",
+         "confidence": 0.9, "evidence": "x"},
+        {"case_id": "digi-1", "inventory": "study", "field": "ethics", "value": "no", "coded_by": "rules",
+         "confidence": 0.9, "evidence": "x"},
+    ])
+    out = apply_codes(blanked, codes, frame)
+    assert out.loc[1, "category"] == "enforcement" and out.loc[1, "category_coded_by"] == "rules"
+    assert out.loc[1, "category_confidence"] == 0.6
+    assert out.loc[1, "application_type"] == "smart_recognition"
+    assert pd.isna(out.loc[7, "category"]) and pd.isna(out.loc[7, "category_confidence"])
+    assert out.loc[0, "category"] == "enforcement" and out.loc[0, "category_coded_by"] == "study"
+    assert bool(out.loc[0, "ethics"]) is True and pd.isna(out.loc[0, "ethics_confidence"])
+    assert cases_mod.validate(out, frame) == []
+
+
+# -- trained coder ------------------------------------------------------------------------------
+def test_labels_come_only_from_human_or_source_provenance(frame, study):
+    mixed = study.copy()
+    mixed.loc[0, "category_coded_by"] = "model"
+    mixed.loc[1, "category_coded_by"] = "human:a"
+    y = labels(mixed, "category", frame)
+    assert 0 not in y.index and 1 in y.index and len(y) == 10
+    assert set(labels(study, "ethics", frame)) == {"yes", "no"}
+
+
+def test_trained_coder_probabilities_and_determinism(frame, jrc):
+    coder = TrainedCoder(frame, fields_=["category"]).fit(jrc)
+    probs = coder.predict_proba(jrc.iloc[:20])["category"]
+    assert sorted(probs.columns) == sorted(set(jrc["category"]))
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    codes = coder.code(jrc.iloc[:20])
+    assert (codes["field"] == "category").all() and len(codes) == 20
+    assert codes["confidence"].between(0, 1).all()
+    # the confidence is the probability of the chosen class
+    chosen = probs.to_numpy().max(axis=1)
+    assert np.allclose(codes["confidence"].to_numpy(), chosen)
+    again = TrainedCoder(frame, fields_=["category"]).fit(jrc).code(jrc.iloc[:20])
+    pd.testing.assert_frame_equal(codes, again)
+
+
+def test_trained_coder_reads_chinese_through_character_ngrams(frame, study):
+    # trained on the study's zh-TW cases (all fields), it reproduces most training labels
+    coder = TrainedCoder(frame, min_support=2).fit(study)
+    codes = coder.code(study)
+    cat = codes[codes["field"] == "category"].set_index("case_id")["value"]
+    truth = study.set_index("case_id")["category"]
+    assert (cat == truth.loc[cat.index]).mean() >= 0.8
+    app = codes[codes["field"] == "application_type"]
+    owner = dict(zip(cat.index, cat))
+    assert all(frame.category_of(t) == owner[c] for c, t in zip(app["case_id"], app["value"]))
+
+
+def test_trained_coder_needs_labels(frame, study):
+    unlabelled = study.assign(category_coded_by="model", application_type_coded_by="model",
+                              techniques_coded_by="model", flags_coded_by="model")
+    with pytest.raises(CodingError, match="enough human or source labels"):
+        TrainedCoder(frame).fit(unlabelled)
+    with pytest.raises(CodingError, match="fit"):
+        TrainedCoder(frame).code(study)
+
+
+# -- text and personal data ------------------------------------------------------------------------
+def test_personal_fields_never_reach_a_coder():
+    table = one_case("Helpdesk", "Write to jane.doe@agency.gov or call +32 2 555 12 34 for help.")
+    table["contact"] = "Jane Doe"
+    text = case_text(table).iloc[0]
+    assert "Jane Doe" not in text and "jane.doe@agency.gov" not in text and "555 12 34" not in text
+    assert strip_personal("mail a.b@c.org now") == "mail [e-mail] now"
+
+
+# -- choosing and applying ----------------------------------------------------------------------
+def test_choose_takes_the_best_macro_f1_and_prefers_rules_on_ties():
+    scores = pd.DataFrame([
+        {"inventory": "x", "target": "category", "coder": "rules", "macro_f1": 0.4},
+        {"inventory": "x", "target": "category", "coder": "model", "macro_f1": 0.6},
+        {"inventory": "x", "target": "ethics", "coder": "rules", "macro_f1": 0.5},
+        {"inventory": "x", "target": "ethics", "coder": "model", "macro_f1": 0.5},
+    ])
+    got = choose(scores).set_index("target")["coder"]
+    assert got["category"] == "model" and got["ethics"] == "rules"
+
+
+def test_code_with_choice_marks_each_field_with_its_coder(frame, study):
+    taiwan = inventories.cases("taiwan-public").iloc[:15]
+    choice = pd.DataFrame({"target": ["category", "ethics"], "coder": ["model", "rules"]})
+    result = code_with_choice(taiwan, choice, study, frame)
+    coded = result.cases
+    assert set(coded["category_coded_by"].dropna()) <= {"model"} and coded["category"].notna().all()
+    assert coded["category_confidence"].between(0, 1).all()
+    assert set(coded["flags_coded_by"].dropna()) <= {"rules"} | set(taiwan["flags_coded_by"].dropna())
+    assert cases_mod.validate(coded, frame) == []
+
+
+def test_code_file_writes_a_coded_table(tmp_path, frame):
+    out = code_file("taiwan-public", "rules", tmp_path / "coded.csv", frame)
+    back = cases_mod.read_export(out, frame)
+    source = inventories.cases("taiwan-public")
+    assert len(back) == len(source)
+    filled = back["category"].notna() & source["category"].isna()
+    assert filled.any() and set(back.loc[filled, "category_coded_by"]) == {"rules"}
+    with pytest.raises(CodingError, match="unknown coder"):
+        make_coder("oracle", frame)
