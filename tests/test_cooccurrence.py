@@ -123,6 +123,20 @@ def test_na_policies(study, frame):
         co.pairs(part, na_policy="drop")
 
 
+def test_pair_table_and_describe(study, frame):
+    wide = co.pair_table(co.pairs(study, by="category", frame=frame), "count", frame, "en")
+    assert wide.index.tolist() == [frame.label("category", c, "en")
+                                   for c in ("enforcement", "regulatory_analysis", "internal_management")]
+    hr_eth = f"{frame.label('flag', HR, 'en')} × {frame.label('flag', ETH, 'en')}"
+    assert wide[hr_eth].tolist() == [3, 0, 2]  # digi-1, digi-4, digi-5 | none | taipei-2, taipei-3
+    assert wide.iloc[:, 0].tolist() == [5, 3, 3] and wide.shape[1] == 1 + 15
+    text = co.describe(study, frame=frame, language="en")
+    # the pair ticked together most often: 資料治理 × 模型可解釋性, 10 cases (all but award-3)
+    assert "11 cases (study); 11 report all 6 risks" in text
+    assert f"{frame.label('flag', DG, 'en')} and {frame.label('flag', EXP, 'en')} (10 cases, Jaccard 0.91)" in text
+    assert "10 案" in co.describe(study, frame=frame)
+
+
 def test_errors_and_labels(study, frame):
     with pytest.raises(AnalysisError, match="no column"):
         co.pairs(study, by="bureau")

@@ -56,6 +56,11 @@ def test_upset_bars(study, frame):
     assert [p.get_height() for p in bars_ax.patches] == [4, 3, 1, 1, 1, 1]
     assert [p.get_width() for p in sizes_ax.patches] == [11, 7, 5, 10, 8, 8]
     figures.close(fig)
+    # showing only the two largest combinations keeps the set sizes of all 11 cases
+    fig = fc.upset(co.combinations(study, frame=frame), frame=frame, max_combinations=2)
+    assert [p.get_height() for p in fig.axes[0].patches] == [4, 3]
+    assert [p.get_width() for p in fig.axes[2].patches] == [11, 7, 5, 10, 8, 8]
+    figures.close(fig)
 
 
 def test_network_edges(study, frame):

@@ -105,6 +105,14 @@ def test_association_on_the_study(study, frame):
     assert row["p_value"] == pytest.approx(sps.fisher_exact([[1, 3], [6, 1]]).pvalue)
 
 
+def test_association_without_techniques(study, frame):
+    no_tech = study.assign(techniques=None)
+    table = stats.association(no_tech, "technique", frame=frame)
+    assert table.empty and "q_value" in table.columns and "technique" in table.columns
+    one_cat = stats.association(study[study["category"] == "enforcement"], "category", frame=frame)
+    assert (one_cat["test"] == "not testable").all() and (one_cat["n"] == 5).all()
+
+
 def _two_group(a, b, c, d) -> pd.DataFrame:
     """Synthetic cases: category x (a yes, b no), category y (c yes, d no) for flag ethics."""
     cats = ["enforcement"] * (a + b) + ["adjudication"] * (c + d)

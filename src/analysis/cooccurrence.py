@@ -422,3 +422,71 @@ def labelled(table: pd.DataFrame, frame: Frame | None = None, language: str = co
         if col in out.columns:
             out[col] = out[col].map(lambda k: frame.label("flag", k, language))
     return _labelled(out, frame, language, headings)
+
+
+def pair_table(pairs_table: pd.DataFrame, measure: str = "jaccard", frame: Frame | None = None,
+               language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """One measure for every unordered flag pair (a before b in frame order) as columns
+    labelled ``a × b``, one row per stratum (a single row when unstratified), labels in
+    ``language``; a column ``n`` keeps each stratum's case count."""
+    if measure not in MEASURES:
+        raise CooccurrenceError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
+    frame = frame or load_frame()
+    rank = {f: i for i, f in enumerate(frame.flag_keys)}
+    upper = pairs_table[pairs_table["flag_a"].map(rank) < pairs_table["flag_b"].map(rank)]
+    extra = [c for c in upper.columns if c not in ("flag_a", "flag_b", *PAIR_COLUMNS)]
+    col = extra[0] if extra else None
+    names = [f"{frame.label('flag', a, language)} × {frame.label('flag', b, language)}"
+             for a, b in zip(upper["flag_a"], upper["flag_b"])]
+    if col:
+        codes, uniques = pd.factorize(upper[col], use_na_sentinel=True)
+        strata = [pd.NA if c < 0 else uniques[c] for c in pd.unique(codes)]
+    else:
+        codes, strata = np.zeros(len(upper), dtype=np.int64), ["all"]
+    wide = pd.DataFrame({"_key": codes, "_pair": names, "value": upper[measure].to_numpy(),
+                         "cases": upper["cases"].to_numpy()})
+    order = list(pd.unique(codes))
+    out = wide.pivot(index="_key", columns="_pair", values="value").reindex(index=order,
+                                                                         columns=list(dict.fromkeys(names)))
+    cases = wide.drop_duplicates("_key").set_index("_key")["cases"].reindex(order)
+    out.insert(0, frame.heading("cases", language), cases.to_numpy())
+    if col:
+        kind = {"category": "category", "application_type": "application_type", "technique": "technique"}.get(col)
+        out.index = [frame.heading("not_coded", language) if pd.isna(k) else
+                     (frame.label(kind, k, language) if kind else str(k)) for k in strata]
+        out.index.name = frame.heading(col, language) if col in frame.headings else col
+    else:
+        out.index = [""]
+    out.columns.name = None
+    return out
+
+
+def describe(cases: pd.DataFrame, na_policy: str = "pairwise", frame: Frame | None = None,
+             language: str = config.DEFAULT_LANGUAGE) -> str:
+    """A sentence of the numbers a report quotes: cases, how many report every flag, the
+    cases each pair uses, and the pair ticked together most often (ties: frame order)."""
+    frame = frame or load_frame()
+    c = counts(cases, None, na_policy, frame)
+    table = c.pairs()
+    rank = {f: i for i, f in enumerate(c.flags)}
+    upper = table[table["flag_a"].map(rank) < table["flag_b"].map(rank)]
+    n = len(cases)
+    complete = int((flag_states(cases, c.flags) != NOT_REPORTED).all(axis=1).sum())
+    names = ", ".join(sorted(cases["inventory"].dropna().astype(str).unique())) if "inventory" in cases else ""
+    used = (int(upper["n"].min()), int(upper["n"].max())) if len(upper) else (0, 0)
+    top = upper.sort_values("count", ascending=False, kind="stable").iloc[0] if len(upper) and n else None
+    k = len(c.flags)
+    if language == "en":
+        text = (f"{n} cases ({names}); {complete} report all {k} risks, {n - complete} leave at least one not "
+                f"reported. Not-reported policy: `{na_policy}`; each pair of risks uses {used[0]}–{used[1]} cases.")
+        if top is not None:
+            text += (f" Ticked together most often: {frame.label('flag', top['flag_a'], 'en')} and "
+                     f"{frame.label('flag', top['flag_b'], 'en')} ({int(top['count'])} cases, Jaccard "
+                     f"{top['jaccard']:.2f}).")
+        return text
+    text = (f"共 {n} 案（{names}）：{complete} 案 {k} 項風險皆有報告，{n - complete} 案至少一項未報告。"
+            f"未報告處理方式：`{na_policy}`；每對風險使用 {used[0]}–{used[1]} 案。")
+    if top is not None:
+        text += (f"最常同時勾選：{frame.label('flag', top['flag_a'])}與{frame.label('flag', top['flag_b'])}"
+                 f"（{int(top['count'])} 案，Jaccard {top['jaccard']:.2f}）。")
+    return text

@@ -175,11 +175,11 @@ def association(cases: pd.DataFrame, by: str = "category", na_policy: str = "pai
         for j, flag in enumerate(per.flags):
             table = np.stack([yes[:, j], n[:, j] - yes[:, j]], axis=1).astype(np.int64)
             rows.append({"flag": flag, "by": col, **_test(table, min_expected, n_permutations, seed)})
-    out = pd.DataFrame(rows)
-    out["q_value"] = bh(out["p_value"].to_numpy(dtype=float))
     lead = ["technique"] if col == "technique" else []
     order = lead + ["flag", "by", "n", "strata", "test", "statistic", "dof", "p_value", "q_value", "cramers_v",
                     "min_expected", "reason"]
+    out = pd.DataFrame(rows, columns=[c for c in order if c != "q_value"])
+    out["q_value"] = bh(out["p_value"].to_numpy(dtype=float))
     return out[order]
 
 

@@ -42,9 +42,7 @@ def _stratum_label(frame: Frame, col: str | None, key: object, language: str) ->
 
 
 def _by_label(frame: Frame, col: str, language: str) -> str:
-    names = {"technique": "techniques"}
-    key = names.get(col, col)
-    return frame.heading(key, language) if key in frame.headings else col
+    return frame.heading(col, language) if col in frame.headings else col
 
 
 def pair_heatmap(pairs_table: pd.DataFrame, measure: str = "jaccard", stratum: object = None,
@@ -94,8 +92,8 @@ def upset(combinations_table: pd.DataFrame, frame: Frame | None = None, language
           max_combinations: int = 20, title: str | None = None) -> plt.Figure:
     """UpSet plot of exact flag combinations (an unstratified
     :func:`analysis.cooccurrence.combinations` table): bars of combination counts above a
-    dot matrix of the flags ticked, set sizes to the left. Not-reported flags show as a
-    hollow dot."""
+    dot matrix of the flags ticked, set sizes (ticks over all combinations, not only the
+    ``max_combinations`` shown) to the left. Not-reported flags show as a hollow dot."""
     setup()
     frame = frame or load_frame()
     flags = [f for f in frame.flag_keys if f in combinations_table.columns]
@@ -134,7 +132,8 @@ def upset(combinations_table: pd.DataFrame, frame: Frame | None = None, language
     dots.set_ylim(len(flags) - 0.5, -0.5)
     for side in dots.spines.values():
         side.set_visible(False)
-    total = np.array([top.loc[top[f].fillna(False).to_numpy(dtype=bool), "count"].sum() for f in flags], dtype=float)
+    every = combinations_table
+    total = np.array([every.loc[every[f].fillna(False).to_numpy(dtype=bool), "count"].sum() for f in flags], dtype=float)
     sizes.barh(y, total, color=[colours.get(f, "#222222") for f in flags], height=0.6)
     sizes.invert_xaxis()
     sizes.tick_params(axis="y", left=False, labelleft=False)
@@ -206,8 +205,9 @@ def forest(odds_ratios: pd.DataFrame, flag: str | None = None, frame: Frame | No
     ok = table["estimable"].to_numpy(dtype=bool)
     ors = table["odds_ratio"].to_numpy(dtype=float)
     lo, hi = table["ci_low"].to_numpy(dtype=float), table["ci_high"].to_numpy(dtype=float)
-    colour = frame.colours("flag").get(flag, "#333333") if flag else "#333333"
-    ax.hlines(y[ok], lo[ok], hi[ok], color=colour, lw=1.5)
+    palette = frame.colours("flag")
+    colour = [palette.get(f, "#333333") for f in table["flag"][ok]]
+    ax.hlines(y[ok], lo[ok], hi[ok], colors=colour, lw=1.5)
     ax.scatter(ors[ok], y[ok], color=colour, zorder=3, s=25)
     ax.axvline(1.0, color="#999999", lw=0.8, ls="--")
     ax.set_xscale("log")
