@@ -38,3 +38,18 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert "no-such-inventory" in err and "study" in err
     assert main(["export", "study", "--to", str(tmp_path / "x.json")]) == 2
     assert "expected a .csv or .xlsx" in capsys.readouterr().err
+
+
+def test_bench_options_reach_the_benchmark_runner(monkeypatch):
+    from analysis import benchmarks
+    seen = []
+    monkeypatch.setattr(benchmarks, "main", lambda argv: seen.append(argv) or 0)
+    assert main(["bench", "--quick", "--only", "cooccurrence"]) == 0
+    assert seen == [["--quick", "--only", "cooccurrence"]]
+
+
+def test_unknown_options_of_other_commands_are_refused(tmp_path):
+    import pytest
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "study", "--to", str(tmp_path / "x.csv"), "--bogus"])
+    assert exc.value.code == 2

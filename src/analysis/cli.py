@@ -117,9 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="*")
     p.set_defaults(func=cmd_refresh)
 
-    p = sub.add_parser("bench", help="run the benchmarks (reports/benchmarks.json, .md)")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("bench", help="run the benchmarks (reports/benchmarks.json, .md); options: --quick, --only NAME")
+    p.set_defaults(func=cmd_bench, rest=[])
 
     p = sub.add_parser("code", help="code an inventory file's cases (category, techniques, flags)")
     p.add_argument("file", help="inventory name, mapping file or canonical CSV/XLSX")
@@ -133,7 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        args.rest = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except AnalysisError as exc:
