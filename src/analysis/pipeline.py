@@ -30,6 +30,8 @@ PLAN_FILE = config.NOTEBOOKS_DIR / "plan.yaml"
 #: Environment every kernel gets: fixed hash seed, one BLAS/OpenMP thread per process.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
               "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+#: Kernels log errors only (the loopback TCP transport warning is noise on a single machine).
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 FONT_CSS = """
 <style>
 @font-face { font-family: "Noto Sans TC"; src: local("Noto Sans TC"), local("Noto Sans CJK TC"),
@@ -142,7 +144,7 @@ def _execute(job: Job, out_root: str, key: str) -> Outcome:
     tmp_nb = workdir / f"{job.name}.ipynb"
     try:
         pm.execute_notebook(str(job.notebook), str(tmp_nb), parameters=job.parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(workdir), log_output=False)
+                            progress_bar=False, cwd=str(workdir), log_output=False, extra_arguments=KERNEL_ARGS)
     except pm.PapermillExecutionError as exc:
         first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
         return Outcome(job, "failed", time.perf_counter() - start,
@@ -249,7 +251,10 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
     bar.close()
     order = {j.name: i for i, j in enumerate(jobs)}
     outcomes.sort(key=lambda o: order[o.job.name])
-    write_index(jobs, reports, figures)
+    # The index lists every report present: the plan's, then any run ad hoc.
+    plan = load_plan() if PLAN_FILE.exists() else []
+    planned = {j.name for j in plan}
+    write_index(plan + [j for j in jobs if j.name not in planned], reports, figures)
     return outcomes
 
 
@@ -267,7 +272,7 @@ def refresh(notebooks: list[Path], timeout: int = 600) -> None:
     try:
         for path in notebooks:
             nb = nbformat.read(path, as_version=4)
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+            NotebookClient(nb, timeout=timeout, kernel_name="python3", extra_arguments=KERNEL_ARGS,
                            resources={"metadata": {"path": str(path.parent)}}).execute()
             for cell in nb.cells:
                 cell.get("metadata", {}).pop("execution", None)
