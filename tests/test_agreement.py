@@ -13,7 +13,7 @@ from analysis import cases as cases_mod
 from analysis import config, inventories
 from analysis.agreement import (UNCODED, cohen_kappa, confusion, cross_validated, evaluate, krippendorff_alpha,
                                 learning_curve, pairwise_kappa, per_class, predictions, score)
-from analysis.coding import RuleCoder
+from analysis.coding import ModelSpec, RuleCoder
 
 labels_ = st.lists(st.sampled_from(["a", "b", "c"]), min_size=2, max_size=30)
 
@@ -101,18 +101,27 @@ def test_rule_coder_scored_directly_on_the_study(frame, study):
 
 def test_cross_validation_never_scores_on_training_folds(frame):
     # synthetic: each case's only word is unique to it, so a model tested on its own
-    # training cases would be perfect, while out-of-fold it can only guess
+    # training cases would be perfect, while out-of-fold it can only guess (uncalibrated:
+    # calibration by internal cross-validation would itself hide the memorised words)
+    spec = ModelSpec(calibrate=False)
     rng = np.random.default_rng(config.SEED)
     cats = frame.category_keys[:3]
     rows = [{"case_id": f"s{i}", "inventory": "synthetic", "source": "synthetic",
              "name": "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 12)),
              "category": cats[i % 3], "category_coded_by": "source"} for i in range(45)]
     synthetic = cases_mod.coerce(pd.DataFrame(rows), frame)
-    oof = cross_validated(synthetic, "category", folds=5, frame=frame)
+    oof = cross_validated(synthetic, "category", spec, folds=5, frame=frame)
     assert oof.notna().all() and len(oof) == 45
     assert (oof.to_numpy() == synthetic["category"].to_numpy()).mean() < 0.7
-    again = cross_validated(synthetic, "category", folds=5, frame=frame)
+    again = cross_validated(synthetic, "category", spec, folds=5, frame=frame)
     pd.testing.assert_series_equal(oof, again)  # seeded
+    # the same holds for the subsampled training folds of a learning curve
+    part = cross_validated(synthetic, "category", spec, folds=5, frame=frame, train_fraction=0.8)
+    assert (part.to_numpy() == synthetic["category"].to_numpy()).mean() < 0.7
+    # whereas a model tested on its own training cases recalls them
+    from analysis.coding import TrainedCoder
+    fitted = TrainedCoder(frame, spec, fields_=["category"]).fit(synthetic).code(synthetic)
+    assert (fitted["value"].to_numpy() == synthetic["category"].to_numpy()).mean() > 0.9
 
 
 def test_category_on_jrc_cross_validated(frame):

@@ -161,8 +161,14 @@ def test_trained_coder_probabilities_and_determinism(frame, jrc):
     assert (codes["field"] == "category").all() and len(codes) == 20
     assert codes["confidence"].between(0, 1).all()
     # the confidence is the probability of the chosen class
-    chosen = probs.to_numpy().max(axis=1)
+    chosen = [probs.loc[i, v] for i, v in zip(probs.index, codes["value"])]
     assert np.allclose(codes["confidence"].to_numpy(), chosen)
+    # balanced decision: the chosen class has the highest probability of the uncalibrated
+    # model relative to its training share
+    base = coder.deciders["category"]
+    x = coder.vectoriser.transform(coder._texts(jrc.iloc[:20]))
+    share = jrc["category"].value_counts(normalize=True).reindex(base.classes_).to_numpy()
+    assert list(codes["value"]) == list(base.classes_[(base.predict_proba(x) / share).argmax(axis=1)])
     again = TrainedCoder(frame, fields_=["category"]).fit(jrc).code(jrc.iloc[:20])
     pd.testing.assert_frame_equal(codes, again)
 
@@ -229,3 +235,24 @@ def test_code_file_writes_a_coded_table(tmp_path, frame):
     assert filled.any() and set(back.loc[filled, "category_coded_by"]) == {"rules"}
     with pytest.raises(CodingError, match="unknown coder"):
         make_coder("oracle", frame)
+
+
+def test_main_is_the_code_command(tmp_path, capsys):
+    from analysis.coding import main
+    assert main(["taiwan-public", "--coder", "rules", "--to", str(tmp_path / "out.xlsx")]) == 0
+    assert (tmp_path / "out.xlsx").exists() and "coded by rules" in capsys.readouterr().out
+
+
+def test_coded_summary_counts_by_value_and_coder(frame, study):
+    from analysis.coding import coded_summary
+    table = study.copy()
+    table.loc[[0, 1], "category_coded_by"] = "rules"
+    table["category_confidence"] = np.nan
+    table.loc[[0, 1], "category_confidence"] = [0.5, 1.0]
+    table.loc[2, ["category", "category_coded_by"]] = pd.NA
+    out = coded_summary(table, "category", frame)
+    rows = {(None if pd.isna(r.category) else r.category, None if pd.isna(r.coded_by) else r.coded_by): r
+            for r in out.itertuples(index=False)}
+    assert rows[("enforcement", "rules")].cases == 2 and rows[("enforcement", "rules")].mean_confidence == 0.75
+    assert rows[("enforcement", "study")].cases == 2 and rows[(None, None)].cases == 1
+    assert out["cases"].sum() == 11 and pd.isna(out["category"].iloc[-1])

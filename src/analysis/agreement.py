@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import config
 from .cases import TECHNIQUE_SEP
-from .coding import ModelSpec, RuleCoder, TrainedCoder, labels, technique_labels
+from .coding import CodingError, ModelSpec, RuleCoder, TrainedCoder, labels, technique_labels
 from .frame import Frame, load_frame
 
 UNCODED = "(uncoded)"
@@ -147,33 +147,47 @@ def _folds(y: pd.Series, folds: int, seed: int):
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
 
 
-def cross_validated(cases: pd.DataFrame, target: str, spec: ModelSpec | None = None, folds: int = 5,
+def cross_validated(cases: pd.DataFrame, target: str | list[str], spec: ModelSpec | None = None, folds: int = 5,
                     seed: int = config.SEED, extra: pd.DataFrame | None = None,
-                    frame: Frame | None = None, train_fraction: float = 1.0) -> pd.Series:
-    """Out-of-fold predictions of the trained coder for ``target`` on the labelled cases
-    of ``cases`` (never scored on its own training folds). ``extra`` cases are added to
-    every training fold, never tested; ``train_fraction`` < 1 trains on a stratified,
-    seeded subsample of each training fold (for learning curves)."""
+                    frame: Frame | None = None, train_fraction: float = 1.0) -> pd.Series | pd.DataFrame:
+    """Out-of-fold predictions of the trained coder on the labelled cases of ``cases``
+    (never scored on its own training folds). ``extra`` cases are added to every
+    training fold, never tested; ``train_fraction`` < 1 trains on a stratified, seeded
+    subsample of each training fold (for learning curves).
+
+    ``target`` may be a list of targets labelled on the same cases: one model per fold
+    then learns them all (folds stratified on the first), and a DataFrame with a column
+    per target is returned."""
     frame = frame or load_frame()
-    y = targets(cases, frame)[target]
+    names = [target] if isinstance(target, str) else list(target)
+    ys = targets(cases, frame)
+    y = ys[names[0]]
+    if any(not ys[n].index.equals(y.index) for n in names[1:]):
+        raise ValueError("targets cross-validated together must be labelled on the same cases")
+    wanted = list(dict.fromkeys(f for n in names for f in _field_of(n)))
     labelled = cases.loc[y.index]
-    out = pd.Series(pd.NA, index=y.index, dtype=object)
+    out = pd.DataFrame({n: pd.Series(pd.NA, index=y.index, dtype=object) for n in names})
     rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train_idx, test_idx in _folds(y, folds, seed).split(np.zeros(len(y)), y.to_numpy(dtype=object)):
-            train_idx = _subsample(y.iloc[train_idx], train_fraction, rng) if train_fraction < 1 else train_idx
+            if train_fraction < 1:
+                train_idx = train_idx[_subsample(y.iloc[train_idx], train_fraction, rng)]
             train = labelled.iloc[train_idx]
             if extra is not None:
                 train = pd.concat([train, extra], ignore_index=True)
-            coder = TrainedCoder(frame, spec, seed, _field_of(target)).fit(train)
             test = labelled.iloc[test_idx]
-            out.iloc[test_idx] = predictions(coder.code(test), test, target).to_numpy()
-    return out
+            try:
+                codes = TrainedCoder(frame, spec, seed, wanted).fit(train).code(test)
+            except CodingError:
+                continue  # too few labels in this training fold: its test cases stay uncoded
+            for n in names:
+                out.iloc[test_idx, out.columns.get_loc(n)] = predictions(codes, test, n).to_numpy()
+    return out[names[0]] if isinstance(target, str) else out
 
 
 def _subsample(y: pd.Series, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Positions of a stratified subsample (at least one case per class)."""
+    """Positions (within ``y``) of a stratified subsample (at least one case per class)."""
     positions = []
     values = y.to_numpy(dtype=object)
     for label in sorted(set(values), key=str):
@@ -196,23 +210,35 @@ class Evaluation:
 def evaluate(cases: pd.DataFrame, coders: tuple[str, ...] = ("rules", "model"), target_names: list[str] | None = None,
              spec: ModelSpec | None = None, folds: int = 5, seed: int = config.SEED,
              extra: pd.DataFrame | None = None, frame: Frame | None = None) -> Evaluation:
-    """Score each coder on every target of ``cases`` that carries labels (one
-    inventory at a time: the ``inventory`` column of the scores is the first case's)."""
+    """Score each coder on every target of ``cases`` that carries labels (``inventory``
+    in the scores names the inventories of ``cases``). The trained coder is
+    cross-validated; targets labelled on the same cases share its folds (stratified on
+    the first of them) and one model per fold."""
     frame = frame or load_frame()
     ys = targets(cases, frame)
     names = [t for t in (target_names or list(ys)) if t in ys]
     inventory = ",".join(sorted(cases["inventory"].astype(str).unique()))
+    unknown = [c for c in coders if c not in ("rules", "model")]
+    if unknown:
+        raise ValueError(f"evaluate() scores the offline coders rules and model, not {unknown}")
     rule_codes = RuleCoder(frame).code(cases) if "rules" in coders else None
+    model_predictions: dict[str, pd.Series] = {}
+    if "model" in coders:
+        # targets labelled on the same cases share one model per fold
+        groups: dict[tuple, list[str]] = {}
+        for t in names:
+            groups.setdefault(tuple(ys[t].index), []).append(t)
+        for group in groups.values():
+            table = cross_validated(cases, group, spec, folds, seed, extra, frame)
+            model_predictions.update({t: table[t] for t in group})
     rows, classes, conf, preds = [], [], [], []
     for t in names:
         y = ys[t]
         for coder in coders:
             if coder == "rules":
                 p = predictions(rule_codes, cases.loc[y.index], t)
-            elif coder == "model":
-                p = cross_validated(cases, t, spec, folds, seed, extra, frame)
             else:
-                raise ValueError(f"evaluate() scores the offline coders rules and model, not {coder!r}")
+                p = model_predictions[t]
             rows.append({"inventory": inventory, "target": t, "coder": coder, **score(y, p)})
             pc = per_class(y, p).assign(inventory=inventory, target=t, coder=coder)
             classes.append(pc)

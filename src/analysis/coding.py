@@ -291,19 +291,32 @@ def bridge_tokens(text: str, frame: Frame | None = None) -> str:
 
 @dataclass
 class ModelSpec:
-    """A trained-coder variant."""
+    """A trained-coder variant.
+
+    ``classifier``: ``logreg`` (logistic regression) or ``svm`` (linear SVM), both with
+    class weights balanced, regularisation ``c``. ``calibrate``: confidences are
+    probabilities calibrated by cross-validation (``CalibratedClassifierCV``, sigmoid);
+    otherwise the logistic regression's own probabilities. ``decide``: ``base`` — the
+    class is chosen by the uncalibrated model trained on all training cases, ``calibrated``
+    — by the calibrated probabilities. ``balanced``: probabilities are divided by the
+    class's training share before choosing (a technique is coded when its probability
+    reaches its share), so rare classes are not swamped by frequent ones.
+    """
 
     word: bool = True
     char: bool = True
     bridge: bool = True
-    classifier: str = "svm"  # "svm" (linear SVM) or "logreg" (logistic regression)
+    classifier: str = "logreg"
+    c: float = 40.0
     calibrate: bool = True
-    c: float = 0.5  # C of the SVM; logistic regression uses 20 × c
+    decide: str = "base"
+    balanced: bool = True
 
     @property
     def label(self) -> str:
         feats = "+".join(n for n, on in (("word", self.word), ("char", self.char), ("bridge", self.bridge)) if on)
-        return f"{feats}/{self.classifier}" + ("/calibrated" if self.calibrate else "")
+        return (f"{feats} {self.classifier}(C={self.c:g}) decide={self.decide}"
+                + (" balanced" if self.balanced else "") + (" calibrated" if self.calibrate else ""))
 
 
 def _raw_part(docs):
@@ -335,29 +348,39 @@ def _vectoriser(spec: ModelSpec):
     return FeatureUnion(parts)
 
 
-def _classifier(spec: ModelSpec, y: np.ndarray, seed: int):
-    """The linear model for one target, calibrated by cross-validation (sigmoid) when
-    every class has at least two cases; an uncalibratable SVM falls back to logistic
-    regression, which has probabilities of its own."""
+def _estimators(spec: ModelSpec, y: np.ndarray, seed: int):
+    """``(decider, prober)`` for one target: the linear model that chooses the class and
+    the one that gives its probability (a calibrated copy when every class has at least
+    two cases; an uncalibratable SVM gets a logistic regression for probabilities)."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import LinearSVC
-    logreg = LogisticRegression(C=spec.c * 20, class_weight="balanced", max_iter=2000, random_state=seed)
     if spec.classifier not in ("logreg", "svm"):
         raise CodingError(f"unknown classifier {spec.classifier!r}: use logreg or svm")
+    if spec.decide not in ("base", "calibrated"):
+        raise CodingError(f"unknown decision rule {spec.decide!r}: use base or calibrated")
+    logreg = LogisticRegression(C=spec.c, class_weight="balanced", max_iter=2000, random_state=seed)
     base = LinearSVC(C=spec.c, class_weight="balanced", random_state=seed) if spec.classifier == "svm" else logreg
     _, counts = np.unique(y, return_counts=True)
     folds = int(min(3, counts.min()))
     if spec.calibrate and folds >= 2:
-        return CalibratedClassifierCV(base, method="sigmoid", cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
-    return logreg
+        from sklearn.base import clone
+        prober = CalibratedClassifierCV(clone(base), method="sigmoid",
+                                        cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+        return (base if spec.decide == "base" else None), prober
+    if spec.classifier == "svm":
+        return (base if spec.decide == "base" else None), logreg
+    return None, logreg
 
 
 class TrainedCoder:
-    """TF-IDF (word and character n-grams, plus vocabulary bridge tokens) and calibrated
-    linear models: one multi-class model for category and for application type, one
-    binary model per flag and per technique (one-vs-rest).
+    """TF-IDF (word and character n-grams, plus vocabulary bridge tokens) and linear
+    models: one multi-class model for category and for application type, one binary model
+    per flag and per technique (one-vs-rest); see :class:`ModelSpec` for how a class is
+    chosen and its confidence (a calibrated probability) computed. The application type is
+    chosen among the types of the case's chosen category; its confidence is its
+    probability within that category.
 
     A field (or technique) is learnt only when its labels have at least two classes with
     ``min_support`` cases each; otherwise the coder leaves it uncoded.
@@ -406,25 +429,54 @@ class TrainedCoder:
         used = sorted(set().union(*[set(y.index) for y in targets.values()]))
         texts = pd.Series(self._texts(cases.loc[used]), index=used)
         self.vectoriser = _vectoriser(self.spec).fit(texts.to_numpy(dtype=object))
-        self.models = {}
+        self.models, self.deciders, self.priors = {}, {}, {}
         for name, y in targets.items():
             x = self.vectoriser.transform(texts.loc[y.index].to_numpy(dtype=object))
             yy = y.to_numpy(dtype=object).astype(str)
-            model = _classifier(self.spec, yy, self.seed)
-            model.fit(x, yy)
-            self.models[name] = model
+            decider, prober = _estimators(self.spec, yy, self.seed)
+            self.models[name] = prober.fit(x, yy)
+            if decider is not None:
+                self.deciders[name] = decider.fit(x, yy)
+            self.priors[name] = y.value_counts(normalize=True)
         return self
 
-    def predict_proba(self, cases: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        """Per target, class probabilities (columns = classes), indexed like ``cases``."""
+    def _features(self, cases: pd.DataFrame):
         if not self.models:
             raise CodingError("the model is not trained: call fit() first")
-        x = self.vectoriser.transform(self._texts(cases))
+        return self.vectoriser.transform(self._texts(cases))
+
+    def predict_proba(self, cases: pd.DataFrame, x=None) -> dict[str, pd.DataFrame]:
+        """Per target, class probabilities (columns = classes), indexed like ``cases``."""
+        x = self._features(cases) if x is None else x
         return {name: pd.DataFrame(m.predict_proba(x), columns=[str(c) for c in m.classes_], index=cases.index)
                 for name, m in self.models.items()}
 
+    def decision_scores(self, cases: pd.DataFrame, x=None, probs: dict | None = None) -> dict[str, pd.DataFrame]:
+        """Per target, the scores the class is chosen by (highest wins; columns = classes)."""
+        x = self._features(cases) if x is None else x
+        probs = self.predict_proba(cases, x) if probs is None else probs
+        out = {}
+        for name, p in probs.items():
+            decider = self.deciders.get(name)
+            if decider is not None and hasattr(decider, "predict_proba"):
+                scores = pd.DataFrame(decider.predict_proba(x), columns=[str(c) for c in decider.classes_],
+                                      index=cases.index)
+            elif decider is not None:
+                d = decider.decision_function(x)
+                d = np.column_stack([-d, d]) if d.ndim == 1 else d
+                out[name] = pd.DataFrame(d, columns=[str(c) for c in decider.classes_], index=cases.index)
+                continue
+            else:
+                scores = p
+            if self.spec.balanced:
+                scores = scores / self.priors[name].reindex(scores.columns).to_numpy(dtype=float)[None, :]
+            out[name] = scores
+        return out
+
     def code(self, cases: pd.DataFrame) -> pd.DataFrame:
-        probs = self.predict_proba(cases)
+        x = self._features(cases)
+        probs = self.predict_proba(cases, x)
+        scores = self.decision_scores(cases, x, probs)
         frame = self.frame
         n = len(cases)
         position = np.arange(n)
@@ -437,16 +489,24 @@ class TrainedCoder:
                                        "confidence": np.asarray(conf, dtype=float)[keep],
                                        "evidence": np.asarray(evidence, dtype=object)[keep]}))
 
+        def chosen_index(name, columns, allowed=None):
+            sc = scores[name].reindex(columns=columns).to_numpy(dtype=float)
+            if allowed is not None:
+                sc = np.where(allowed, sc, -np.inf)
+            return sc.argmax(axis=1)
+
         for f in self.fields:
             if f == "techniques":
                 techs = [t for t in frame.technique_keys if f"technique:{t}" in probs]
                 if not techs:
                     continue
+                chosen = np.column_stack([
+                    scores[f"technique:{t}"].columns.to_numpy(dtype=object)[
+                        scores[f"technique:{t}"].to_numpy(dtype=float).argmax(axis=1)] == "yes" for t in techs])
                 pm = np.column_stack([probs[f"technique:{t}"].get("yes", pd.Series(0.0, index=cases.index))
                                       .to_numpy(dtype=float) for t in techs])
-                chosen = pm >= 0.5
                 values = [TECHNIQUE_SEP.join(t for t, c in zip(techs, row) if c) for row in chosen]
-                evidence = ["; ".join(f"{t}={p:.2f}" for t, c, p in zip(techs, row, prow) if c)
+                evidence = ["; ".join(f"{t}={q:.2f}" for t, c, q in zip(techs, row, prow) if c)
                             for row, prow in zip(chosen, pm)]
                 conf = np.where(chosen, pm, np.inf).min(axis=1)
                 part(f, chosen.any(axis=1), values, conf, evidence)
@@ -455,19 +515,22 @@ class TrainedCoder:
                 continue
             p = probs[f]
             pm = p.to_numpy(dtype=float)
+            columns = p.columns
+            keep = np.ones(n, dtype=bool)
+            allowed = None
             if f == "application_type" and "category" in probs:
-                # only the application types of the case's predicted category
-                cat = probs["category"].columns.to_numpy(dtype=object)[probs["category"].to_numpy().argmax(axis=1)]
-                owner = np.array([frame.category_of(t) for t in p.columns], dtype=object)
-                pm = pm * (owner[None, :] == cat[:, None])
+                # only the application types of the case's chosen category
+                pc = probs["category"].columns
+                cat = pc.to_numpy(dtype=object)[chosen_index("category", pc)]
+                owner = np.array([frame.category_of(t) for t in columns], dtype=object)
+                allowed = owner[None, :] == cat[:, None]
+                keep = allowed.any(axis=1)
+                pm = pm * allowed
                 total = pm.sum(axis=1)
-                keep = total > 0
-                pm = np.divide(pm, total[:, None], out=np.zeros_like(pm), where=keep[:, None])
-            else:
-                keep = np.ones(n, dtype=bool)
-            best = pm.argmax(axis=1)
+                pm = np.divide(pm, total[:, None], out=np.zeros_like(pm), where=total[:, None] > 0)
+            best = chosen_index(f, columns, allowed)
             conf = pm[position, best]
-            values = p.columns.to_numpy(dtype=object)[best]
+            values = columns.to_numpy(dtype=object)[best]
             part(f, keep, values, conf, [f"p={c:.2f}" for c in conf])
         if not parts:
             return empty_codes()
@@ -594,8 +657,34 @@ def code_with_choice(cases: pd.DataFrame, choice: pd.DataFrame, training: pd.Dat
     return CodedInventory(apply_codes(cases, codes, frame), codes, choice)
 
 
-def code_public(frame: Frame | None = None, folds: int = 5, seed: int = config.SEED,
-                spec: ModelSpec | None = None) -> dict[str, CodedInventory]:
+def coded_summary(cases: pd.DataFrame, field_name: str = "category", frame: Frame | None = None) -> pd.DataFrame:
+    """Cases per value of a field and who coded it (``coded_by``), with the mean and
+    lowest confidence of the automatic codes; uncoded cases as a row with value NA."""
+    frame = frame or load_frame()
+    cb = coded_by_column(field_name, frame)
+    conf = confidence_column(field_name)
+    table = pd.DataFrame({field_name: cases[field_name].astype(object),
+                          "coded_by": cases[cb].astype(object).where(cases[cb].notna(), None),
+                          "confidence": cases[conf].astype(float) if conf in cases.columns else np.nan})
+    order = {k: i for i, k in enumerate(frame.keys(field_name))} if field_name in ("category", "application_type") else {}
+    rows = []
+    for (value, by), sub in table.groupby([field_name, "coded_by"], dropna=False, sort=False):
+        value = None if pd.isna(value) else value
+        by = None if by is None or pd.isna(by) else by
+        rows.append({field_name: value, "coded_by": by, "cases": len(sub),
+                     "mean_confidence": sub["confidence"].mean() if sub["confidence"].notna().any() else np.nan,
+                     "min_confidence": sub["confidence"].min() if sub["confidence"].notna().any() else np.nan})
+    out = pd.DataFrame(rows, columns=[field_name, "coded_by", "cases", "mean_confidence", "min_confidence"])
+    key = out[field_name].map(lambda v: order.get(v, len(order)) if v is not None else len(order) + 1)
+    return out.assign(_k=key, _b=out["coded_by"].fillna("~")).sort_values(["_k", "_b"]).drop(columns=["_k", "_b"]) \
+        .reset_index(drop=True)
+
+
+PUBLIC_INVENTORIES = ("taiwan-public", "us-federal-2024")
+
+
+def code_public(names: tuple[str, ...] = PUBLIC_INVENTORIES, frame: Frame | None = None, folds: int = 5,
+                seed: int = config.SEED, spec: ModelSpec | None = None) -> dict[str, CodedInventory]:
     """Coded versions of the bundled inventories that lack the study's labels, each field
     coded by the offline coder (rules or model) with the best measured agreement:
 
@@ -603,7 +692,8 @@ def code_public(frame: Frame | None = None, folds: int = 5, seed: int = config.S
       study's 11 zh-TW cases (the model cross-validated there, trained with every other
       labelled inventory added to its training folds);
     * ``us-federal-2024`` (English): category and application type, measured on the
-      JRC AI Watch cases' Engstrom labels (cross-validated).
+      JRC AI Watch cases' Engstrom labels (cross-validated, the other labelled
+      inventories added to every training fold as in the final model).
 
     ``choice`` of each result names the coder per field and the scores behind it.
     """
@@ -613,7 +703,7 @@ def code_public(frame: Frame | None = None, folds: int = 5, seed: int = config.S
     available = inventories.available()
     training = training_cases(frame=frame)
     out = {}
-    if "taiwan-public" in available:
+    if "taiwan-public" in names and "taiwan-public" in available:
         study = training[training["inventory"] == "study"]
         others = training[training["inventory"] != "study"]
         targets = ["category", "application_type", *frame.flag_keys]
@@ -621,9 +711,37 @@ def code_public(frame: Frame | None = None, folds: int = 5, seed: int = config.S
                       others if len(others) else None, frame)
         out["taiwan-public"] = code_with_choice(inventories.cases("taiwan-public", frame), choose(ev.scores),
                                                 training, frame, spec)
-    if "us-federal-2024" in available and "jrc-ai-watch" in available:
+    if "us-federal-2024" in names and "us-federal-2024" in available and "jrc-ai-watch" in available:
         jrc = training[training["inventory"] == "jrc-ai-watch"]
-        ev = evaluate(jrc, ("rules", "model"), ["category", "application_type"], spec, folds, seed, None, frame)
+        others = training[training["inventory"] != "jrc-ai-watch"]
+        ev = evaluate(jrc, ("rules", "model"), ["category", "application_type"], spec, folds, seed,
+                      others if len(others) else None, frame)
         out["us-federal-2024"] = code_with_choice(inventories.cases("us-federal-2024", frame), choose(ev.scores),
                                                   training, frame, spec)
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis code FILE --coder rules|model|llm --to OUT`` (prints the
+    output path and, for the LLM coder, the cases it could not code)."""
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser(prog="python -m analysis code")
+    parser.add_argument("file")
+    parser.add_argument("--coder", choices=list(CODERS), default="model")
+    parser.add_argument("--to", required=True)
+    args = parser.parse_args(argv)
+    frame = load_frame()
+    table = read_cases(args.file, frame)
+    coder = make_coder(args.coder, frame)
+    coded = code_cases(table, coder, frame)
+    from . import cases as cases_mod
+    path = cases_mod.write(coded, Path(args.to), frame)
+    filled = {f: int((coded[coded_by_column(f, frame)] == coder.name).sum()) for f in ("category", "techniques")}
+    print(f"{path}: {len(coded)} cases; coded by {coder.name}: {filled['category']} categories, "
+          f"{filled['techniques']} technique lists")
+    failures = getattr(coder, "failures", None)
+    if failures is not None and len(failures):
+        for row in failures.itertuples(index=False):
+            print(f"not coded: {row.inventory}/{row.case_id}: {row.error}", file=sys.stderr)
+    return 0
