@@ -297,6 +297,8 @@ def parse_frame(data: dict, path: Path) -> Frame:
     index = {kind: _build_index(kind, items, path) for kind, items in entries.items()}
     headings = data.get("headings") or {}
     for key, names in headings.items():
+        if not isinstance(key, str):
+            raise FrameError(f"{path}: heading key {key!r} must be a string (quote yes/no in YAML)")
         if not isinstance(names, dict) or not names.get("zh") or not names.get("en"):
             raise FrameError(f"{path}: heading {key!r} needs zh and en")
     return Frame(path=path, entries=entries, tick_values=tick_values, technique_separators=seps,
