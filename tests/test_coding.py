@@ -256,3 +256,14 @@ def test_coded_summary_counts_by_value_and_coder(frame, study):
     assert rows[("enforcement", "rules")].cases == 2 and rows[("enforcement", "rules")].mean_confidence == 0.75
     assert rows[("enforcement", "study")].cases == 2 and rows[(None, None)].cases == 1
     assert out["cases"].sum() == 11 and pd.isna(out["category"].iloc[-1])
+
+
+def test_single_valued_inventories_are_not_learnt_from(frame, study):
+    # a second, hand-made inventory whose labels can only say one category (like a
+    # crosswalk that only recognises internal management) is left out of that target
+    one_valued = study.assign(inventory="one-valued", category="internal_management",
+                              application_type="internal_support")
+    coder = TrainedCoder(frame, fields_=["category"], min_support=2).fit(pd.concat([study, one_valued], ignore_index=True))
+    expected = study["category"].value_counts(normalize=True)
+    got = coder.priors["category"]
+    assert {str(k): v for k, v in got.items()} == pytest.approx({str(k): v for k, v in expected.items()})

@@ -383,7 +383,8 @@ class TrainedCoder:
     probability within that category.
 
     A field (or technique) is learnt only when its labels have at least two classes with
-    ``min_support`` cases each; otherwise the coder leaves it uncoded.
+    ``min_support`` cases each; otherwise the coder leaves it uncoded. Labels of an
+    inventory in which the target takes a single value are not learnt from.
     """
 
     name = "model"
@@ -419,6 +420,12 @@ class TrainedCoder:
     def fit(self, cases: pd.DataFrame) -> "TrainedCoder":
         targets = {}
         for name, y in self.targets(cases).items():
+            # an inventory whose labels for a target take a single value (e.g. a
+            # crosswalk that can only say "internal management") is no sample of that
+            # target's classes: its labels are left out of that target's training
+            inv = cases.loc[y.index, "inventory"].astype(str).to_numpy()
+            varied = pd.Series(y.to_numpy(), index=inv).groupby(level=0).nunique()
+            y = y[pd.Series(inv).isin(varied[varied >= 2].index).to_numpy()]
             counts = y.value_counts()
             counts = counts[counts >= self.min_support]
             if len(counts) >= 2:
