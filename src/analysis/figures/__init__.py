@@ -51,6 +51,13 @@ def setup() -> str:
     return family
 
 
+def bilingual(titles: dict[str, tuple[str, str]], key: str, language: str, **fmt) -> str:
+    """Pick the zh-TW or English text of ``titles[key]`` (a ``(zh, en)`` pair) and fill in
+    ``fmt``: the one helper for figure titles and axis texts in every figure module."""
+    zh, en = titles[key]
+    return (en if language == "en" else zh).format(**fmt)
+
+
 def save(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None) -> list[Path]:
     """Save ``fig`` as ``<name>.png`` and ``<name>.svg`` with fixed metadata."""
     folder = folder or config.figures_dir()

@@ -3,6 +3,8 @@ correspondence map, criteria per k. Labels come from the frame; clusters are col
 a fixed colour-blind-safe palette (clusters are results, not frame entries)."""
 from __future__ import annotations
 
+from functools import partial
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,7 +15,7 @@ from scipy.cluster import hierarchy
 from .. import config
 from ..clustering import Clustering, case_linkage
 from ..frame import Frame, load_frame
-from . import heatmap, setup
+from . import bilingual, heatmap, setup
 
 _TITLES = {
     "dendrogram": ("案例階層分群（{metric}，{linkage} 連結）", "Hierarchical clustering of cases ({metric}, {linkage} linkage)"),
@@ -26,9 +28,7 @@ _TITLES = {
 }
 
 
-def _t(key: str, language: str, **fmt) -> str:
-    zh, en = _TITLES[key]
-    return (en if language == "en" else zh).format(**fmt)
+_t = partial(bilingual, _TITLES)
 
 
 def cluster_colours(k: int) -> list[str]:

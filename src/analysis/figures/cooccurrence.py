@@ -4,6 +4,8 @@ plot of odds ratios. Each takes a result table of :mod:`analysis.cooccurrence` o
 in the chosen language. Save with :func:`analysis.figures.save`."""
 from __future__ import annotations
 
+from functools import partial
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ import pandas as pd
 from .. import config
 from ..cooccurrence import matrix, stratum_column
 from ..frame import Frame, load_frame
-from . import heatmap, setup
+from . import bilingual, heatmap, setup
 
 _TITLES = {
     "count": ("風險共現次數", "Risk co-occurrence (cases)"),
@@ -29,9 +31,7 @@ _TITLES = {
 }
 
 
-def _t(key: str, language: str, **fmt) -> str:
-    zh, en = _TITLES[key]
-    return (en if language == "en" else zh).format(**fmt)
+_t = partial(bilingual, _TITLES)
 
 
 def _stratum_label(frame: Frame, col: str | None, key: object, language: str) -> str:
