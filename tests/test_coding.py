@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from analysis import cases as cases_mod
-from analysis import config, inventories
+from analysis import coding, config, inventories
 from analysis.coding import (CODE_COLUMNS, CodingError, RuleCoder, TrainedCoder, apply_codes, case_text,
                              choose, code_file, code_with_choice, labels, make_coder, strip_personal,
                              vocabulary_hits)
@@ -267,3 +267,25 @@ def test_single_valued_inventories_are_not_learnt_from(frame, study):
     expected = study["category"].value_counts(normalize=True)
     got = coder.priors["category"]
     assert {str(k): v for k, v in got.items()} == pytest.approx({str(k): v for k, v in expected.items()})
+
+
+def test_coded_inventory_is_cached_and_read_back_identically(output_dir):
+    first = coding.coded("us-federal-2024")
+    files = sorted(p.name for p in (output_dir / ".cache" / "coded").iterdir())
+    assert len(files) == 3 and all(f.startswith("us-federal-2024-") for f in files)
+    second = coding.coded("us-federal-2024")
+    pd.testing.assert_frame_equal(first.cases, second.cases)
+    pd.testing.assert_frame_equal(first.choice, second.choice)
+    cases = first.cases
+    assert len(cases) == 2133 and cases["category"].notna().all()
+    crosswalk = cases["category_coded_by"] == "crosswalk"
+    assert crosswalk.sum() == 869  # the mapping's own codes are kept, not overwritten
+    assert set(cases.loc[~crosswalk, "category_coded_by"]) <= {"model", "rules"}
+    assert cases.loc[~crosswalk, "category_confidence"].between(0, 1).all()
+    pooled = coding.cases_for(["us-federal-2024-coded", "study"])
+    assert len(pooled) == 2133 + 11 and set(pooled["inventory"]) == {"us-federal-2024", "study"}
+
+
+def test_inventory_without_an_offline_coder_is_refused(output_dir):
+    with pytest.raises(CodingError, match="no offline coder for inventory 'study'"):
+        coding.coded("study")

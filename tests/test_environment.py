@@ -17,3 +17,17 @@ def test_environment_yml_mirrors_the_lock():
     pins = lock_versions(lock)
     assert f"      - pandas=={pins['pandas']}" in environment_yml(lock).splitlines()
     assert "      - -e ." in environment_yml(lock).splitlines()
+
+
+def test_inputs_digest_changes_with_the_data(tmp_path, monkeypatch):
+    from analysis import environment
+    (tmp_path / "src" / "analysis").mkdir(parents=True)
+    (tmp_path / "src" / "analysis" / "m.py").write_text("x = 1\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "f.yaml").write_text("a: 1\n")
+    monkeypatch.setattr(config, "ROOT", tmp_path)
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path / "data")
+    before = environment.inputs_digest()
+    assert environment.inputs_digest() == before
+    (tmp_path / "data" / "f.yaml").write_text("a: 2\n")
+    assert environment.inputs_digest() != before

@@ -78,3 +78,9 @@ def test_ad_hoc_job_names_carry_parameters():
     assert job.name == "01_study_tables--inventory-study-language-en"
     with pytest.raises(AnalysisError, match="no notebook"):
         pipeline.ad_hoc_jobs(["nope.ipynb"], {})
+
+
+def test_plan_prepares_the_coded_inventories_its_reports_use():
+    prepared = pipeline.load_prepare()
+    used = {v for j in pipeline.load_plan() for v in j.parameters.values() if isinstance(v, str) and v.endswith("-coded")}
+    assert used and used <= set(prepared)

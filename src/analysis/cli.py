@@ -52,7 +52,8 @@ def cmd_run(args) -> int:
     jobs = pipeline.ad_hoc_jobs(args.notebooks, params) if args.notebooks else pipeline.load_plan()
     if params and not args.notebooks:
         raise AnalysisError("-p applies to notebooks named on the command line")
-    outcomes = pipeline.run(jobs, force=args.force, workers=args.jobs)
+    prepared = [] if args.notebooks else pipeline.load_prepare()
+    outcomes = pipeline.run(jobs, force=args.force, workers=args.jobs, prepared=prepared)
     failed = [o for o in outcomes if o.status == "failed"]
     executed = sum(o.status == "executed" for o in outcomes)
     skipped = sum(o.status == "skipped" for o in outcomes)

@@ -728,6 +728,53 @@ def code_public(names: tuple[str, ...] = PUBLIC_INVENTORIES, frame: Frame | None
     return out
 
 
+CODED_SUFFIX = "-coded"
+
+
+def coded(name: str, frame: Frame | None = None) -> CodedInventory:
+    """:func:`code_public` for one inventory, kept on disk (``.cache/coded/``) under a key
+    of every input (package code, frame, mappings, raw data, lock file), so the costly
+    evaluation and training run once and a stale result is never served."""
+    import io
+
+    from .environment import inputs_digest
+    from .outputs import atomic_write_bytes
+    folder = config.cache_dir() / "coded"
+    key = inputs_digest()[:16]
+    paths = {part: folder / f"{name}-{key}-{part}.parquet" for part in ("cases", "codes", "choice")}
+    if all(p.exists() for p in paths.values()):
+        tables = {part: pd.read_parquet(p) for part, p in paths.items()}
+        return CodedInventory(tables["cases"], tables["codes"], tables["choice"])
+    result = code_public((name,), frame)
+    if name not in result:
+        raise CodingError(f"no offline coder for inventory {name!r}: coded versions exist for {', '.join(PUBLIC_INVENTORIES)}")
+    coded_inventory = result[name]
+    for part, table in (("cases", coded_inventory.cases), ("codes", coded_inventory.codes),
+                        ("choice", coded_inventory.choice)):
+        buf = io.BytesIO()
+        table.to_parquet(buf, index=False)
+        atomic_write_bytes(paths[part], buf.getvalue())
+    return coded_inventory
+
+
+def cases_for(names: str | list[str] | tuple[str, ...], frame: Frame | None = None) -> pd.DataFrame:
+    """Canonical cases of one inventory or several pooled; a name ending in ``-coded``
+    (e.g. ``taiwan-public-coded``) is that inventory with its uncoded fields filled by
+    :func:`coded` (``*_coded_by`` and ``*_confidence`` say by which coder, how sure)."""
+    from . import inventories
+    names = [names] if isinstance(names, str) else list(names)
+    tables = [coded(n[: -len(CODED_SUFFIX)], frame).cases if n.endswith(CODED_SUFFIX) else inventories.cases(n, frame)
+              for n in names]
+    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+
+
+def write_coded(name: str, coded_inventory: CodedInventory, folder: Path, frame: Frame | None = None) -> Path:
+    """Write a coded inventory as ``<folder>/coded-<name>.csv`` (canonical export with the
+    ``*_coded_by`` and ``*_confidence`` columns)."""
+    from . import cases as canonical
+    return canonical.write(coded_inventory.cases, Path(folder) / f"coded-{name}.csv", frame)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m analysis code FILE --coder rules|model|llm --to OUT`` (prints the
     output path and, for the LLM coder, the cases it could not code)."""

@@ -48,3 +48,8 @@ def tables_dir() -> Path:
 
 def figures_dir() -> Path:
     return output_root() / "figures"
+
+
+def cache_dir() -> Path:
+    """Derived data kept between runs (coded inventories, LLM answers); safe to delete."""
+    return output_root() / ".cache"

@@ -1,11 +1,15 @@
 """The software a result was produced with: recorded at the end of every notebook."""
 from __future__ import annotations
 
+import hashlib
 import platform
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
+
+from . import config
 
 #: Packages whose versions every report records.
 RECORDED = ("analysis", "pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "matplotlib", "seaborn",
@@ -55,3 +59,24 @@ def environment_yml(lock_text: str) -> str:
     lines += [f"      - {name}=={version}" for name, version in sorted(versions.items())]
     lines.append("      - -e .")
     return "\n".join(lines) + "\n"
+
+
+def _tree_digest(*folders: Path, suffixes: tuple[str, ...] = ()) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts and (not suffixes or p.suffix in suffixes):
+                digest.update(str(p.relative_to(config.ROOT)).encode())
+                digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_digest() -> str:
+    """Digest of everything a result depends on besides its own parameters: package code,
+    frame, mappings, frameworks, raw data and the lock file. A cached result keyed by it
+    can never be stale."""
+    lock = config.ROOT / "requirements.lock"
+    return hashlib.sha256((_tree_digest(config.ROOT / "src" / "analysis", suffixes=(".py",))
+                           + _tree_digest(config.DATA_DIR)
+                           + (hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "")).encode()
+                          ).hexdigest()

@@ -96,7 +96,7 @@ class LLMConfig:
 
     @property
     def cache_path(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else config.output_root() / ".cache" / "llm"
+        return Path(self.cache_dir) if self.cache_dir else config.cache_dir() / "llm"
 
     def public_url(self) -> str:
         """The base URL without any user:password part (safe to show)."""

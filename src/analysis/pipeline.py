@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from . import config
+from .environment import inputs_digest
 from .errors import AnalysisError
 from .outputs import atomic_write_bytes, atomic_write_text
 
@@ -84,6 +85,32 @@ def load_plan(path: Path | None = None) -> list[Job]:
     return jobs
 
 
+def load_prepare(path: Path | None = None) -> list[str]:
+    """Inventories the plan wants ready before any notebook starts (``prepare:``): coded
+    inventories whose coding is costly are computed once here, then read from the cache
+    by every notebook that uses them."""
+    path = path or PLAN_FILE
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [str(n) for n in data.get("prepare", []) or []]
+
+
+def prepare(names: list[str], out_root: Path) -> None:
+    """Compute the plan's prepared inventories into ``out_root``'s cache."""
+    if not names:
+        return
+    from . import coding
+    saved = os.environ.get("ANALYSIS_OUTPUT_DIR")
+    os.environ["ANALYSIS_OUTPUT_DIR"] = str(out_root)
+    try:
+        for name in names:
+            coding.cases_for(name)
+    finally:
+        if saved is None:
+            os.environ.pop("ANALYSIS_OUTPUT_DIR", None)
+        else:
+            os.environ["ANALYSIS_OUTPUT_DIR"] = saved
+
+
 def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
     """Jobs for notebooks named on the command line, with the given parameters."""
     jobs = []
@@ -100,26 +127,6 @@ def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
 
 
 # -- change detection ----------------------------------------------------------------------
-def _tree_digest(*folders: Path, suffixes: tuple[str, ...] = ()) -> str:
-    digest = hashlib.sha256()
-    for folder in folders:
-        for p in sorted(folder.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts and (not suffixes or p.suffix in suffixes):
-                digest.update(str(p.relative_to(config.ROOT)).encode())
-                digest.update(p.read_bytes())
-    return digest.hexdigest()
-
-
-def inputs_digest() -> str:
-    """Digest of everything a notebook's result depends on besides itself: package code,
-    frame, mappings, raw data, lock file."""
-    lock = config.ROOT / "requirements.lock"
-    return hashlib.sha256((_tree_digest(config.ROOT / "src" / "analysis", suffixes=(".py",))
-                           + _tree_digest(config.DATA_DIR)
-                           + (hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "")).encode()
-                          ).hexdigest()
-
-
 def job_key(job: Job, inputs: str) -> str:
     digest = hashlib.sha256()
     digest.update(job.notebook.read_bytes())
@@ -217,8 +224,10 @@ Each report is a notebook rendered without its code cells.</p>
 
 
 def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, workers: int | None = None,
-        progress: bool = True) -> list[Outcome]:
-    """Execute the jobs that are out of date, render them, and rewrite the index."""
+        progress: bool = True, prepared: list[str] | None = None) -> list[Outcome]:
+    """Execute the jobs that are out of date, render them, and rewrite the index.
+
+    ``prepared`` names inventories to compute into the cache first (see :func:`prepare`)."""
     from tqdm import tqdm
     out_root = Path(out_root or config.output_root()).resolve()
     reports, figures = out_root / "reports", out_root / "figures"
@@ -234,6 +243,8 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
             outcomes.append(Outcome(job, "skipped"))
         else:
             todo.append((job, key))
+    if todo:
+        prepare(prepared or [], out_root)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress or not todo)
     if workers == 1:
