@@ -687,7 +687,7 @@ def coded_summary(cases: pd.DataFrame, field_name: str = "category", frame: Fram
         .reset_index(drop=True)
 
 
-PUBLIC_INVENTORIES = ("taiwan-public", "us-federal-2024")
+PUBLIC_INVENTORIES = ("taiwan-public", "us-federal-2024", "jrc-ai-watch")
 
 
 def code_public(names: tuple[str, ...] = PUBLIC_INVENTORIES, frame: Frame | None = None, folds: int = 5,
@@ -700,7 +700,9 @@ def code_public(names: tuple[str, ...] = PUBLIC_INVENTORIES, frame: Frame | None
       labelled inventory added to its training folds);
     * ``us-federal-2024`` (English): category and application type, measured on the
       JRC AI Watch cases' Engstrom labels (cross-validated, the other labelled
-      inventories added to every training fold as in the final model).
+      inventories added to every training fold as in the final model);
+    * ``jrc-ai-watch`` (English): the six flags, measured on the US federal 2024
+      inventory's flags read from its official fields (cross-validated likewise).
 
     ``choice`` of each result names the coder per field and the scores behind it.
     """
@@ -725,6 +727,13 @@ def code_public(names: tuple[str, ...] = PUBLIC_INVENTORIES, frame: Frame | None
                       others if len(others) else None, frame)
         out["us-federal-2024"] = code_with_choice(inventories.cases("us-federal-2024", frame), choose(ev.scores),
                                                   training, frame, spec)
+    if "jrc-ai-watch" in names and "jrc-ai-watch" in available and "us-federal-2024" in available:
+        us = training[training["inventory"] == "us-federal-2024"]
+        others = training[training["inventory"] != "us-federal-2024"]
+        ev = evaluate(us, ("rules", "model"), list(frame.flag_keys), spec, folds, seed,
+                      others if len(others) else None, frame)
+        out["jrc-ai-watch"] = code_with_choice(inventories.cases("jrc-ai-watch", frame), choose(ev.scores),
+                                               training, frame, spec)
     return out
 
 

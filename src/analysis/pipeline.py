@@ -101,8 +101,9 @@ def prepare(names: list[str], out_root: Path) -> None:
     from . import coding
     saved = os.environ.get("ANALYSIS_OUTPUT_DIR")
     os.environ["ANALYSIS_OUTPUT_DIR"] = str(out_root)
+    from tqdm import tqdm
     try:
-        for name in names:
+        for name in tqdm(names, desc="prepare", unit="inventory"):
             coding.cases_for(name)
     finally:
         if saved is None:
