@@ -196,7 +196,8 @@ def write_index(jobs: list[Job], reports: Path, figures: Path) -> Path:
         f'<li><a href="{html.escape(j.name)}.html">{html.escape(j.title or j.name)}</a>'
         f' <small>{html.escape(j.describe())}</small></li>' for j in jobs if (reports / f"{j.name}.html").exists())
     tables = sorted((reports / "tables").glob("*.csv"))
-    standard = sorted(reports.glob("standardization-*.md"))
+    standard = sorted(reports.glob("standardization-*.md")) + sorted(reports.glob("rejected-*.csv"))
+    coded = sorted(reports.glob("coded-*.csv"))
     figs = sorted(figures.glob("*.png"))
     page = f"""<!DOCTYPE html>
 <html lang="zh-Hant"><head><meta charset="utf-8">
@@ -213,8 +214,11 @@ Each report is a notebook rendered without its code cells.</p>
 <h2>Tables (CSV, UTF-8)</h2><ul>
 {items(tables, reports)}
 </ul>
-<h2>Load reports</h2><ul>
+<h2>Load reports (standardization, rejected rows)</h2><ul>
 {items(standard, reports)}
+</ul>
+<h2>Coded inventories (CSV; <code>*_coded_by</code> and <code>*_confidence</code> say by which coder, how sure)</h2><ul>
+{items(coded, reports)}
 </ul>
 <h2>Figures</h2><ul>
 {items(figs, reports)}
