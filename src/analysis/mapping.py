@@ -10,6 +10,7 @@ row. The format is documented in README.md, section "Adding an inventory".
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ CODED_BY = canonical.PROVENANCE_VALUES
 #: column keeps the flag not reported); ``any_reported`` as ``any`` but over the answered
 #: columns only; ``all`` yes only if every column says yes; ``first`` the first column.
 COMBINE_MODES = ("any", "any_reported", "all", "first")
+FILE_KEYS = {"path", "format", "encoding", "delimiter", "header_row", "sheet"}
+FORMATS = ("csv", "tsv", "txt", "xlsx", "xlsm")
 
 
 # -- the mapping file ---------------------------------------------------------------------
@@ -100,9 +103,10 @@ def _field(path: Path, where: str, name: str, raw: object, frame: Frame, allowed
         raw = {"from": raw}
     if not isinstance(raw, dict):
         raise _bad(path, where, raw, "a column name or a mapping with 'from'", "欄位名稱或含 from 的設定")
-    unknown = sorted(set(raw) - allowed)
+    unknown = sorted(map(str, set(raw) - allowed))
     if unknown:
         raise _bad(path, where, unknown, f"only the keys {sorted(allowed)}", f"僅限這些鍵：{sorted(allowed)}")
+    _check_types(path, where, raw)
     cols = raw.get("from", [])
     cols = [cols] if isinstance(cols, str) else list(cols or [])
     per_column: dict[str, FieldSpec] = {}
@@ -165,6 +169,43 @@ def _field(path: Path, where: str, name: str, raw: object, frame: Frame, allowed
     return spec
 
 
+#: Types a field-spec key takes (a YAML value of another type is an error naming the key).
+_TEXT = (str, int, float)
+_KEY_TYPES = {
+    "constant": (_TEXT, "a text or number", "文字或數字"),
+    "join": ((str,), "a text", "文字"),
+    "fill_down": ((bool,), "true or false", "true 或 false"),
+    "extract": ((str,), "a regular expression", "正規表示式"),
+    "remove": ((str,), "a regular expression", "正規表示式"),
+    "values": ((dict,), "a mapping native value -> canonical value", "原始值 -> 標準值的對照"),
+    "patterns": ((dict,), "a mapping regular expression -> value", "正規表示式 -> 值的對照"),
+    "unmapped": ((str,), "a word such as error", "如 error 的字詞"),
+    "coded_by": ((str,), "a source such as source or crosswalk", "編碼來源（如 source、crosswalk）"),
+    "rationale": (_TEXT, "a sentence", "一句說明"),
+    "blank": ((str,), "not_reported or no", "not_reported 或 no"),
+    "combine": ((str,), ", ".join(COMBINE_MODES), "、".join(COMBINE_MODES)),
+    "column": (_TEXT, "a column name", "欄位名稱"),
+}
+
+
+def _check_types(path: Path, where: str, raw: dict) -> None:
+    """Each key of a field spec has the type its meaning needs; ``from`` is a column name or
+    a list of column names (or, for flags, of ``{column: ...}`` entries)."""
+    for key, (types, en, zh) in _KEY_TYPES.items():
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, types) or (isinstance(value, bool) and bool not in types)):
+            raise _bad(path, f"{where}.{key}", value, en, zh)
+    cols = raw.get("from")
+    if cols is None or isinstance(cols, str):
+        return
+    if not isinstance(cols, list) or any(isinstance(c, bool) or not isinstance(c, (str, int, float, dict)) for c in cols):
+        raise _bad(path, f"{where}.from", cols, "a column name or a list of column names", "欄位名稱或欄位名稱清單")
+    for key, value in (raw.get("values") or {}).items():
+        targets = value if isinstance(value, list) else [value]
+        if any(t is not None and not isinstance(t, _TEXT) for t in targets):  # bool is an int: true/false
+            raise _bad(path, f"{where}.values[{key!r}]", value, "a canonical value (text) or null", "標準值（文字）或 null")
+
+
 def _check_values(path: Path, where: str, name: str, spec: FieldSpec, frame: Frame) -> None:
     """Recode targets must be frame entries (closed fields) or tri-state values (flags)."""
     if name in CLOSED_FIELDS:
@@ -222,17 +263,38 @@ def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
             f = {"path": f}
         if not isinstance(f, dict) or "path" not in f:
             raise _bad(path, f"files[{i}]", f, "a mapping with 'path'", "含 path 的設定")
+        extra = sorted(map(str, set(f) - FILE_KEYS))
+        if extra:
+            raise _bad(path, f"files[{i}]", extra, f"only the keys {sorted(FILE_KEYS)}", f"僅限這些鍵：{sorted(FILE_KEYS)}")
+        if not isinstance(f["path"], str) or not f["path"].strip():
+            raise _bad(path, f"files[{i}].path", f["path"], "a file path", "檔案路徑")
+        header_row = f.get("header_row", 1)
+        if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+            raise _bad(path, f"files[{i}].header_row", header_row, "a spreadsheet row number: 1, 2, ...", "試算表列號：1、2…")
+        delimiter = f.get("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
+            raise _bad(path, f"files[{i}].delimiter", delimiter, "one character such as , ; or a tab (\"\\t\")",
+                       "單一字元（如 , ; 或 tab）")
+        fmt = f.get("format")
+        if fmt is not None and str(fmt).lower() not in FORMATS:
+            raise _bad(path, f"files[{i}].format", fmt, f"one of {', '.join(FORMATS)}", f"下列之一：{'、'.join(FORMATS)}")
+        sheet = f.get("sheet")
+        if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+            raise _bad(path, f"files[{i}].sheet", sheet, "a sheet name or a 0-based sheet index", "工作表名稱或從 0 起算的序號")
+        if not isinstance(f.get("encoding", "utf-8"), str):
+            raise _bad(path, f"files[{i}].encoding", f["encoding"], "a text encoding such as utf-8, cp950, cp1252",
+                       "文字編碼（如 utf-8、cp950、cp1252）")
         p = Path(f["path"])
         files.append(FileSpec(path=p if p.is_absolute() else (path.parent / p).resolve(),
-                              format=f.get("format"), encoding=str(f.get("encoding", "utf-8")),
-                              delimiter=str(f.get("delimiter", ",")), header_row=int(f.get("header_row", 1)),
-                              sheet=f.get("sheet")))
+                              format=None if fmt is None else str(fmt).lower(), encoding=f.get("encoding", "utf-8"),
+                              delimiter=delimiter, header_row=header_row, sheet=sheet))
     case_id_raw = raw["case_id"]
     duplicate_key: list[str] = []
     if isinstance(case_id_raw, dict) and "report_duplicates" in case_id_raw:
         case_id_raw = dict(case_id_raw)
         dk = case_id_raw.pop("report_duplicates")
-        duplicate_key = [dk] if isinstance(dk, str) else [str(c) for c in (dk or [])]
+        valid = isinstance(dk, str) or (isinstance(dk, list) and all(isinstance(c, str) for c in dk))
+        duplicate_key = ([dk] if isinstance(dk, str) else list(dk)) if valid else []
         if not duplicate_key:
             raise _bad(path, "case_id.report_duplicates", dk, "a native column or list of columns", "原始欄位或欄位清單")
     if isinstance(case_id_raw, dict) and "generate" in case_id_raw:
@@ -242,6 +304,14 @@ def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
         case_id = FieldSpec(name="case_id", constant="<row>", rationale=str(case_id_raw.get("rationale", "")).strip())
     else:
         case_id = _field(path, "case_id", "case_id", case_id_raw, frame, FIELD_KEYS)
+    for key in ("fields", "flags", "extras"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise _bad(path, key, raw[key], "a mapping of names to field specs", "名稱到欄位設定的對應")
+    if raw.get("flags") and raw["flags"].get("columns") is not None and not isinstance(raw["flags"]["columns"], dict):
+        raise _bad(path, "flags.columns", raw["flags"]["columns"], "a mapping of flag keys to field specs",
+                   "風險代碼到欄位設定的對應")
+    if raw.get("notes") is not None and not isinstance(raw["notes"], list):
+        raise _bad(path, "notes", raw["notes"], "a list of sentences", "句子清單")
     fields = {}
     for name, spec in (raw.get("fields") or {}).items():
         if name not in TEXT_FIELDS + CLOSED_FIELDS + ("techniques",):
@@ -258,6 +328,9 @@ def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
         for key, spec in columns.items():
             if key not in frame.flag_keys:
                 raise _bad(path, f"flags.columns.{key}", key, f"a flag key of the frame ({', '.join(frame.flag_keys)})", "編碼架構中的風險代碼")
+            if spec is not None and not isinstance(spec, (str, list, dict)):
+                raise _bad(path, f"flags.columns.{key}", spec, "a column name, a list of columns or a field spec",
+                           "欄位名稱、欄位清單或欄位設定")
             spec = {"from": spec} if isinstance(spec, (str, list)) else dict(spec or {})
             merged = {**defaults, **spec}
             flags[key] = _field(path, f"flags.columns.{key}", key, merged, frame, FLAG_KEYS)
@@ -373,10 +446,12 @@ def _native(table: RawTable, spec: FieldSpec, mapping: Mapping, strip: bool = Tr
         return pd.Series([str(spec.constant)] * len(table.cells), dtype=object)
     missing = [c for c in spec.columns if c not in table.columns]
     if missing:
-        raise input_error(table.path, None, missing[0], None,
-                          f"a column named {missing[0]!r} (mapping {mapping.path.name}, field {spec.name}); "
-                          f"the file has {table.columns}",
-                          f"名為「{missing[0]}」的欄位（對應檔 {mapping.path.name}，欄位 {spec.name}）",
+        hint, zh_hint = _missing_column_hint(table, missing[0])
+        raise input_error(table.path, table.header_row, missing[0], None,
+                          f"a column named {missing[0]!r} in the header row {table.header_row} "
+                          f"(mapping {mapping.path.name}, field {spec.name}); the file has {table.columns}{hint}",
+                          f"第 {table.header_row} 列標題中名為「{missing[0]}」的欄位（對應檔 {mapping.path.name}，"
+                          f"欄位 {spec.name}）{zh_hint}",
                           summary=f"{table.path}: mapped column {missing[0]!r} is missing")
     parts = [table.cells[c].astype(str).map(str.strip) if strip else table.cells[c].astype(str) for c in spec.columns]
     if len(parts) == 1:
@@ -393,6 +468,76 @@ def _native(table: RawTable, spec: FieldSpec, mapping: Mapping, strip: bool = Tr
     if spec.remove is not None:
         values = values.map(lambda v: spec.remove.sub("", v).strip())
     return values
+
+
+def _missing_column_hint(table: RawTable, name: str) -> tuple[str, str]:
+    """Why a mapped column may be missing: the header is on a later row, the file is
+    split on another delimiter, the header has unnamed columns, or the name was changed."""
+    en, zh = [], []
+    for pos in range(min(len(table.cells), 20)):
+        if name in {str(v).strip() for v in table.cells.iloc[pos]}:
+            row = table.rows[pos]
+            en.append(f"the name is on row {row}: set header_row: {row}")
+            zh.append(f"此名稱在第 {row} 列：請設定 header_row: {row}")
+            break
+    for sep, word, key in (("\t", "tab", 'format: tsv or delimiter: "\\t"'), (";", "semicolon", 'delimiter: ";"')):
+        if any(sep in c for c in table.columns):
+            en.append(f"the header holds {word} characters: the file is {word}-separated ({key})")
+            zh.append(f"標題含有 {word} 字元：檔案以 {word} 分隔（{key}）")
+    from .readers import _col_letter
+    unnamed = [_col_letter(i) for i, c in enumerate(table.columns) if c == ""]
+    if unnamed:
+        en.append(f"column(s) {', '.join(unnamed)} have no name in the header")
+        zh.append(f"第 {'、'.join(unnamed)} 欄在標題列沒有名稱")
+    close = difflib.get_close_matches(name, [c for c in table.columns if c], n=1, cutoff=0.6)
+    if close:
+        en.append(f"did you mean {close[0]!r}?")
+        zh.append(f"是否為「{close[0]}」？")
+    return ("; " + "; ".join(en) if en else ""), ("；" + "；".join(zh) if zh else "")
+
+
+#: Words that mark a summary row (合計 / Total) rather than a case, after :func:`fold`.
+SUMMARY_ROW = re.compile(r"^(合計|總計|小計|總和|共計|grand total|sub-?totals?|totals?|sum)\s*([:：(（].*|\d[\d,.]*)?$")
+#: Identifiers a spreadsheet has rewritten: (pattern on the id as read, what happened, 中文).
+REWRITTEN_IDS = (
+    (re.compile(r"^[+-]?\d+\.0+$"),
+     "an identifier as written in the source: this whole number was stored as a decimal by a spreadsheet "
+     "(write the column as text, or add remove: '\\.0+$' to case_id in the mapping)",
+     "來源所寫的編號：此整數被試算表存成小數（請以文字格式匯出，或在對應檔 case_id 加上 remove: '\\.0+$'）"),
+    (re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$"),
+     "an identifier as written in the source: Excel rewrote this number in scientific notation, which loses "
+     "digits (format the column as Text before saving)",
+     "來源所寫的編號：Excel 將此數字改寫成科學記號，會遺失位數（請先將欄位設為文字格式再存檔）"),
+    (re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}月\d{1,2}日"
+                r"|\d{1,2}-(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-\d{2,4})?"
+                r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-\d{2,4})$", re.IGNORECASE),
+     "an identifier as written in the source, not a date: a spreadsheet turned this id into a date "
+     "(format the column as Text before typing or importing)",
+     "來源所寫的編號，而非日期：試算表把此編號轉成了日期（請先將欄位設為文字格式再輸入或匯入）"),
+)
+
+
+def _check_ids(ids: pd.Series, column: str, col: _Collector) -> None:
+    """Identifiers a spreadsheet rewrote (decimals, scientific notation, dates) are problems."""
+    for pattern, expected, zh in REWRITTEN_IDS:
+        hit = ids.map(lambda v, p=pattern: bool(p.match(v)))
+        for pos in np.flatnonzero(hit.to_numpy(dtype=bool)):
+            col.problem([pos], column, ids[pos], expected, zh)
+
+
+def _check_summary_rows(table: RawTable, ids: pd.Series | None, column: str, col: _Collector) -> None:
+    """A trailing 合計 / Total row (in the id column or the first column) is no case."""
+    first = table.columns[0] if table.columns else None
+    for pos in range(len(table.cells)):
+        cells = [(column, ids[pos])] if ids is not None else []
+        if first is not None and first != column:
+            cells.append((first, str(table.cells.iloc[pos, 0]).strip()))
+        for name, value in cells:
+            if SUMMARY_ROW.match(fold(value)):
+                col.problem([pos], name, value,
+                            "a case, not a summary row (合計 / Total): delete the row, or set on_problem: reject to leave it out",
+                            "案例資料，而非合計列（合計／Total）：請刪除此列，或設定 on_problem: reject 排除此列")
+                break
 
 
 def _map_unique(values: pd.Series, fn) -> pd.Series:
@@ -509,8 +654,10 @@ def _flag(name: str, table: RawTable, spec: FieldSpec, frame: Frame, col: _Colle
                     col.unmapped.append({"field": name, "column": c, "value": v, "rows": len(idx), "action": "read as not reported"})
                 else:
                     known = sorted(rule.values) if rule.values else ["V", "✓", "Y", "Yes", "1", "TRUE", "N", "No", "0", "blank"]
-                    col.problem(list(idx), c, v, f"a value listed for flag {name} ({', '.join(map(str, known))})",
-                                "勾選值（如 V、✓、Y、是、空白）或對應檔列出的值")
+                    col.problem(list(idx), c, v, f"a value listed for flag {name} ({', '.join(map(str, known))}); "
+                                "other marks such as X or ○ are not guessed: list them under the flag's values",
+                                "勾選值（如 V、✓、Y、是、空白）或對應檔列出的值；X、○ 等其他記號不會被猜測，"
+                                "請在該風險的 values 中列出")
             states = states.where(~unknown, NOT_REPORTED)
         col.recode(name, c, values, states)
         per_column.append(states)
@@ -569,13 +716,18 @@ def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.Data
     n = len(table.cells)
     col = _Collector(str(table.path), np.asarray(table.rows, dtype=int))
     out: dict[str, pd.Series] = {}
+    id_column = "+".join(mapping.case_id.columns)
     if mapping.case_id.constant == "<row>":
         out["case_id"] = pd.Series([str(r) for r in table.rows], dtype=object)
+        _check_summary_rows(table, None, id_column, col)
     else:
         ids = _native(table, mapping.case_id, mapping)
         blank = ids == ""
         if blank.any():
-            col.problem(list(np.flatnonzero(blank.to_numpy())), "+".join(mapping.case_id.columns), "", "a case id", "案例編號")
+            col.problem(list(np.flatnonzero(blank.to_numpy(dtype=bool))), id_column, "", "a case id", "案例編號")
+        if mapping.case_id.constant is None:
+            _check_ids(ids, id_column, col)
+        _check_summary_rows(table, ids, id_column, col)
         out["case_id"] = ids.map(lambda v: normalise(v) or None)
     out["inventory"] = pd.Series([mapping.inventory] * n, dtype=object)
     for name in TEXT_FIELDS:
@@ -647,7 +799,7 @@ def outcomes(cases: pd.DataFrame, frame: Frame) -> pd.DataFrame:
                 rows.append({"field": name, "value": "<not coded>" if pd.isna(key) else key, "rows": n})
     lists = canonical.technique_lists(cases)
     for key in frame.technique_keys:
-        n = int(lists.map(lambda ks, k=key: k in ks).sum())
+        n = sum(key in ks for ks in lists)
         if n:
             rows.append({"field": "techniques", "value": key, "rows": n})
     rows.append({"field": "techniques", "value": "<not reported>", "rows": int(cases["techniques"].isna().sum())})
@@ -694,6 +846,8 @@ def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
         if mapping.duplicate_key:
             duplicate_rows.append(_repeated_keys(table, mapping))
         reader_notes += [f"{spec.path.name}: column {r}" for r in table.renamed]
+        if len(table.cells) + table.blank_rows == 0:
+            reader_notes.append(f"{spec.path.name}: a header and no data rows (0 cases read)")
         df, col = _map_table(table, mapping, frame)
         col.problems.extend(table.ragged)
         blank_rows += table.blank_rows
@@ -719,7 +873,7 @@ def apply_mapping(mapping: Mapping | str | Path, frame: Frame | None = None,
         raise InputError(sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "")),
                          f"{mapping.path.name}: {len(problems)} problem(s) loading inventory {mapping.inventory!r}")
     bad_keys = {(p.file, p.row) for p in problems}
-    reject_mask = pd.Series([(f, int(r)) in bad_keys for f, r in zip(df["_file"], df["_row"])])
+    reject_mask = pd.Series([(f, int(r)) in bad_keys for f, r in zip(df["_file"], df["_row"])], dtype=bool)
     rejected = pd.DataFrame([{"file": Path(p.file).name, "row": p.row, "column": p.column,
                               "value": None if p.value is None else str(p.value), "reason": p.expected}
                              for p in sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))],
