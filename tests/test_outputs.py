@@ -38,3 +38,11 @@ def test_xlsx_is_byte_identical_and_readable(tmp_path):
     back = pd.read_excel(path)
     assert back["b"].tolist() == [1, 2]
     assert back["a"].isna().tolist() == [False, True]
+
+
+def test_csv_value_with_carriage_return_round_trips():
+    table = pd.DataFrame({"name": ["交通\r違規", "plain"], "n": [1, 2]})
+    data = outputs.csv_bytes(table)
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert back["name"].tolist() == ["交通\r違規", "plain"] and back["n"].tolist() == [1, 2]
+    assert outputs.csv_bytes(table.iloc[[1]]) == "\ufeffname,n\nplain,2\n".encode("utf-8")  # no CR: minimal quoting

@@ -47,6 +47,20 @@ def test_unchanged_report_is_skipped_and_force_reruns(regenerated):
     assert first == second  # byte-identical tables and figures
 
 
+def test_run_records_its_seconds_and_longest_runs_first(regenerated, tmp_path):
+    out, job, outcomes = regenerated
+    recorded = pipeline.last_seconds(out / "reports", job)
+    assert 0 < recorded < float("inf")
+    assert pipeline.last_seconds(out / "reports", pipeline.Job(STUDY, "never-run")) == float("inf")
+    # The ordering key: a job never run sorts before one whose last run is recorded.
+    reports = tmp_path / "reports"
+    (reports / ".state").mkdir(parents=True)
+    (reports / ".state" / "short.seconds").write_text("1.5\n")
+    (reports / ".state" / "long.seconds").write_text("30\n")
+    jobs = [pipeline.Job(STUDY, n) for n in ("short", "long", "new")]
+    assert [j.name for j in pipeline.longest_first(jobs, reports)] == ["new", "long", "short"]
+
+
 def test_failing_notebook_is_reported_with_its_cell(tmp_path):
     job = pipeline.Job(STUDY, "broken", {"inventory": "no-such-inventory"})
     [outcome] = pipeline.run([job], tmp_path, progress=False, workers=1)

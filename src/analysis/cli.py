@@ -57,6 +57,9 @@ def cmd_run(args) -> int:
     failed = [o for o in outcomes if o.status == "failed"]
     executed = sum(o.status == "executed" for o in outcomes)
     skipped = sum(o.status == "skipped" for o in outcomes)
+    ran = sorted((o for o in outcomes if o.status == "executed"), key=lambda o: -o.seconds)
+    if ran:
+        print("slowest: " + ", ".join(f"{o.job.name} {o.seconds:.1f} s" for o in ran[:5]))
     print(f"{executed} executed, {skipped} unchanged, {len(failed)} failed; index: "
           f"{config.reports_dir() / 'index.html'}")
     for o in failed:

@@ -38,8 +38,16 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def csv_bytes(table: pd.DataFrame, index: bool = False) -> bytes:
-    """CSV as UTF-8 with BOM (so Excel opens Traditional Chinese correctly), LF line ends."""
-    return table.to_csv(index=index, lineterminator="\n").encode("utf-8-sig")
+    """CSV as UTF-8 with BOM (so Excel opens Traditional Chinese correctly), LF line ends.
+
+    A value holding a carriage return is not quoted by the minimal quoting when rows end in
+    LF, and would read back as two rows; a table with such a value has every text value
+    quoted instead."""
+    import csv
+    has_cr = any(table[c].astype(str).str.contains("\r", regex=False).any()
+                 for c in table.columns if not pd.api.types.is_numeric_dtype(table[c]))
+    quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
+    return table.to_csv(index=index, lineterminator="\n", quoting=quoting).encode("utf-8-sig")
 
 
 def xlsx_bytes(sheets: dict[str, pd.DataFrame], index: bool = False) -> bytes:

@@ -18,6 +18,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -94,22 +95,35 @@ def load_prepare(path: Path | None = None) -> list[str]:
     return [str(n) for n in data.get("prepare", []) or []]
 
 
-def prepare(names: list[str], out_root: Path) -> None:
-    """Compute the plan's prepared inventories into ``out_root``'s cache."""
+def _prepare_one(name: str, out_root: str) -> str:
+    """Compute one prepared inventory into ``out_root``'s cache (in a worker process)."""
+    os.environ.update(KERNEL_ENV)
+    os.environ["ANALYSIS_OUTPUT_DIR"] = out_root
+    from . import coding
+    coding.cases_for(name)
+    return name
+
+
+def prepare(names: list[str], out_root: Path, workers: int = 1) -> None:
+    """Compute the plan's prepared inventories into ``out_root``'s cache, in parallel worker
+    processes when ``workers`` > 1 (the inventories are coded independently)."""
     if not names:
         return
-    from . import coding
-    saved = os.environ.get("ANALYSIS_OUTPUT_DIR")
-    os.environ["ANALYSIS_OUTPUT_DIR"] = str(out_root)
     from tqdm import tqdm
+    workers = max(1, min(workers, len(names)))
+    bar = tqdm(total=len(names), desc="prepare", unit="inventory")
     try:
-        for name in tqdm(names, desc="prepare", unit="inventory"):
-            coding.cases_for(name)
-    finally:
-        if saved is None:
-            os.environ.pop("ANALYSIS_OUTPUT_DIR", None)
+        if workers == 1:
+            for name in names:
+                _prepare_one(name, str(out_root))
+                bar.update(1)
         else:
-            os.environ["ANALYSIS_OUTPUT_DIR"] = saved
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for fut in as_completed([pool.submit(_prepare_one, n, str(out_root)) for n in names]):
+                    bar.set_postfix_str(fut.result())
+                    bar.update(1)
+    finally:
+        bar.close()
 
 
 def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
@@ -161,18 +175,25 @@ def _execute(job: Job, out_root: str, key: str) -> Outcome:
         return Outcome(job, "failed", time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
     atomic_write_bytes(executed, tmp_nb.read_bytes())
     render_html(executed, reports / f"{job.name}.html", title=job.title or job.name)
+    seconds = time.perf_counter() - start
     atomic_write_text(reports / ".state" / f"{job.name}.key", key)
+    atomic_write_text(reports / ".state" / f"{job.name}.seconds", f"{seconds:.3f}\n")
     shutil.rmtree(workdir, ignore_errors=True)
-    return Outcome(job, "executed", time.perf_counter() - start)
+    return Outcome(job, "executed", seconds)
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    """One HTML exporter per process (building one loads its templates: about a second)."""
+    from nbconvert import HTMLExporter
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
 def render_html(notebook: Path, target: Path, title: str = "") -> Path:
     """Render an executed notebook as HTML without code cells (inputs and prompts hidden)."""
     import nbformat
-    from nbconvert import HTMLExporter
     nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or notebook.stem}})
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title or notebook.stem}})
     body = body.replace("</head>", FONT_CSS.replace("{font_url}", "assets/NotoSansTC-Regular.otf") + "</head>", 1)
     return atomic_write_text(target, body)
 
@@ -228,6 +249,20 @@ Each report is a notebook rendered without its code cells.</p>
     return atomic_write_text(reports / "index.html", page)
 
 
+def last_seconds(reports: Path, job: Job) -> float:
+    """Wall seconds of the job's last successful run (infinity when it never ran)."""
+    try:
+        return float((reports / ".state" / f"{job.name}.seconds").read_text())
+    except (OSError, ValueError):
+        return float("inf")
+
+
+def longest_first(jobs: list[Job], reports: Path) -> list[Job]:
+    """The jobs ordered by their last recorded wall time, longest (or never run) first, so
+    a parallel run does not end waiting on one long notebook started last."""
+    return sorted(jobs, key=lambda j: -last_seconds(reports, j))
+
+
 def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, workers: int | None = None,
         progress: bool = True, prepared: list[str] | None = None) -> list[Outcome]:
     """Execute the jobs that are out of date, render them, and rewrite the index.
@@ -248,8 +283,10 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
             outcomes.append(Outcome(job, "skipped"))
         else:
             todo.append((job, key))
+    keys = dict((j.name, k) for j, k in todo)
     if todo:
-        prepare(prepared or [], out_root)
+        prepare(prepared or [], out_root, workers or os.cpu_count() or 1)
+    todo = [(job, keys[job.name]) for job in longest_first([j for j, _ in todo], reports)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress or not todo)
     if workers == 1:
