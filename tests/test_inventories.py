@@ -180,3 +180,13 @@ def test_write_report_files(tmp_path):
     assert "Rows read: 133; kept: 133; rejected: 0." in text
     assert rejected.read_text(encoding="utf-8-sig").splitlines() == [
         "file,row,reason,source,case_name,agency,description,technique,evidence"]
+
+
+def test_accounting_counts_each_inventory_used_and_reads_coded_names_as_their_load():
+    table = inventories.accounting(["study", "us-federal-2024-coded"])
+    assert table["inventory"].tolist() == ["study", "us-federal-2024-coded"]
+    assert table["rows_read"].tolist() == [11, 2133]
+    assert table["rows_kept"].tolist() == [11, 2133]
+    assert table["rows_rejected"].tolist() == [0, 0]
+    assert table["files"].tolist() == ["study_excerpt_cases.csv", "2024_consolidated_ai_inventory_raw_v2.csv"]
+    assert inventories.accounting("taiwan-public")["rows_read"].tolist() == [133]

@@ -112,3 +112,19 @@ def load_many(names: list[str] | tuple[str, ...], frame: Frame | None = None) ->
         raise InputError([], "no inventory named")
     tables = [cases(n, frame) for n in names]
     return pd.concat(tables, ignore_index=True)
+
+
+def accounting(names: str | list[str] | tuple[str, ...], frame: Frame | None = None) -> pd.DataFrame:
+    """Rows read, kept and rejected by the load of each inventory named (a coded inventory,
+    ``<name>-coded``, counts as the load of ``<name>``), with the raw files read: what a
+    notebook shows for the inventories it uses (read = kept + rejected always holds: the
+    load's report refuses to exist otherwise)."""
+    names = [names] if isinstance(names, str) else list(names)
+    rows = []
+    for name in names:
+        base = str(name).removesuffix("-coded")
+        report = load(base, frame).report
+        files = ", ".join(sorted(Path(str(f)).name for f in report.files["file"]))
+        rows.append({"inventory": str(name), "files": files, "rows_read": report.rows_read,
+                     "rows_kept": report.rows_kept, "rows_rejected": report.rows_rejected})
+    return pd.DataFrame(rows, columns=["inventory", "files", "rows_read", "rows_kept", "rows_rejected"])
