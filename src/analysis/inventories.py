@@ -119,12 +119,12 @@ def accounting(names: str | list[str] | tuple[str, ...], frame: Frame | None = N
     ``<name>-coded``, counts as the load of ``<name>``), with the raw files read: what a
     notebook shows for the inventories it uses (read = kept + rejected always holds: the
     load's report refuses to exist otherwise)."""
+    from .coding import CODED_SUFFIX
     names = [names] if isinstance(names, str) else list(names)
     rows = []
     for name in names:
-        base = str(name).removesuffix("-coded")
-        report = load(base, frame).report
-        files = ", ".join(sorted(Path(str(f)).name for f in report.files["file"]))
-        rows.append({"inventory": str(name), "files": files, "rows_read": report.rows_read,
-                     "rows_kept": report.rows_kept, "rows_rejected": report.rows_rejected})
-    return pd.DataFrame(rows, columns=["inventory", "files", "rows_read", "rows_kept", "rows_rejected"])
+        report = load(str(name).removesuffix(CODED_SUFFIX), frame).report
+        row = report.counts().assign(inventory=str(name))
+        row.insert(1, "files", ", ".join(sorted(Path(str(f)).name for f in report.files["file"])))
+        rows.append(row)
+    return pd.concat(rows, ignore_index=True)

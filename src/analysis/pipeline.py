@@ -275,28 +275,28 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
         folder.mkdir(parents=True, exist_ok=True)
     _copy_font(reports)
     inputs = inputs_digest()
-    outcomes, todo = [], []
+    outcomes, todo, keys = [], [], {}
     for job in jobs:
-        key = job_key(job, inputs)
+        keys[job.name] = key = job_key(job, inputs)
         state = reports / ".state" / f"{job.name}.key"
         if not force and state.exists() and state.read_text() == key and (reports / f"{job.name}.html").exists():
             outcomes.append(Outcome(job, "skipped"))
         else:
-            todo.append((job, key))
-    keys = dict((j.name, k) for j, k in todo)
+            todo.append(job)
+    cores = workers or os.cpu_count() or 1
     if todo:
-        prepare(prepared or [], out_root, workers or os.cpu_count() or 1)
-    todo = [(job, keys[job.name]) for job in longest_first([j for j, _ in todo], reports)]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+        prepare(prepared or [], out_root, cores)
+    todo = longest_first(todo, reports)
+    workers = max(1, min(cores, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress or not todo)
     if workers == 1:
-        for job, key in todo:
-            outcomes.append(_execute(job, str(out_root), key))
+        for job in todo:
+            outcomes.append(_execute(job, str(out_root), keys[job.name]))
             bar.update(1)
     elif todo:
         os.environ.update(KERNEL_ENV)
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_execute, job, str(out_root), key): job for job, key in todo}
+            futures = {pool.submit(_execute, job, str(out_root), keys[job.name]): job for job in todo}
             for fut in as_completed(futures):
                 outcomes.append(fut.result())
                 bar.set_postfix_str(futures[fut].name)
