@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from analysis import cases as canonical
 from analysis import cooccurrence as co
+from analysis import inventories as bundled
+from analysis import synthetic
 from analysis import load_frame
 from analysis.errors import AnalysisError
 
@@ -291,3 +293,127 @@ def test_many_flags_use_the_general_pattern_path():
     np.testing.assert_array_equal(table[index], states)
     small_index, small_table = co._patterns(states[:, :6])
     np.testing.assert_array_equal(small_table[small_index], states[:, :6])
+
+
+# -- partitioned and Dask routes: the tables are sums over partitions --------------------------
+#: stratifications of the real inventory: its categories (one coded, the rest NA), techniques
+#: (all NA) and its 41 agencies, whose uneven sizes put strata on both sides of min_stratum_size
+REAL_STRATA = (*co.DEFAULT_STRATA, "agency")
+
+
+@pytest.fixture(scope="module")
+def us_federal():
+    return bundled.cases("us-federal-2024", FRAME)
+
+
+def assert_same_tables(got: dict, want: dict):
+    assert list(got) == list(want)
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name], check_dtype=True, obj=name)
+
+
+def _split(table: pd.DataFrame, cuts) -> list[pd.DataFrame]:
+    """Consecutive row slices between the (sorted, possibly repeated → empty) cut points."""
+    bounds = [0, *sorted(cuts), len(table)]
+    return [table.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def test_partitioned_route_equals_in_memory_on_the_real_inventory(us_federal):
+    # sorted by category then agency: the first partitions hold only coded cases, the last only
+    # uncoded ones, and most partitions lack most agencies
+    table = us_federal.sort_values(["category", "agency"], kind="stable", na_position="last").reset_index(drop=True)
+    first_na = int(table["category"].notna().sum())
+    assert 0 < first_na < len(table)
+    for policy in co.NA_POLICIES:
+        want = co.tables(table, REAL_STRATA, policy, min_stratum_size=30, frame=FRAME)
+        for k in (1, 2, 4, 16):
+            parts = [table.iloc[rows] for rows in np.array_split(np.arange(len(table)), k)]
+            parts = [table.iloc[:0], *parts[:k // 2], table.iloc[:0], *parts[k // 2:], table.iloc[:0]]
+            if k >= 4:  # some partitions lack the uncoded cases, others the coded category
+                assert any(len(p) and p["category"].notna().all() for p in parts)
+                assert any(len(p) and p["category"].isna().all() for p in parts)
+            got = co.tables_partitioned(iter(parts), REAL_STRATA, policy, min_stratum_size=30, frame=FRAME)
+            assert_same_tables(got, want)
+        # the boundary between coded and uncoded cases as a cut: no partition has both
+        got = co.tables_partitioned(_split(table, [first_na]), REAL_STRATA, policy, min_stratum_size=30, frame=FRAME)
+        assert_same_tables(got, want)
+
+
+def test_min_stratum_size_applies_to_the_sum_not_to_each_partition(us_federal):
+    # every partition has < 30 cases, so no stratum reaches 30 inside one; the agencies with
+    # ≥ 30 cases overall must show all the same
+    sizes = us_federal["agency"].value_counts()
+    parts = np.array_split(np.arange(len(us_federal)), 100)
+    assert max(map(len, parts)) < 30 and (sizes >= 30).sum() > 1
+    got = co.tables_partitioned((us_federal.iloc[p] for p in parts), REAL_STRATA, min_stratum_size=30, frame=FRAME)
+    assert set(got["flags_by_agency"]["agency"]) == set(sizes[sizes >= 30].index)
+
+
+def test_partitioned_route_equals_in_memory_on_synthetic_cases():
+    table = synthetic.generate(30_000, seed=7)
+    rng = np.random.default_rng(11)
+    want = co.tables(table, frame=FRAME)
+    for k in (3, 10, 40):
+        cuts = rng.integers(0, len(table), size=k - 1)
+        cuts = np.concatenate([cuts, cuts[:2]])  # repeated cut points: zero-row partitions
+        assert_same_tables(co.tables_partitioned(_split(table, cuts), frame=FRAME), want)
+    # partitions by category: each lacks every category but its own (and the NA one)
+    by_category = [g for _, g in table.groupby("category", dropna=False, sort=False)]
+    assert len(by_category) > 2
+    reordered = pd.concat(by_category, ignore_index=True)
+    assert_same_tables(co.tables_partitioned(by_category, frame=FRAME), co.tables(reordered, frame=FRAME))
+
+
+def test_sum_of_pattern_counts_is_the_count_of_the_union():
+    table = synthetic.generate(5000, seed=3)
+    by = (None, "category", "technique", "source")
+    whole = co.pattern_counts(table, by, FRAME)
+    parts = [co.pattern_counts(p, by, FRAME) for p in _split(table, [0, 700, 700, 2500, 4999])]
+    for summed in (co.sum_pattern_counts(parts, FRAME), co.sum_pattern_counts(parts[::-1], FRAME)):
+        assert summed.by == whole.by and summed.flags == whole.flags
+        assert {b: [str(k) for k in v] for b, v in summed.strata.items()} == \
+            {b: [str(k) for k in v] for b, v in whole.strata.items()}
+        np.testing.assert_array_equal(summed.patterns, whole.patterns)
+        np.testing.assert_array_equal(summed.counts, whole.counts)
+    assert whole.counts[0].sum() == len(table)
+    with pytest.raises(AnalysisError):
+        co.sum_pattern_counts([whole, co.pattern_counts(table, (None,), FRAME)], FRAME)
+    with pytest.raises(AnalysisError):
+        co.sum_pattern_counts([], FRAME)
+    with pytest.raises(AnalysisError):
+        co.tables_partitioned([], frame=FRAME)
+
+
+@SETTINGS
+@given(inventories(), st.lists(st.integers(0, 25), max_size=5), st.sampled_from(co.NA_POLICIES))
+def test_partitioned_route_on_random_inventories(table, cuts, policy):
+    by = (None, "category", "technique", "source")
+    cuts = [min(c, len(table)) for c in cuts]
+    want = co.tables(table, by, policy, frame=FRAME)
+    assert_same_tables(co.tables_partitioned(_split(table, cuts), by, policy, frame=FRAME), want)
+
+
+def test_dask_route_equals_in_memory(us_federal):
+    # dask is pinned in requirements.lock and listed in the test extra: this must run, not skip
+    import dask.dataframe as dd
+
+    want = co.tables(us_federal, REAL_STRATA, min_stratum_size=30, frame=FRAME)
+    ddf = dd.from_pandas(us_federal, npartitions=4)
+    assert ddf.npartitions == 4
+    got = co.tables_dask(ddf, REAL_STRATA, min_stratum_size=30, frame=FRAME, scheduler="sync")
+    assert_same_tables(got, want)
+    # more partitions than one tree level (split_every=2 → combine steps), other policy
+    table = synthetic.generate(20_000, seed=5)
+    ddf = dd.from_pandas(table, npartitions=9)
+    got = co.tables_dask(ddf, na_policy="complete", frame=FRAME, scheduler="sync", split_every=2)
+    assert_same_tables(got, co.tables(table, na_policy="complete", frame=FRAME))
+
+
+def test_dask_route_names_a_missing_column(us_federal):
+    import dask.dataframe as dd
+
+    ddf = dd.from_pandas(us_federal.drop(columns=["agency"]), npartitions=2)
+    with pytest.raises(AnalysisError, match="agency"):
+        co.tables_dask(ddf, REAL_STRATA, frame=FRAME, scheduler="sync")
+    with pytest.raises(AnalysisError, match="na_policy"):
+        co.tables_dask(ddf, na_policy="drop", frame=FRAME, scheduler="sync")

@@ -3,7 +3,13 @@ files read independently (csv module), reports, checksums."""
 from __future__ import annotations
 
 import csv
+import dataclasses
+import os
 import shutil
+import struct
+import subprocess
+import sys
+import zipfile
 from collections import Counter
 
 import pandas as pd
@@ -153,7 +159,7 @@ def test_study_inventory_unchanged():
     assert set(cases["category_coded_by"]) == {"study"}
 
 
-def test_changed_raw_file_fails_the_checksum(tmp_path, monkeypatch):
+def test_changed_raw_file_fails_the_checksum(tmp_path, monkeypatch, disk_cache):
     raw = tmp_path / "raw" / "jrc-ai-watch"
     raw.mkdir(parents=True)
     source = config.RAW_DIR / "jrc-ai-watch" / "9-services-ai-watch-t6-jrc120399_v1.csv"
@@ -190,3 +196,162 @@ def test_accounting_counts_each_inventory_used_and_reads_coded_names_as_their_lo
     assert table["rows_rejected"].tolist() == [0, 0]
     assert table["files"].tolist() == ["study_excerpt_cases.csv", "2024_consolidated_ai_inventory_raw_v2.csv"]
     assert inventories.accounting("taiwan-public")["rows_read"].tolist() == [133]
+
+
+# -- the disk cache ---------------------------------------------------------------------------------
+JRC = config.RAW_DIR / "jrc-ai-watch" / "9-services-ai-watch-t6-jrc120399_v1.csv"
+REJECTING = config.ROOT / "tests" / "bad_inputs" / "unknown_category_reject.yaml"
+
+
+@pytest.fixture()
+def disk_cache(tmp_path, monkeypatch):
+    """A disk cache of its own under tmp_path, and a process that has loaded nothing yet."""
+    monkeypatch.setenv("ANALYSIS_OUTPUT_DIR", str(tmp_path / "output"))
+    inventories.clear_cache()
+    yield inventories.cache_folder()
+    inventories.clear_cache()
+
+
+def assert_same_load(served, fresh):
+    """Cases, rejected rows and every field of the report equal, dtypes included."""
+    pd.testing.assert_frame_equal(served.cases, fresh.cases, check_dtype=True)
+    pd.testing.assert_frame_equal(served.rejected_rows, fresh.rejected_rows, check_dtype=True)
+    for f in dataclasses.fields(fresh.report):
+        ours, theirs = getattr(served.report, f.name), getattr(fresh.report, f.name)
+        if isinstance(theirs, pd.DataFrame):
+            pd.testing.assert_frame_equal(ours, theirs, check_dtype=True, obj=f"report.{f.name}")
+        else:
+            assert ours == theirs, f.name
+    assert served.report.to_markdown() == fresh.report.to_markdown()
+
+
+def _copy_jrc(folder):
+    """The JRC mapping and raw file copied to ``folder`` (not in the manifest: a user's mapping)."""
+    raw = folder / "raw" / "jrc-ai-watch"
+    raw.mkdir(parents=True)
+    shutil.copy(JRC, raw / JRC.name)
+    (folder / "inventories").mkdir()
+    mapping = folder / "inventories" / "jrc-ai-watch.yaml"
+    shutil.copy(config.INVENTORIES_DIR / "jrc-ai-watch.yaml", mapping)
+    return mapping, raw / JRC.name
+
+
+@pytest.mark.parametrize("name", [*inventories.available(), str(REJECTING)])
+def test_a_load_served_from_disk_equals_a_fresh_parse(disk_cache, name):
+    fresh = inventories.parse(name)
+    first = inventories.load(name)
+    assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1)
+    (entry,) = inventories.cache_entries(name)
+    assert entry.parent == disk_cache and "cases.parquet" in zipfile.ZipFile(entry).namelist()
+    inventories.clear_cache()  # as a new process
+    served = inventories.load(name)
+    assert inventories.cache_info() == inventories.CacheInfo(hits=1)
+    assert_same_load(first, fresh)
+    assert_same_load(served, fresh)
+    if name == str(REJECTING):
+        assert len(fresh.rejected_rows) > 0  # the rejected rows round-trip too
+
+
+def test_a_new_process_reads_the_entry_another_wrote(disk_cache):
+    inventories.load("taiwan-public")
+    script = ("from analysis import inventories; r = inventories.load('taiwan-public'); "
+              "print(inventories.cache_info().hits, len(r.cases))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "ANALYSIS_OUTPUT_DIR": str(disk_cache.parent.parent)})
+    hits, cases = done.stdout.split()
+    assert (int(hits), int(cases)) == (1, len(inventories.parse("taiwan-public").cases))
+
+
+def test_memory_and_disk_serve_copies(disk_cache):
+    first = inventories.load("study")
+    first.cases.loc[0, "name"] = "edited by a caller"
+    inventories.clear_cache()
+    for _ in range(2):  # from disk, then from memory
+        assert inventories.load("study").cases.loc[0, "name"] != "edited by a caller"
+
+
+def test_a_changed_raw_file_is_parsed_again_never_served_from_the_cache(disk_cache, tmp_path):
+    mapping, raw = _copy_jrc(tmp_path / "copy")
+    before = inventories.load(mapping)
+    assert "Chatbot Mona" in set(before.cases["name"])
+    stat = raw.stat()
+    raw.write_bytes(raw.read_bytes().replace(b"Chatbot Mona", b"Chatbot Nona"))
+    os.utime(raw, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and time: only the content tells
+    inventories.clear_cache()
+    after = inventories.load(mapping)
+    assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1)
+    assert "Chatbot Nona" in set(after.cases["name"]) and "Chatbot Mona" not in set(after.cases["name"])
+    assert_same_load(after, inventories.parse(mapping))
+    assert len(list(disk_cache.glob("*.zip"))) == 1  # the entry of the old content is deleted
+    assert inventories.load(mapping).cases["name"].equals(after.cases["name"])  # and memory agrees
+
+
+def test_a_cache_hit_still_verifies_bundled_files_against_the_manifest(disk_cache, tmp_path, monkeypatch):
+    mapping, raw = _copy_jrc(tmp_path / "copy")
+    manifest = tmp_path / "copy" / "raw" / "MANIFEST.tsv"
+    monkeypatch.setattr(config, "RAW_DIR", tmp_path / "copy" / "raw")
+    monkeypatch.setattr(config, "MANIFEST_FILE", manifest)
+    manifest.write_text(f"file\tsha256\njrc-ai-watch/{JRC.name}\t{sha256_of(raw)}\n", encoding="utf-8")
+    inventories.load(mapping)
+    assert inventories.cache_info().writes == 1
+    # The raw file is intact and its entry on disk, but the manifest now records another digest.
+    manifest.write_text(f"file\tsha256\njrc-ai-watch/{JRC.name}\t{'0' * 64}\n", encoding="utf-8")
+    for fresh_process in (False, True):
+        if fresh_process:
+            inventories.clear_cache()
+        with pytest.raises(InputError, match="checksum"):
+            inventories.load(mapping)
+    assert inventories.cache_info().hits == 0
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_a_damaged_entry_is_ignored_and_rewritten(disk_cache, damage):
+    inventories.load("jrc-ai-watch")
+    (entry,) = disk_cache.glob("*.zip")
+    data = entry.read_bytes()
+    entry.write_bytes({"truncated": data[: len(data) // 2], "garbage": b"\x00not a cache entry" * 100,
+                       "empty": b""}[damage])
+    inventories.clear_cache()
+    result = inventories.load("jrc-ai-watch")
+    assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1, discarded=1)
+    assert_same_load(result, inventories.parse("jrc-ai-watch"))
+    assert entry.read_bytes() != b"" and zipfile.is_zipfile(entry)
+    inventories.clear_cache()
+    inventories.load("jrc-ai-watch")
+    assert inventories.cache_info() == inventories.CacheInfo(hits=1)
+
+
+def test_a_flipped_byte_inside_an_entry_is_not_served(disk_cache):
+    inventories.load("taiwan-public")
+    (entry,) = disk_cache.glob("*.zip")
+    data = bytearray(entry.read_bytes())
+    member = zipfile.ZipFile(entry).getinfo("cases.parquet")
+    name_length, extra_length = struct.unpack("<HH", data[member.header_offset + 26:member.header_offset + 30])
+    start = member.header_offset + 30 + name_length + extra_length  # the member's stored bytes
+    data[start + member.file_size // 2] ^= 0xFF  # its CRC no longer matches
+    entry.write_bytes(bytes(data))
+    inventories.clear_cache()
+    assert_same_load(inventories.load("taiwan-public"), inventories.parse("taiwan-public"))
+    assert inventories.cache_info().discarded == 1
+
+
+def test_forget_deletes_the_entries_of_one_mapping(disk_cache):
+    inventories.load("study")
+    inventories.load("taiwan-public")
+    assert inventories.forget("study") == 1
+    assert [p.name.startswith("taiwan-public-") for p in disk_cache.glob("*.zip")] == [True]
+    inventories.clear_cache()
+    inventories.load("study")
+    assert inventories.cache_info().misses == 1
+
+
+def test_the_disk_cache_keeps_the_most_recently_used_entries(disk_cache, monkeypatch):
+    monkeypatch.setattr(inventories, "DISK_ENTRIES", 2)
+    for name in ("study", "taiwan-public"):
+        inventories.load(name)
+    (study,) = inventories.cache_entries("study")
+    os.utime(study, (0, 0))  # used long ago
+    inventories.clear_cache()
+    inventories.load("taiwan-public")  # served: now the most recently used
+    inventories.load("jrc-ai-watch")
+    assert sorted(p.name.split("-")[0] for p in disk_cache.glob("*.zip")) == ["jrc", "taiwan"]

@@ -239,3 +239,16 @@ def test_mapping_errors_name_the_key(tmp_path):
     bad = MAPPING.replace("combine: any_reported", "combine: most")
     with pytest.raises(InputError, match="combine"):
         load_mapping(_mapping(tmp_path, "register.csv", text=bad))
+
+
+def test_blank_application_type_leaves_the_case_uncoded_with_no_provenance(tmp_path, frame):
+    """A blank closed-field cell is "not coded": no key, no coded_by, no derived category."""
+    types = [frame.application_types_of(c)[0] for c in ("enforcement", "adjudication", "public_services")]
+    rows = [ROWS[0] + ["Type"]] + [r + [t] for r, t in zip(ROWS[1:], [*types, ""])]
+    _write_csv(tmp_path / "register.csv", rows)
+    text = MAPPING.replace("  techniques:\n", "  application_type:\n    from: Type\n    coded_by: source\n  techniques:\n")
+    cases = inventories.load(_mapping(tmp_path, "register.csv", text=text)).cases
+    assert cases["application_type"].tolist()[:3] == types
+    assert pd.isna(cases["application_type"][3]) and pd.isna(cases["application_type_coded_by"][3])
+    assert cases["application_type_coded_by"].tolist()[:3] == ["source"] * 3
+    assert cases["category"][3] == "internal_management"  # from its own column, not derived

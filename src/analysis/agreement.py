@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import config
+from . import config, memo
 from .cases import TECHNIQUE_SEP
 from .coding import CodingError, ModelSpec, RuleCoder, TrainedCoder, labels, technique_labels
 from .frame import Frame, load_frame
@@ -160,6 +160,17 @@ def cross_validated(cases: pd.DataFrame, target: str | list[str], spec: ModelSpe
     per target is returned."""
     frame = frame or load_frame()
     names = [target] if isinstance(target, str) else list(target)
+    out = _cross_validated(cases, tuple(names), spec or ModelSpec(), folds, seed, extra, frame, float(train_fraction))
+    return out[names[0]] if isinstance(target, str) else out
+
+
+@memo.cached
+def _cross_validated(cases: pd.DataFrame, names: tuple[str, ...], spec: ModelSpec, folds: int, seed: int,
+                     extra: pd.DataFrame | None, frame: Frame, train_fraction: float) -> pd.DataFrame:
+    """:func:`cross_validated` with its arguments spelt out in one way (a default model
+    specification and a single target are the same call as their explicit forms), so
+    the evaluation, the variant comparison and the learning curve share one stored
+    result where they fit the same models."""
     ys = targets(cases, frame)
     y = ys[names[0]]
     if any(not ys[n].index.equals(y.index) for n in names[1:]):
@@ -183,7 +194,7 @@ def cross_validated(cases: pd.DataFrame, target: str | list[str], spec: ModelSpe
                 continue  # too few labels in this training fold: its test cases stay uncoded
             for n in names:
                 out.iloc[test_idx, out.columns.get_loc(n)] = predictions(codes, test, n).to_numpy()
-    return out[names[0]] if isinstance(target, str) else out
+    return out
 
 
 def _subsample(y: pd.Series, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -207,6 +218,7 @@ class Evaluation:
     predictions: pd.DataFrame
 
 
+@memo.cached
 def evaluate(cases: pd.DataFrame, coders: tuple[str, ...] = ("rules", "model"), target_names: list[str] | None = None,
              spec: ModelSpec | None = None, folds: int = 5, seed: int = config.SEED,
              extra: pd.DataFrame | None = None, frame: Frame | None = None) -> Evaluation:
@@ -264,6 +276,7 @@ def _order(target: str, frame: Frame) -> list[str]:
     return ["yes", "no", UNCODED]
 
 
+@memo.cached
 def learning_curve(cases: pd.DataFrame, target: str = "category",
                    fractions: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0), spec: ModelSpec | None = None,
                    folds: int = 5, seed: int = config.SEED, frame: Frame | None = None) -> pd.DataFrame:
@@ -281,6 +294,7 @@ def learning_curve(cases: pd.DataFrame, target: str = "category",
     return pd.DataFrame(rows)
 
 
+@memo.cached
 def compare_variants(cases: pd.DataFrame, target: str, specs: list[ModelSpec], folds: int = 5,
                      seed: int = config.SEED, frame: Frame | None = None) -> pd.DataFrame:
     """Cross-validated scores of several trained-coder variants on one target."""

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import config
+from . import config, memo
 from .cases import technique_lists
 from .errors import AnalysisError
 from .frame import Frame, load_frame
@@ -591,6 +591,7 @@ class Selection:
     reason: str
 
 
+@memo.cached
 def select_k(cases: pd.DataFrame, k_range=range(2, 7), method: str = "kmodes", frame: Frame | None = None,
              **options) -> Selection:
     """Fit every k in ``k_range`` and tabulate the criteria: weighted silhouette on the
@@ -664,6 +665,7 @@ class Stability:
     clusters: pd.DataFrame
 
 
+@memo.cached
 def stability(cases: pd.DataFrame, k: int, method: str = "kmodes", n_boot: int = 50, frame: Frame | None = None,
               **options) -> Stability:
     """Resample cases with replacement ``n_boot`` times (seeded), recluster each resample and

@@ -186,14 +186,19 @@ class _Term:
     owners: tuple[tuple[str, str], ...]  # (kind, key) entries that list the term
 
 
-_VOCABULARY: dict[int, tuple[Frame, tuple[_Term, ...]]] = {}
+#: Per frame: the frame, its terms, and the bridge tokens of every text seen so far.
+_VOCABULARY: dict[int, tuple[Frame, tuple[_Term, ...], dict[str, str]]] = {}
 
 
 def _terms(frame: Frame) -> tuple[_Term, ...]:
     """Every vocabulary term once, with the entries that list it (cached per frame)."""
+    return _vocabulary(frame)[1]
+
+
+def _vocabulary(frame: Frame) -> tuple[Frame, tuple[_Term, ...], dict[str, str]]:
     cached = _VOCABULARY.get(id(frame))
     if cached is not None and cached[0] is frame:
-        return cached[1]
+        return cached
     owners: dict[tuple[str, bool], list[tuple[str, str]]] = {}
     for kind in ("category", "application_type", "flag", "technique"):
         for key in frame.keys(kind):
@@ -206,8 +211,8 @@ def _terms(frame: Frame) -> tuple[_Term, ...]:
         for (text, is_en), o in sorted(owners.items()))
     if len(_VOCABULARY) > 8:
         _VOCABULARY.clear()
-    _VOCABULARY[id(frame)] = (frame, built)
-    return built
+    _VOCABULARY[id(frame)] = (frame, built, {})
+    return _VOCABULARY[id(frame)]
 
 
 def vocabulary_hits(text: str, frame: Frame | None = None) -> dict[tuple[str, str], list[str]]:
@@ -285,8 +290,17 @@ def bridge_tokens(text: str, frame: Frame | None = None) -> str:
     """Language-independent tokens (``vocab_<kind>_<key>``) for every vocabulary entry
     found in ``text``: a zh-TW case and an English case that trigger the same entry share
     the token, which lets a model trained on English cases read Chinese ones. The
-    constant token ``vocab`` keeps the bridge vocabulary non-empty."""
-    return " ".join(["vocab", *(f"vocab_{kind}_{key}" for kind, key in sorted(vocabulary_hits(text, frame)))])
+    constant token ``vocab`` keeps the bridge vocabulary non-empty. (Remembered per text:
+    cross-validation asks for the same texts many times.)"""
+    frame = frame or load_frame()
+    memo = _vocabulary(frame)[2]
+    tokens = memo.get(text)
+    if tokens is None:
+        if len(memo) > 200_000:
+            memo.clear()
+        tokens = memo[text] = " ".join(["vocab", *(f"vocab_{kind}_{key}"
+                                                  for kind, key in sorted(vocabulary_hits(text, frame)))])
+    return tokens
 
 
 @dataclass
@@ -319,33 +333,21 @@ class ModelSpec:
                 + (" balanced" if self.balanced else "") + (" calibrated" if self.calibrate else ""))
 
 
-def _raw_part(docs):
-    return np.array([d.partition("\x1f")[0] for d in docs], dtype=object)
-
-
-def _bridge_part(docs):
-    return np.array([d.partition("\x1f")[2] for d in docs], dtype=object)
-
-
 def _vectoriser(spec: ModelSpec):
     """Word and character TF-IDF over the case text, TF-IDF over the bridge tokens; each
-    document is ``text \x1f bridge tokens`` and every part reads only its own half."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion, make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
-    raw, bridge = FunctionTransformer(_raw_part), FunctionTransformer(_bridge_part)
+    document is ``text \x1f bridge tokens`` and every part reads only its own half
+    (:mod:`analysis.features`: each document tokenised once per process)."""
+    from .features import Analyser, Vectoriser
     parts = []
     if spec.word:
-        parts.append(("word", make_pipeline(raw, TfidfVectorizer(
-            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b"))))
+        parts.append(Analyser("word"))
     if spec.char:
-        parts.append(("char", make_pipeline(raw, TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, max_features=60000))))
+        parts.append(Analyser("char", min_df=2, max_features=60000))
     if spec.bridge:
-        parts.append(("bridge", make_pipeline(bridge, TfidfVectorizer(analyzer=str.split, lowercase=False))))
+        parts.append(Analyser("tokens", part=1))
     if not parts:
         raise CodingError("a model needs at least one feature set (word, char or bridge)")
-    return FeatureUnion(parts)
+    return Vectoriser(parts)
 
 
 def _estimators(spec: ModelSpec, y: np.ndarray, seed: int):

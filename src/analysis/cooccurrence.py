@@ -13,6 +13,13 @@ indicator rows of the distinct patterns. ``S W`` (strata × patterns) is a singl
 cases, flag pairs or strata, and no re-filtering of the table per group. A case listed
 under several techniques is a member of each technique's stratum.
 
+``S W`` (:class:`PatternCounts`) is the only thing read from the cases, and it is a sum
+over cases, so the counts of a table are the sums of the counts of its partitions:
+:func:`tables_partitioned` (an iterable of partitions, one held at a time) and
+:func:`tables_dask` (a Dask DataFrame, optional extra ``analysis[scale]``) count each
+partition with the same :func:`pattern_counts`, add the counts up and derive every table
+from the sum as :func:`tables` does, so their results equal the in-memory ones exactly.
+
 Not-reported flags (NA) are never read as "no" unless asked (``na_policy``):
 
 ``"pairwise"`` (default)
@@ -74,6 +81,13 @@ def _ordered(values: list, preferred: list[str] | None) -> list:
     return present + ([pd.NA] if len(present) < len(values) else [])
 
 
+def _preferred(by: str | None, frame: Frame) -> list[str] | None:
+    """The frame's order for the keys of stratification ``by`` (``None``: sort as text)."""
+    col = "techniques" if by in ("technique", "techniques") else by
+    return {"category": frame.category_keys, "application_type": frame.application_type_keys,
+            "techniques": frame.technique_keys}.get(col)
+
+
 def memberships(cases: pd.DataFrame, by: str | None, frame: Frame | None = None,
                 include_missing: bool = True) -> tuple[np.ndarray, np.ndarray, list]:
     """Stratum membership as pairs ``(case position, stratum index)`` plus the stratum keys.
@@ -95,7 +109,7 @@ def memberships(cases: pd.DataFrame, by: str | None, frame: Frame | None = None,
     if col == "techniques":
         # split only the distinct technique strings, then expand by case
         parts = [[t for t in str(u).split(TECHNIQUE_SEP) if t] for u in uniques]
-        keys = _ordered(sorted({t for p in parts for t in p}), frame.technique_keys)
+        keys = _ordered(sorted({t for p in parts for t in p}), _preferred(col, frame))
         pos = {k: i for i, k in enumerate(keys)}
         lengths = np.array([len(p) for p in parts], dtype=np.int64)
         flat = np.array([pos[t] for p in parts for t in p], dtype=np.int64)
@@ -111,9 +125,8 @@ def memberships(cases: pd.DataFrame, by: str | None, frame: Frame | None = None,
             case_idx = np.concatenate([case_idx, missing])
             stratum_idx = np.concatenate([stratum_idx, np.full(len(missing), len(keys) - 1)])
         return case_idx, stratum_idx, keys
-    preferred = {"category": frame.category_keys, "application_type": frame.application_type_keys}.get(col)
     values = list(uniques) + ([pd.NA] if (codes < 0).any() else [])
-    keys = _ordered(values, preferred)
+    keys = _ordered(values, _preferred(col, frame))
     present = [k for k in keys if not pd.isna(k)]
     remap = np.array([present.index(u) for u in uniques] + [len(present)], dtype=np.int64)
     stratum_idx = remap[codes]  # code -1 picks the last entry: the NA stratum
@@ -153,10 +166,14 @@ def _patterns(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inverse.reshape(-1), table.astype(np.int8)
 
 
-def _indicators(table: np.ndarray, na_policy: str) -> tuple[np.ndarray, np.ndarray]:
-    """Yes- and reported-indicators of the distinct patterns under ``na_policy``."""
+def _check_na_policy(na_policy: str) -> None:
     if na_policy not in NA_POLICIES:
         raise CooccurrenceError(f"na_policy must be one of {', '.join(NA_POLICIES)}; got {na_policy!r}")
+
+
+def _indicators(table: np.ndarray, na_policy: str) -> tuple[np.ndarray, np.ndarray]:
+    """Yes- and reported-indicators of the distinct patterns under ``na_policy``."""
+    _check_na_policy(na_policy)
     yes = (table == YES).astype(np.float64)
     reported = (table != NOT_REPORTED).astype(np.float64)
     if na_policy == "as_no":
@@ -300,46 +317,137 @@ def _finish(df: pd.DataFrame, by: str | None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def counts_many(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
-                frame: Frame | None = None, flags: list[str] | None = None,
-                include_missing: bool = True) -> dict:
-    """:class:`Counts` for several stratifications from one grouped product.
+# -- pattern counts: the one count, additive over partitions of the cases -------------------
+@dataclass(frozen=True)
+class PatternCounts:
+    """How many cases of each stratum show each flag pattern, for several stratifications.
 
-    The memberships of every stratification are stacked into one (stratum, case) list; one
-    ``bincount`` gives the stratum × pattern counts and one ``einsum`` every stratum's
-    products. Returns ``{by: Counts}``.
+    These counts are all that any co-occurrence table reads: every pair count, ``n``,
+    prevalence and combination is a function of them and of ``na_policy``
+    (:meth:`derive`). They are also additive: the counts of a table are the sums of the
+    counts of any split of its rows into partitions (:func:`sum_pattern_counts`), which is
+    what lets the tables be computed one partition at a time (:func:`tables_partitioned`,
+    :func:`tables_dask`). ``na_policy`` is applied only afterwards, so one pass over the
+    data serves every policy.
+
+    ``patterns`` (patterns × flags tri-state codes) are the distinct patterns seen;
+    ``strata[b]`` the stratum keys of stratification ``b`` in frame order; ``counts``
+    (strata × patterns, int64) stacks the strata of ``by`` in that order.
+    """
+
+    flags: list[str]
+    by: tuple
+    patterns: np.ndarray
+    strata: dict
+    counts: np.ndarray
+
+    def spans(self):
+        """``(b, slice of rows of counts, keys)`` per stratification."""
+        start = 0
+        for b in self.by:
+            keys = self.strata[b]
+            yield b, slice(start, start + len(keys)), keys
+            start += len(keys)
+
+    def derive(self, na_policy: str = "pairwise") -> dict:
+        """:class:`Counts` per stratification under ``na_policy``, ``{by: Counts}``.
+
+        With ``Z`` the yes- and reported-indicators of the patterns, one ``einsum`` gives
+        ``Zᵀ diag(c_s) Z`` for every stratum ``s`` at once (see the module docstring).
+        """
+        pc = self.counts.astype(np.float64)
+        yes, reported = _indicators(self.patterns, na_policy)
+        z = np.concatenate([yes, reported], axis=1)
+        m = np.einsum("sk,ki,kj->sij", pc, z, z, optimize=True)
+        nf = len(self.flags)
+        nr = pc @ (self.patterns == NOT_REPORTED).astype(np.float64)
+        out = {}
+        for b, sl, keys in self.spans():
+            out[b] = Counts(by=b, strata=keys, flags=self.flags, na_policy=na_policy,
+                            cases=self.counts[sl].sum(axis=1).astype(np.int64),
+                            yy=m[sl, :nf, :nf].round(), yr=m[sl, :nf, nf:].round(), rr=m[sl, nf:, nf:].round(),
+                            not_reported=nr[sl].round(), patterns=self.patterns, pattern_counts=pc[sl])
+        return out
+
+
+def pattern_counts(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, frame: Frame | None = None,
+                   flags: list[str] | None = None, include_missing: bool = True) -> PatternCounts:
+    """:class:`PatternCounts` of one table (or one partition of a larger one).
+
+    The memberships of every stratification are stacked into one (stratum, case) list and
+    a single ``bincount`` counts the (stratum, pattern) pairs: no loop over cases or strata.
     """
     frame = frame or load_frame()
     flags = list(flags or frame.flag_keys)
     unknown = [f for f in flags if f not in frame.flag_keys]
     if unknown:
         raise CooccurrenceError(f"unknown flag key(s) {unknown}; the frame's flags are {frame.flag_keys}")
-    states = flag_states(cases, flags)
-    pattern, table = _patterns(states)
+    by = tuple(dict.fromkeys(by))
+    pattern, table = _patterns(flag_states(cases, flags))
     k = len(table)
-    case_parts, stratum_parts, spans, offset = [], [], [], 0
+    case_parts, stratum_parts, strata, offset = [], [], {}, 0
     for b in by:
         c_idx, s_idx, keys = memberships(cases, b, frame, include_missing)
         case_parts.append(c_idx)
         stratum_parts.append(s_idx + offset)
-        spans.append((b, offset, keys))
+        strata[b] = keys
         offset += len(keys)
     case_idx = np.concatenate(case_parts) if case_parts else np.zeros(0, np.int64)
     stratum_idx = np.concatenate(stratum_parts) if stratum_parts else np.zeros(0, np.int64)
-    pc = np.bincount(stratum_idx * k + pattern[case_idx], minlength=offset * k).reshape(offset, k).astype(np.float64)
-    yes, reported = _indicators(table, na_policy)
-    z = np.concatenate([yes, reported], axis=1)
-    m = np.einsum("sk,ki,kj->sij", pc, z, z, optimize=True)
-    nf = len(flags)
-    nr = pc @ (table == NOT_REPORTED).astype(np.float64)
-    out = {}
-    for b, start, keys in spans:
-        sl = slice(start, start + len(keys))
-        out[b] = Counts(by=b, strata=keys, flags=flags, na_policy=na_policy,
-                        cases=pc[sl].sum(axis=1).round().astype(np.int64),
-                        yy=m[sl, :nf, :nf].round(), yr=m[sl, :nf, nf:].round(), rr=m[sl, nf:, nf:].round(),
-                        not_reported=nr[sl].round(), patterns=table, pattern_counts=pc[sl])
-    return out
+    pc = np.bincount(stratum_idx * k + pattern[case_idx], minlength=offset * k).reshape(offset, k)
+    return PatternCounts(flags=flags, by=by, patterns=table, strata=strata, counts=pc.astype(np.int64))
+
+
+_NA_KEY = object()  # stands for the NA stratum key in dicts (pd.NA is not equal to itself)
+
+
+def sum_pattern_counts(parts, frame: Frame | None = None) -> PatternCounts:
+    """The :class:`PatternCounts` of the union of disjoint partitions, from theirs.
+
+    Patterns and stratum keys are united and put in the order :func:`pattern_counts`
+    gives them on the whole table (patterns by their code, keys in frame order, NA last),
+    so the sum equals the counts of the concatenated partitions exactly, whatever the
+    partitioning and order. A single part is returned as it is.
+    """
+    parts = list(parts)
+    if not parts:
+        raise CooccurrenceError("no partitions to sum")
+    first = parts[0]
+    for p in parts[1:]:
+        if p.flags != first.flags or p.by != first.by:
+            raise CooccurrenceError(f"cannot sum counts of different flags or stratifications: "
+                                    f"{first.flags} by {first.by} vs {p.flags} by {p.by}")
+    if len(parts) == 1:
+        return first
+    frame = frame or load_frame()
+    # one row per (part, pattern): _patterns gives each its index in the united pattern table
+    pattern_of, table = _patterns(np.concatenate([p.patterns for p in parts]))
+    bounds = np.cumsum([0] + [len(p.patterns) for p in parts])
+    strata, blocks = {}, []
+    for b in first.by:
+        united = {}
+        for p in parts:
+            for key in p.strata[b]:
+                united.setdefault(_NA_KEY if pd.isna(key) else key, key)
+        keys = _ordered(list(united.values()), _preferred(b, frame))
+        row_of = {(_NA_KEY if pd.isna(key) else key): i for i, key in enumerate(keys)}
+        block = np.zeros((len(keys), len(table)), dtype=np.int64)
+        for i, p in enumerate(parts):
+            sl = next(sl for pb, sl, _ in p.spans() if pb == b)
+            rows = np.array([row_of[_NA_KEY if pd.isna(key) else key] for key in p.strata[b]], dtype=np.int64)
+            cols = pattern_of[bounds[i]:bounds[i + 1]]
+            np.add.at(block, (rows[:, None], cols[None, :]), p.counts[sl])
+        strata[b] = keys
+        blocks.append(block)
+    counts = np.concatenate(blocks) if blocks else np.zeros((0, len(table)), dtype=np.int64)
+    return PatternCounts(flags=first.flags, by=first.by, patterns=table, strata=strata, counts=counts)
+
+
+def counts_many(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
+                frame: Frame | None = None, flags: list[str] | None = None,
+                include_missing: bool = True) -> dict:
+    """:class:`Counts` for several stratifications from one grouped product, ``{by: Counts}``."""
+    return pattern_counts(cases, by, frame, flags, include_missing).derive(na_policy)
 
 
 def counts(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise", frame: Frame | None = None,
@@ -376,20 +484,90 @@ def combinations(cases: pd.DataFrame, by: str | None = None, na_policy: str = "p
     return counts(cases, by, na_policy, frame, flags).combinations(min_stratum_size)
 
 
+def _with_overall(by) -> list:
+    return list(dict.fromkeys([None, *by]))
+
+
+def _tables(many: dict, min_stratum_size: int) -> dict[str, pd.DataFrame]:
+    """The tidy tables of :func:`tables` from ``{by: Counts}`` (``None`` among the keys)."""
+    overall = many[None]
+    out = {"pairs": overall.pairs(), "flags": overall.flag_table(), "combinations": overall.combinations()}
+    for b, c in many.items():
+        if b is not None:
+            out[f"pairs_by_{stratum_column(b)}"] = c.pairs(min_stratum_size)
+            out[f"flags_by_{stratum_column(b)}"] = c.flag_table(min_stratum_size)
+    return out
+
+
 def tables(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
            min_stratum_size: int = 1, frame: Frame | None = None, flags: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Every co-occurrence table for every stratification in ``by`` (``None`` = overall)
     from one grouped product: ``pairs``, ``flags`` and ``combinations`` overall, and
     ``pairs_by_<by>`` and ``flags_by_<by>`` per stratification."""
-    by = list(dict.fromkeys([None, *by]))
-    many = counts_many(cases, by, na_policy, frame, flags)
-    out = {"pairs": many[None].pairs(), "flags": many[None].flag_table(),
-           "combinations": many[None].combinations()}
-    for b in by:
-        if b is not None:
-            out[f"pairs_by_{stratum_column(b)}"] = many[b].pairs(min_stratum_size)
-            out[f"flags_by_{stratum_column(b)}"] = many[b].flag_table(min_stratum_size)
-    return out
+    return _tables(counts_many(cases, _with_overall(by), na_policy, frame, flags), min_stratum_size)
+
+
+def tables_partitioned(partitions, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
+                       min_stratum_size: int = 1, frame: Frame | None = None,
+                       flags: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`tables` of the concatenation of ``partitions`` (an iterable of case tables),
+    without ever holding more than one partition.
+
+    Each partition is reduced to its :class:`PatternCounts` (kilobytes, whatever its
+    size) and added to a running sum; the tables are derived from the sum exactly as
+    :func:`tables` derives them from one table's counts, so the result is identical to
+    ``tables(pd.concat(partitions))``. Partitions may be empty or lack some strata.
+    """
+    frame = frame or load_frame()
+    _check_na_policy(na_policy)
+    by = _with_overall(by)
+    total = None
+    for part in partitions:
+        tally = pattern_counts(part, by, frame, flags)
+        total = tally if total is None else sum_pattern_counts([total, tally], frame)
+    if total is None:
+        raise CooccurrenceError("no partitions: give at least one (possibly empty) case table")
+    return _tables(total.derive(na_policy), min_stratum_size)
+
+
+def _sum_partition_counts(parts: pd.Series, frame: Frame) -> PatternCounts:
+    """Dask's combine/aggregate step: it hands over the partitions' counts as a Series."""
+    return sum_pattern_counts(list(parts), frame)
+
+
+def tables_dask(ddf, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise", min_stratum_size: int = 1,
+                frame: Frame | None = None, flags: list[str] | None = None, scheduler: str | None = None,
+                split_every: int | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`tables` of a ``dask.dataframe.DataFrame`` of cases, computed partition by
+    partition with Dask (the optional extra ``analysis[scale]``).
+
+    ``ddf.reduction`` runs :func:`pattern_counts` on every partition (wherever Dask
+    places it: threads, processes or a cluster) and adds the counts up in a tree of
+    :func:`sum_pattern_counts` (``split_every`` parts at a time); only the summed counts
+    come back, and the tables are derived from them as :func:`tables` does, so the result
+    equals ``tables(ddf.compute())``. Only the flag and stratum columns are selected, so
+    a source such as Parquet reads no other column. ``scheduler`` is passed to ``compute``
+    (``"sync"``, ``"threads"``, …; ``None``: Dask's configured default).
+    """
+    frame = frame or load_frame()
+    _check_na_policy(na_policy)
+    by = _with_overall(by)
+    flags = list(flags or frame.flag_keys)
+    columns = list(dict.fromkeys([*flags, *("techniques" if stratum_column(b) == "technique" else b
+                                            for b in by if b is not None)]))
+    missing = [c for c in columns if c not in ddf.columns]
+    if missing:
+        raise CooccurrenceError(f"column(s) {missing} not in the Dask DataFrame "
+                                f"(columns: {', '.join(map(str, ddf.columns))})")
+    # Dask's "meta": an empty instance of what the reduction returns (no cases, no patterns)
+    empty = PatternCounts(flags=flags, by=tuple(by), patterns=np.zeros((0, len(flags)), np.int8),
+                          strata={b: [] for b in by}, counts=np.zeros((0, 0), np.int64))
+    tally = ddf[columns].reduction(
+        pattern_counts, aggregate=_sum_partition_counts, combine=_sum_partition_counts,
+        chunk_kwargs={"by": by, "frame": frame, "flags": flags}, aggregate_kwargs={"frame": frame},
+        combine_kwargs={"frame": frame}, meta=empty, split_every=split_every, token="cooccurrence-pattern-counts")
+    total = tally.compute(scheduler=scheduler)
+    return _tables(total.derive(na_policy), min_stratum_size)
 
 
 def matrix(pairs_table: pd.DataFrame, measure: str = "jaccard", stratum: object = None,

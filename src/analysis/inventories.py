@@ -1,17 +1,65 @@
 """The bundled inventories: a mapping file each under ``data/inventories/``, raw files under
-``data/raw/`` checked against ``data/raw/MANIFEST.tsv`` before every load."""
+``data/raw/`` checked against ``data/raw/MANIFEST.tsv`` before every load.
+
+Parsing a large inventory takes a fraction of a second, so :func:`load` keeps what it
+parsed twice: in this process, and on disk under ``<cache_dir>/inventories/`` (see
+:func:`cache_folder`) for the next process. Both are keyed by content, never by time
+stamps: the sha256 of the mapping file, of the frame file and of every raw file, the
+package's own source and the versions of the packages that parse and store a load. An
+edited input or parser therefore gets a new key and is parsed afresh; a stale load cannot
+be served. Every call still hashes every raw file and checks a bundled one against the
+manifest, whichever cache answers.
+
+A disk entry is one file, written atomically: a zip archive (stored, CRC-checked) of the
+case table and the rejected rows as Parquet, and of the standardization report pickled. A
+table that Parquet would not give back exactly (an ``object`` column of text reads back as
+``str``) is pickled too, so every load reads back with its exact dtypes. Pickle is fine
+here because the cache is local, written by this package for the same checkout; never
+copy entries from elsewhere. An entry that cannot be read whole is deleted and rewritten,
+never served and never an error. The folder keeps one entry per mapping file (the latest
+inputs) and at most :data:`DISK_ENTRIES` in all; deleting it is always safe.
+"""
 from __future__ import annotations
 
 import csv
+import dataclasses
+import glob
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import platform
+import zipfile
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow
+import yaml
 
 from . import config
 from .errors import InputError, input_error
 from .frame import Frame, load_frame
-from .mapping import LoadResult, apply_mapping, load_mapping
+from .mapping import LoadResult, Mapping, StandardizationReport, apply_mapping, load_mapping, sha256_of
+from .outputs import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+#: Layout of a disk cache entry; part of every key (change it when the layout changes).
+CACHE_FORMAT = 1
+#: Loads kept in this process (the most recently used).
+MEMORY_ENTRIES = 16
+#: Entries kept on disk (the most recently used): mappings loaded from temporary folders
+#: (tests, benchmarks) would otherwise leave entries behind for ever.
+DISK_ENTRIES = 64
+#: The tables of a load stored in an entry, each as ``<name>.parquet`` or ``<name>.pickle``.
+_TABLES = ("cases", "rejected_rows")
+_REPORT = "report.pickle"
 
 
 def manifest(path: Path | None = None) -> pd.DataFrame:
@@ -47,45 +95,281 @@ def mapping_path(name_or_path: str | Path) -> Path:
     return candidate
 
 
-@lru_cache(maxsize=16)
-def _load_cached(path: str, mtime: float, frame_path: str, raw_state: tuple) -> LoadResult:
-    frame = load_frame(frame_path)
-    return apply_mapping(load_mapping(path, frame), frame, verify=_checksums())
+def _existing_mapping(name_or_path: str | Path) -> Path:
+    path = mapping_path(name_or_path).resolve()
+    if not path.exists():
+        raise input_error(path, None, None, None, "an existing mapping file", "存在的對應檔")
+    return path
 
 
-@lru_cache(maxsize=32)
-def _raw_files(path: str, mtime: float, frame_path: str) -> tuple[Path, ...]:
-    return tuple(f.path for f in load_mapping(path, load_frame(frame_path)).files)
-
-
-def _state(files: tuple[Path, ...]) -> tuple:
-    """Size and modification time of each raw file (and the manifest): a changed file is
-    read (and checked) again instead of served from the cache."""
-    out = []
-    for f in (*files, Path(config.MANIFEST_FILE)):
-        try:
-            st = f.stat()
-            out.append((str(f), st.st_mtime_ns, st.st_size))
-        except OSError:
-            out.append((str(f), None, None))
-    return tuple(out)
+def _frame_file(frame: Frame | None) -> Frame:
+    """The frame as its file says (the default frame file unless ``frame`` names another):
+    a load depends on the file, which is what the caches key."""
+    return load_frame(frame.path if frame is not None else None)
 
 
 def load(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
     """Load a bundled inventory (by name) or any mapping file into the canonical table.
 
-    Bundled raw files are verified against the manifest's sha256 first.
+    Every raw file is hashed, and a bundled one verified against the manifest's sha256, on
+    every call. The load is then served from this process's memory, else from the disk
+    cache, else parsed (:func:`parse`) and cached; all three give equal results.
     """
-    frame = frame or load_frame()
-    path = mapping_path(name_or_path).resolve()
-    if not path.exists():
-        raise input_error(path, None, None, None, "an existing mapping file", "存在的對應檔")
-    mtime = path.stat().st_mtime
-    files = _raw_files(str(path), mtime, str(frame.path))
-    result = _load_cached(str(path), mtime, str(frame.path), _state(files))
+    path = _existing_mapping(name_or_path)
+    frame = _frame_file(frame)
+    mapping_sha256, frame_sha256 = sha256_of(path), sha256_of(Path(frame.path))
+    mapping = _mapping(str(path), mapping_sha256, str(frame.path), frame_sha256)
+    checksums = _checksums()
+    inputs = _Inputs.of(mapping, mapping_sha256, str(frame.path), frame_sha256, checksums)
+    if inputs is None:  # a raw file is missing or differs from the manifest:
+        return apply_mapping(mapping, frame, verify=checksums)  # the parse raises the error that says which
+    result = _cached_load(inputs, mapping, frame, checksums)
     return LoadResult(result.cases.copy(), result.report, result.rejected_rows.copy())
 
 
+def parse(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
+    """Load without any cache: read the mapping, verify and parse every raw file. What
+    :func:`load` does when no cache holds the load; tests and benchmarks compare with it."""
+    path = _existing_mapping(name_or_path)
+    frame = _frame_file(frame)
+    return apply_mapping(load_mapping(path, frame), frame, verify=_checksums())
+
+
+# -- the caches ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CacheInfo:
+    """What the disk cache did in this process (since it started or :func:`clear_cache`)."""
+
+    hits: int = 0  # loads read from a disk entry
+    misses: int = 0  # loads parsed from the raw files
+    writes: int = 0  # entries written
+    discarded: int = 0  # unreadable entries deleted (then rewritten)
+
+
+def cache_info() -> CacheInfo:
+    """Disk cache hits, misses, writes and discarded entries of this process."""
+    return CacheInfo(**{f.name: _counts[f.name] for f in dataclasses.fields(CacheInfo)})
+
+
+def clear_cache() -> None:
+    """Forget every load and mapping this process keeps, and reset :func:`cache_info`: the
+    next :func:`load` behaves as in a new process (the disk cache stays; :func:`forget` or
+    deleting :func:`cache_folder` drops it)."""
+    _memory.clear()
+    _mapping.cache_clear()
+    _counts.clear()
+
+
+def cache_folder() -> Path:
+    """The folder of the disk cache: ``inventories/`` in :func:`analysis.config.cache_dir`."""
+    return config.cache_dir() / "inventories"
+
+
+def cache_entries(name_or_path: str | Path) -> list[Path]:
+    """The disk cache entries of one mapping file (one, unless processes disagree on inputs)."""
+    return _entries(_entry_prefix(mapping_path(name_or_path).resolve()))
+
+
+def forget(name_or_path: str | Path) -> int:
+    """Delete the disk cache entries of one mapping file; returns how many were deleted."""
+    return sum(_unlink(p) for p in cache_entries(name_or_path))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Every file a load reads, with the sha256 of its bytes."""
+
+    mapping: str
+    mapping_sha256: str
+    frame: str
+    frame_sha256: str
+    raw: tuple[tuple[str, str], ...]  # (path, sha256) of each raw file, in the mapping's order
+
+    @classmethod
+    def of(cls, mapping: Mapping, mapping_sha256: str, frame: str, frame_sha256: str,
+           checksums: dict[str, str]) -> _Inputs | None:
+        """The inputs of a load, each raw file hashed once; None when a raw file cannot be
+        read or differs from the sha256 the manifest records for it."""
+        raw = []
+        for spec in mapping.files:
+            try:
+                digest = sha256_of(spec.path)
+            except OSError:
+                return None
+            if checksums.get(str(spec.path), digest) != digest:
+                return None
+            raw.append((str(spec.path), digest))
+        return cls(str(mapping.path), mapping_sha256, frame, frame_sha256, tuple(raw))
+
+    def key(self) -> str:
+        """sha256 of these inputs, the package source and the versions of what parses and
+        stores a load: equal keys, equal loads."""
+        versions = {"python": platform.python_version(), "pandas": pd.__version__, "numpy": np.__version__,
+                    "pyarrow": pyarrow.__version__, "pyyaml": yaml.__version__}
+        parts = {"format": CACHE_FORMAT, "code": _CODE_DIGEST, "versions": versions, **dataclasses.asdict(self)}
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    def entry(self) -> Path:
+        """The disk cache file of this load."""
+        return cache_folder() / f"{_entry_prefix(Path(self.mapping))}{self.key()}.zip"
+
+
+#: Disk cache events of this process (the fields of :class:`CacheInfo`).
+_counts: Counter[str] = Counter()
+#: Loads kept in this process by their inputs, least recently used first.
+_memory: OrderedDict[_Inputs, LoadResult] = OrderedDict()
+
+
+@lru_cache(maxsize=32)
+def _mapping(path: str, sha256: str, frame_path: str, frame_sha256: str) -> Mapping:
+    """The mapping file read and validated, once per content (the digests are the key)."""
+    return load_mapping(path, load_frame(frame_path))
+
+
+def _package_digest() -> str:
+    """sha256 of the package's Python source, by path within the package. Hashed here
+    rather than with ``environment._tree_digest``, which names files relative to
+    ``config.ROOT``: ``ANALYSIS_ROOT`` may point that away from the code actually running."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for p in sorted(package.rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            digest.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes())
+    return digest.hexdigest()
+
+
+#: The source of the code this process runs, hashed once as it is imported (a couple of
+#: milliseconds): a load parsed by other code is never served, and a file edited after the
+#: import (which this process does not run) cannot mislabel what this process writes.
+_CODE_DIGEST = _package_digest()
+
+
+def _entry_prefix(mapping_file: Path) -> str:
+    """Start of the name of every entry of one mapping file: its stem and a hash of its path."""
+    return f"{mapping_file.stem}-{hashlib.sha256(str(mapping_file).encode()).hexdigest()[:12]}-"
+
+
+def _cached_load(inputs: _Inputs, mapping: Mapping, frame: Frame, checksums: dict[str, str]) -> LoadResult:
+    """The load of ``inputs``: kept in memory, else read from disk, else parsed and written."""
+    if inputs in _memory:
+        _memory.move_to_end(inputs)
+        return _memory[inputs]
+    result = _read_entry(inputs.entry())
+    if result is not None:
+        _counts["hits"] += 1
+    else:
+        _counts["misses"] += 1
+        result = apply_mapping(mapping, frame, verify=checksums)
+        if tuple(result.report.files["sha256"]) != tuple(digest for _, digest in inputs.raw):
+            return result  # a raw file changed while it was read: right for what was read, not for the key
+        _write_entry(inputs, result)
+    _memory[inputs] = result
+    while len(_memory) > MEMORY_ENTRIES:
+        _memory.popitem(last=False)
+    return result
+
+
+def _read_entry(entry: Path) -> LoadResult | None:
+    """The load stored in ``entry``, or None when there is none. An entry that cannot be
+    read whole (truncated, garbage, inconsistent) is deleted and None returned, so that the
+    caller parses and rewrites it: whatever is wrong with the cache costs time, not results."""
+    try:
+        data = entry.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.info("inventory cache entry %s not readable (%s): parsing instead", entry, exc)
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # reading a member checks its CRC
+            cases, rejected_rows = (_read_table(archive, name) for name in _TABLES)
+            report = pickle.loads(archive.read(_REPORT))
+        if not (isinstance(cases, pd.DataFrame) and isinstance(rejected_rows, pd.DataFrame)
+                and isinstance(report, StandardizationReport) and len(cases) == report.rows_kept):
+            raise ValueError("the entry does not hold a load")
+    except Exception as exc:  # noqa: BLE001 - an entry that fails to read in any way is not served
+        log.info("inventory cache entry %s discarded (%s: %s)", entry, type(exc).__name__, exc)
+        _counts["discarded"] += 1
+        _unlink(entry)
+        return None
+    try:
+        os.utime(entry)  # recently used: kept by _prune
+    except OSError:
+        pass
+    return LoadResult(cases, report, rejected_rows)
+
+
+def _write_entry(inputs: _Inputs, result: LoadResult) -> None:
+    """Store a load (one file, written atomically) and delete the older entries of the
+    same mapping file. A failure is logged and ignored: the load returned is right, only
+    the next process will parse again."""
+    entry = inputs.entry()
+    try:
+        archive_bytes = io.BytesIO()
+        with zipfile.ZipFile(archive_bytes, "w", zipfile.ZIP_STORED) as archive:  # Parquet is compressed already
+            for name, table in zip(_TABLES, (result.cases, result.rejected_rows)):
+                archive.writestr(*_table_member(name, table))
+            archive.writestr(_REPORT, pickle.dumps(result.report, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(entry, archive_bytes.getvalue())
+    except Exception as exc:  # noqa: BLE001 - a cache that cannot be written only costs time
+        log.info("inventory cache entry %s not written (%s: %s)", entry, type(exc).__name__, exc)
+        return
+    _counts["writes"] += 1
+    _prune(entry, _entry_prefix(Path(inputs.mapping)))
+
+
+def _table_member(name: str, table: pd.DataFrame) -> tuple[str, bytes]:
+    """A table as an entry member: Parquet when it reads back identical (values, dtypes,
+    index and column labels), else pickled."""
+    try:
+        buffer = io.BytesIO()
+        table.to_parquet(buffer)
+        pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(buffer.getvalue())), table,
+                                      check_dtype=True, check_exact=True, check_column_type=True,
+                                      check_index_type=True)
+        return f"{name}.parquet", buffer.getvalue()
+    except (AssertionError, ValueError, TypeError, pyarrow.ArrowException):  # e.g. object columns
+        return f"{name}.pickle", pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _read_table(archive: zipfile.ZipFile, name: str) -> object:
+    if f"{name}.parquet" in archive.namelist():
+        return pd.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
+    return pickle.loads(archive.read(f"{name}.pickle"))
+
+
+def _entries(prefix: str = "") -> list[Path]:
+    return sorted(cache_folder().glob(glob.escape(prefix) + "*.zip"))
+
+
+def _prune(entry: Path, prefix: str) -> None:
+    """Delete the other entries of ``entry``'s mapping file (loads of older inputs), then
+    the least recently used entries beyond :data:`DISK_ENTRIES`."""
+    for older in _entries(prefix):
+        if older != entry:
+            _unlink(older)
+    by_use = sorted(_entries(), key=_last_used, reverse=True)
+    for unused in by_use[DISK_ENTRIES:]:
+        _unlink(unused)
+
+
+def _last_used(entry: Path) -> float:
+    """When an entry was last written or served (its modification time)."""
+    try:
+        return entry.stat().st_mtime
+    except OSError:  # deleted meanwhile
+        return 0.0
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:  # gone already (another process), or not ours to delete
+        return False
+
+
+# -- reports and shortcuts ------------------------------------------------------------------------
 def write_report(result: LoadResult, folder: str | Path) -> tuple[Path, Path]:
     """Write ``<folder>/standardization-<inventory>.md`` (the load's standardization report)
     and ``<folder>/rejected-<inventory>.csv`` (the native cells of every rejected row, with

@@ -238,7 +238,7 @@ def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
     frame = frame or load_frame()
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError as exc:
         raise input_error(path, None, None, None, "an existing mapping file", "存在的對應檔") from exc
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -739,16 +739,16 @@ def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.Data
             native = _native(table, spec, mapping)
             out[f"{name}_as_recorded"] = native.map(lambda v: v or None)
             out[name] = _closed(name, native, spec, frame, col)
-            out[f"{name}_coded_by"] = out[name].map(lambda k: None if k is None else spec.coded_by)
+            out[f"{name}_coded_by"] = out[name].map(lambda k: None if pd.isna(k) else spec.coded_by)
     if "techniques" in mapping.fields:
         spec = mapping.fields["techniques"]
         native = _native(table, spec, mapping)
         out["techniques_as_recorded"] = native.map(lambda v: v or None)
         out["techniques"] = _techniques(native, spec, frame, col)
-        out["techniques_coded_by"] = out["techniques"].map(lambda k: None if k is None else spec.coded_by)
+        out["techniques_coded_by"] = out["techniques"].map(lambda k: None if pd.isna(k) else spec.coded_by)
     # Derive the category from the application type where only the type is coded.
     if "application_type" in out:
-        derived = out["application_type"].map(lambda t: None if t is None else frame.category_of(t))
+        derived = out["application_type"].map(lambda t: None if pd.isna(t) else frame.category_of(t))
         cat = out.get("category", pd.Series([None] * n, dtype=object))
         fill = cat.isna() & derived.notna()
         if fill.any():

@@ -5,6 +5,10 @@ Targets (2-core machine): every co-occurrence table for every stratification at 
 cases in ≤ 1 s with peak memory ≤ 1 GB; at 10**5 cases ≥ 20× faster than the
 straightforward pandas way (a crosstab per flag pair per stratum, the table re-filtered per
 stratum), which runs in the same benchmark up to 10**5 cases.
+
+``cooccurrence_dask`` times the same tables computed partition by partition with Dask
+(:func:`analysis.cooccurrence.tables_dask`) against the in-memory path as its baseline: on
+one machine its ratio (baseline / Dask) below 1 is the price of partitioning.
 """
 from __future__ import annotations
 
@@ -134,6 +138,28 @@ def cooccurrence_case(n: int) -> Case:
                                                     for t in s.split(TECHNIQUE_SEP)})),
                         "target_seconds_at_1e6": TARGET_SECONDS_1E6, "target_peak_mb": TARGET_PEAK_MB,
                         "target_ratio_at_1e5": TARGET_RATIO_1E5})
+
+
+DASK_SIZES = (10 ** 4, 10 ** 5, 10 ** 6)
+DASK_QUICK = (1000,)
+DASK_PARTITIONS = 8
+DASK_SCHEDULER = "threads"
+
+
+@benchmark("cooccurrence_dask", sizes=DASK_SIZES, quick_sizes=DASK_QUICK, repeats=5, baseline_repeats=3)
+def cooccurrence_dask_case(n: int) -> Case:
+    """Every co-occurrence table for all strata via Dask (8 partitions, threaded scheduler)
+    against the in-memory path: the overhead of the partitioned route on one machine."""
+    import dask  # the optional extra analysis[scale]; imported here so the other benchmarks run without it
+    import dask.dataframe as dd
+
+    cases = synthetic.generate(n)
+    ddf = dd.from_pandas(cases, npartitions=DASK_PARTITIONS)
+    return Case(run=lambda: cooccurrence.tables_dask(ddf, scheduler=DASK_SCHEDULER),
+                baseline=lambda: cooccurrence.tables(cases),
+                params={"partitions": int(ddf.npartitions), "scheduler": DASK_SCHEDULER,
+                        "dask": dask.__version__, "baseline": "cooccurrence.tables (in memory)",
+                        "strata": list(map(str, cooccurrence.DEFAULT_STRATA))})
 
 
 def _statistics(cases: pd.DataFrame) -> None:
