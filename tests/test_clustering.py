@@ -289,3 +289,42 @@ def test_usage_and_profile_counts_on_the_study(study):
     counts = cl.profile_counts(study)
     assert counts["cases"].sum() == 11 and counts["cases"].iloc[0] == 4  # the four all-six cases
     assert (counts.iloc[0][FLAGS] == "yes").all()
+
+
+@pytest.fixture(scope="module")
+def us_lca_rows():
+    """The US federal 2024 inventory's six flags, not reported kept as missing (real data)."""
+    d = cl.design(inventories.cases("us-federal-2024"), "missing")
+    p = cl.collapse(d)
+    x, measurement = cl._lca_matrix(d, p.codes)
+    assert measurement == "binary_nan" and np.isnan(x).any()
+    return d, p, x
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_lca_em_reaches_the_optimum_stepmix_reaches(us_lca_rows, k):
+    import warnings
+
+    from stepmix.stepmix import StepMix
+    _, p, x = us_lca_rows
+    w = p.counts.astype(float)
+    ours = cl.lca_em(x, w, k, seed=3, n_init=10)
+    model = StepMix(n_components=k, measurement="binary_nan", n_init=10, max_iter=3000, abs_tol=1e-9,
+                    random_state=3, verbose=0, progress_bar=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x, sample_weight=w)
+    theirs = float(model.score(x, sample_weight=w)) * w.sum()
+    assert ours["converged"] and model.converged_
+    assert ours["log_likelihood"] >= theirs - 0.01  # same optimum (or a better one), summed over cases
+    assert ours["n_parameters"] == model.n_parameters
+    np.testing.assert_allclose(ours["proba"].sum(axis=1), 1.0)
+
+
+def test_lca_em_on_profiles_follows_the_fit_on_every_case(us_lca_rows):
+    d, p, x = us_lca_rows
+    every, _ = cl._lca_matrix(d, d.codes)
+    collapsed = cl.lca_em(x, p.counts.astype(float), 3, seed=5, n_init=4)
+    full = cl.lca_em(every, np.ones(len(every)), 3, seed=5, n_init=4)
+    assert collapsed["log_likelihood"] == pytest.approx(full["log_likelihood"], rel=1e-9)
+    np.testing.assert_allclose(collapsed["proba"][p.inverse], full["proba"], atol=1e-8)

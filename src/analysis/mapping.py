@@ -484,8 +484,8 @@ def _missing_column_hint(table: RawTable, name: str) -> tuple[str, str]:
         if any(sep in c for c in table.columns):
             en.append(f"the header holds {word} characters: the file is {word}-separated ({key})")
             zh.append(f"標題含有 {word} 字元：檔案以 {word} 分隔（{key}）")
-    from .readers import _col_letter
-    unnamed = [_col_letter(i) for i, c in enumerate(table.columns) if c == ""]
+    from .readers import column_letter
+    unnamed = [column_letter(i) for i, c in enumerate(table.columns) if c == ""]
     if unnamed:
         en.append(f"column(s) {', '.join(unnamed)} have no name in the header")
         zh.append(f"第 {'、'.join(unnamed)} 欄在標題列沒有名稱")

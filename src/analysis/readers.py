@@ -128,7 +128,7 @@ def _locate(data: bytes, offset: int, delimiter: str | None) -> tuple[int, str |
     names = [h.strip() for h in header.rstrip("\r").split(delimiter)]
     if row > 1 and index < len(names) and names[index] and "\ufffd" not in names[index]:
         return row, names[index]
-    return row, _col_letter(index)
+    return row, column_letter(index)
 
 
 def decode(data: bytes, encoding: str, path: Path, delimiter: str | None = None) -> tuple[str, str]:
@@ -255,7 +255,7 @@ def _table(path: Path, header: list[str], body: list[list[str]], rows: list[int]
             else:
                 # Name the first column without a cell (short row) or the first surplus cell.
                 first = len(rec) if len(rec) < width else width + next(i for i, c in enumerate(rec[width:]) if str(c).strip())
-                column = header[first] if first < width and header[first] else _col_letter(first)
+                column = header[first] if first < width and header[first] else column_letter(first)
                 quote = any("\n" in str(c) for c in rec)
                 hint = " (a cell here spans several lines: a quote opened in this row may not be closed)" if quote else ""
                 zh_hint = "（此列有跨多行的儲存格：此列開啟的引號可能未關閉）" if quote else ""
@@ -311,7 +311,7 @@ def read_xlsx(path: Path, sheet: str | int | None = None, header_row: int = 1, m
     for r, (vrow, frow) in enumerate(zip(values, formulas), start=1):
         for c, (v, f) in enumerate(zip(vrow, frow)):
             if v is None and isinstance(f, str) and f.startswith("="):
-                problems.append(Problem(str(path), r, _col_letter(c), f,
+                problems.append(Problem(str(path), r, column_letter(c), f,
                                         "a value (the formula has no cached result: open and save the file in Excel, or paste values)",
                                         "數值（公式沒有計算結果：請以 Excel 開啟並存檔，或貼上值）"))
     if problems:
@@ -320,13 +320,13 @@ def read_xlsx(path: Path, sheet: str | int | None = None, header_row: int = 1, m
     for first_col, first_row, last_col, last_row in merges:
         if not first_row <= header_row <= last_row:
             continue
-        ref = f"{_col_letter(first_col)}{first_row}:{_col_letter(last_col)}{last_row}"
+        ref = f"{column_letter(first_col)}{first_row}:{column_letter(last_col)}{last_row}"
         for c in range(first_col, last_col + 1):
             if (c, header_row) != (first_col, first_row) and (c >= len(header_cells) or header_cells[c] is None):
-                problems.append(Problem(str(path), header_row, _col_letter(c), ref,
-                                        f"a column name in every header cell: {_col_letter(c)}{header_row} lies under "
+                problems.append(Problem(str(path), header_row, column_letter(c), ref,
+                                        f"a column name in every header cell: {column_letter(c)}{header_row} lies under "
                                         f"the merged cells {ref} and is empty (unmerge the header and name each column)",
-                                        f"每個標題儲存格都有欄位名稱：{_col_letter(c)}{header_row} 位於合併儲存格 {ref} 之下而為空白"
+                                        f"每個標題儲存格都有欄位名稱：{column_letter(c)}{header_row} 位於合併儲存格 {ref} 之下而為空白"
                                         "（請取消合併並為每一欄命名）"))
     if problems:
         raise InputError(problems, f"{path}: {len(problems)} header cell(s) empty under merged cells")
@@ -374,13 +374,10 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _col_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def column_letter(index: int) -> str:
+    """Spreadsheet column letters of a 0-based column index (0 → A, 26 → AA)."""
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(index + 1)
 
 
 def read_table(path: Path, format: str | None = None, encoding: str = "utf-8", delimiter: str = ",",
