@@ -2,8 +2,8 @@
 
 The project root is the checkout this package was installed from (``pip install -e .``).
 ``ANALYSIS_ROOT`` overrides it; ``ANALYSIS_OUTPUT_DIR`` redirects every generated file
-(tables, figures, reports) to another folder, which is how tests and parallel runs keep
-their outputs apart.
+(tables, figures, reports, and the cache unless ``ANALYSIS_CACHE_DIR`` says otherwise) to
+another folder, which is how tests and parallel runs keep their outputs apart.
 """
 from __future__ import annotations
 
@@ -51,5 +51,7 @@ def figures_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Derived data kept between runs (coded inventories, LLM answers); safe to delete."""
-    return output_root() / ".cache"
+    """Derived data kept between runs (parsed and coded inventories, stored computations,
+    LLM answers); safe to delete. ``ANALYSIS_CACHE_DIR`` moves it (runs writing to different
+    output folders may share one cache: every entry is keyed by its inputs' content)."""
+    return Path(os.environ.get("ANALYSIS_CACHE_DIR", output_root() / ".cache"))

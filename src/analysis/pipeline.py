@@ -311,6 +311,30 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
     return outcomes
 
 
+# -- reproducibility ----------------------------------------------------------------------
+#: The results a regeneration writes, as globs under its output folder: every table,
+#: figure, coded inventory and load report (rendered HTML and executed notebooks hold
+#: run metadata and are not results).
+RESULT_GLOBS = ("reports/tables/*", "figures/*", "reports/coded-*.csv", "reports/standardization-*.md",
+                "reports/rejected-*.csv")
+
+
+def result_files(out_root: Path) -> list[str]:
+    """The result files under ``out_root`` (relative paths, sorted)."""
+    out_root = Path(out_root)
+    return sorted({p.relative_to(out_root).as_posix() for g in RESULT_GLOBS for p in out_root.glob(g) if p.is_file()})
+
+
+def compare_outputs(a: Path, b: Path) -> tuple[list[str], list[str]]:
+    """``(compared, differing)``: the result files of two regenerations, and those that
+    are missing from one of them or differ in a single byte."""
+    files_a, files_b = result_files(a), result_files(b)
+    compared = sorted(set(files_a) | set(files_b))
+    differing = [f for f in compared if f not in files_a or f not in files_b
+                 or (Path(a) / f).read_bytes() != (Path(b) / f).read_bytes()]
+    return compared, differing
+
+
 # -- committed notebooks -------------------------------------------------------------------
 def refresh(notebooks: list[Path], timeout: int = 600) -> None:
     """Execute notebooks in place with their default parameters (what nbval compares),

@@ -135,11 +135,14 @@ def measure(bench: Benchmark, n: int, repeats: int | None = None, log=print) -> 
 def _legacy_record(name: str, fn, quick: bool, log=print) -> dict:
     raw = fn(n=LEGACY_QUICK_N) if quick else fn()
     seconds = raw.get("seconds", raw.get("total_s"))
+    baseline = raw.get("baseline_seconds")
     record = {"name": name, "n": int(raw.get("n", 0)), "seconds": seconds, "repeats": 1,
               "peak_memory_mb": raw.get("peak_memory_mb", raw.get("peak_traced_mb")),
-              "max_rss_mb": raw.get("max_rss_mb", raw.get("maxrss_mb")), "baseline_seconds": None, "ratio": None,
+              "max_rss_mb": raw.get("max_rss_mb", raw.get("maxrss_mb")), "baseline_seconds": baseline,
+              "ratio": baseline / seconds if baseline is not None and seconds else None,
               "params": {k: v for k, v in raw.items() if isinstance(v, (int, float, str, bool)) or v is None}}
-    log(f"{name:<24} n={record['n']:>9,}  {seconds:9.4f} s")
+    log(f"{name:<24} n={record['n']:>9,}  {seconds:9.4f} s"
+        + ("" if baseline is None else f"  baseline {baseline:9.3f} s  ×{record['ratio']:.1f}"))
     return record
 
 

@@ -1,0 +1,65 @@
+"""Benchmark of the whole regeneration (``make reports``) on the bundled inventories.
+
+One record, ``n`` = the bundled inventories' cases, timing every report of
+``notebooks/plan.yaml`` executed and rendered into a scratch folder:
+
+* ``cold_seconds``: empty cache (every inventory parsed and coded, every evaluation and
+  bootstrap computed);
+* ``seconds``: the same again into a new folder with the cache warm, all reports forced
+  (what a rerun after editing a notebook costs);
+* ``no_change_seconds``: a rerun with nothing changed (every report skipped);
+* ``baseline_seconds``: the warm forced run on one worker instead of one per core
+  (``ratio`` = what the parallel workers gain).
+
+``--quick`` times the study's reports only (a smoke test of the benchmark itself).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .. import inventories, pipeline
+
+
+def _timed_run(jobs, out: Path, prepared, **options) -> float:
+    start = time.perf_counter()
+    outcomes = pipeline.run(jobs, out, progress=False, prepared=prepared, **options)
+    failed = [f"{o.job.name}: {o.error}" for o in outcomes if o.status == "failed"]
+    if failed:
+        from ..errors import AnalysisError
+        raise AnalysisError("regeneration failed: " + "; ".join(failed))
+    return time.perf_counter() - start
+
+
+def regeneration(n: int | None = None) -> dict:
+    """Time cold, warm, unchanged and serial regenerations (``n`` set: quick mode)."""
+    jobs, prepared = pipeline.load_plan(), pipeline.load_prepare()
+    if n is not None:
+        jobs = [j for j in jobs if j.parameters.get("inventory") == "study"]
+        prepared = []
+    used = sorted({str(j.parameters.get("inventory", "study")).removesuffix("-coded") for j in jobs}
+                  | {str(v) for j in jobs for k, v in j.parameters.items() if k.endswith("_inventory")})
+    cases = sum(len(inventories.cases(name)) for name in used if name in inventories.available())
+    scratch = Path(tempfile.mkdtemp(prefix="bench-regeneration-"))
+    saved = os.environ.get("ANALYSIS_CACHE_DIR")
+    os.environ["ANALYSIS_CACHE_DIR"] = str(scratch / "cache")
+    try:
+        cold = _timed_run(jobs, scratch / "cold", prepared, force=True)
+        warm = _timed_run(jobs, scratch / "warm", prepared, force=True)
+        unchanged = _timed_run(jobs, scratch / "warm", prepared)
+        serial = _timed_run(jobs, scratch / "serial", prepared, force=True, workers=1)
+    finally:
+        if saved is None:
+            os.environ.pop("ANALYSIS_CACHE_DIR", None)
+        else:
+            os.environ["ANALYSIS_CACHE_DIR"] = saved
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {"n": cases, "seconds": warm, "baseline_seconds": serial, "cold_seconds": cold,
+            "no_change_seconds": unchanged, "reports": len(jobs), "inventories": ", ".join(used),
+            "workers": os.cpu_count() or 1}
+
+
+BENCHMARKS = {"regeneration": regeneration}
