@@ -7,6 +7,10 @@ scored as answering :data:`UNCODED` (a miss), and its coverage is reported.
 The trained coder is scored only on cases it was not trained on: stratified k-fold
 cross-validation, seeded with :data:`analysis.config.SEED`. The rule coder has nothing to
 train and is scored directly.
+
+Cross-validations, evaluations, variant comparisons and learning curves are stored by
+:mod:`analysis.memo` under the content of their inputs: rerunning a report recomputes
+nothing whose cases, parameters and code are unchanged.
 """
 from __future__ import annotations
 

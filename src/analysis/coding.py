@@ -286,6 +286,15 @@ class RuleCoder:
 
 
 # -- trained coder -----------------------------------------------------------------------
+def forget_texts() -> None:
+    """Forget every text analysed so far (bridge tokens, TF-IDF token counts): the state of
+    a new process, for benchmarks that time coding from scratch."""
+    from . import features
+    for _, _, memo in _VOCABULARY.values():
+        memo.clear()
+    features.clear()
+
+
 def bridge_tokens(text: str, frame: Frame | None = None) -> str:
     """Language-independent tokens (``vocab_<kind>_<key>``) for every vocabulary entry
     found in ``text``: a zh-TW case and an English case that trigger the same entry share

@@ -104,14 +104,14 @@ def _prepare_one(name: str, out_root: str) -> str:
     return name
 
 
-def prepare(names: list[str], out_root: Path, workers: int = 1) -> None:
+def prepare(names: list[str], out_root: Path, workers: int = 1, progress: bool = True) -> None:
     """Compute the plan's prepared inventories into ``out_root``'s cache, in parallel worker
     processes when ``workers`` > 1 (the inventories are coded independently)."""
     if not names:
         return
     from tqdm import tqdm
     workers = max(1, min(workers, len(names)))
-    bar = tqdm(total=len(names), desc="prepare", unit="inventory")
+    bar = tqdm(total=len(names), desc="prepare", unit="inventory", disable=not progress)
     try:
         if workers == 1:
             for name in names:
@@ -285,7 +285,7 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
             todo.append(job)
     cores = workers or os.cpu_count() or 1
     if todo:
-        prepare(prepared or [], out_root, cores)
+        prepare(prepared or [], out_root, cores, progress)
     todo = longest_first(todo, reports)
     workers = max(1, min(cores, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress or not todo)

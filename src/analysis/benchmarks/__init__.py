@@ -194,6 +194,11 @@ def markdown(report: dict, figure_name: str | None = None) -> str:
     for r in report["results"]:
         lines.append(f"| {r['name']} | {r['n']:,} | {fmt(r['seconds'], '.4f')} | {fmt(r['peak_memory_mb'], '.1f')} | "
                      f"{fmt(r['max_rss_mb'], '.0f')} | {fmt(r['baseline_seconds'], '.3f')} | {fmt(r['ratio'], '.1f')} |")
+    details = [f"- {r['name']} (n = {r['n']:,}): " + ", ".join(
+        f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(r["params"].items())
+        if k not in ("n", "seconds", "baseline_seconds")) for r in report["results"] if r.get("params")]
+    if details:
+        lines += ["", "Parameters and further measurements:", "", *details]
     if figure_name:
         lines += ["", f"![Scaling]({figure_name}.png)"]
     return "\n".join(lines) + "\n"
