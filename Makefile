@@ -28,12 +28,12 @@ venv: $(STAMP) ## Create .venv with the pinned dependencies and the package
 reports: $(STAMP) ## Execute every notebook on the bundled data; write reports/, figures/
 	$(PY) -m analysis run $(if $(FORCE),--force,)
 
-test: $(STAMP) ## Unit tests plus nbval over every notebook in notebooks/
-	$(PY) -m pytest tests
+test: $(STAMP) ## Unit tests (one worker per core) plus nbval over every notebook in notebooks/
+	$(PY) -m pytest -n auto tests
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -p no:cacheprovider
 
 unit: $(STAMP) ## Unit tests only
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n auto tests
 
 nbval: $(STAMP) ## nbval over every notebook only
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -p no:cacheprovider

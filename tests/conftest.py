@@ -26,3 +26,9 @@ def output_dir(tmp_path, monkeypatch):
     """Redirect every generated file to a temporary folder."""
     monkeypatch.setenv("ANALYSIS_OUTPUT_DIR", str(tmp_path))
     return tmp_path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` (the whole regeneration) run first: with one test worker per
+    core (``pytest -n auto``) the other tests then run alongside them, not after."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

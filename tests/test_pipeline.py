@@ -36,6 +36,15 @@ def test_executes_and_writes_tables_figures_html_index(regenerated):
     assert executed["metadata"]["papermill"]["parameters"] == {"inventory": "study", "language": "zh-TW"}
 
 
+def test_a_run_in_this_process_leaves_its_environment_as_it_was(regenerated, monkeypatch):
+    out, job, _ = regenerated
+    monkeypatch.setenv("ANALYSIS_OUTPUT_DIR", "/somewhere/else")
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    pipeline.run([job], out, force=True, progress=False, workers=1)
+    import os
+    assert os.environ["ANALYSIS_OUTPUT_DIR"] == "/somewhere/else" and "PYTHONHASHSEED" not in os.environ
+
+
 def test_unchanged_report_is_skipped_and_force_reruns(regenerated):
     out, job, _ = regenerated
     assert [o.status for o in pipeline.run([job], out, progress=False, workers=1)] == ["skipped"]
@@ -100,6 +109,7 @@ def test_plan_prepares_the_coded_inventories_its_reports_use():
     assert used and used <= set(prepared)
 
 
+@pytest.mark.slow
 def test_full_regeneration_twice_gives_byte_identical_results(tmp_path, monkeypatch):
     """Every report of the plan, regenerated into two empty folders: every table, figure,
     coded inventory and load report is identical byte for byte.

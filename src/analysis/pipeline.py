@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -95,12 +96,31 @@ def load_prepare(path: Path | None = None) -> list[str]:
     return [str(n) for n in data.get("prepare", []) or []]
 
 
+@contextmanager
+def kernel_environment(out_root: str | Path):
+    """The environment a notebook or preparation runs in (:data:`KERNEL_ENV`, outputs to
+    ``out_root``), restored afterwards: a run on one worker happens in the calling process,
+    whose own settings must survive it."""
+    names = (*KERNEL_ENV, "ANALYSIS_OUTPUT_DIR", "MPLBACKEND")
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update(KERNEL_ENV)
+    os.environ["ANALYSIS_OUTPUT_DIR"] = str(out_root)
+    os.environ.pop("MPLBACKEND", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _prepare_one(name: str, out_root: str) -> str:
     """Compute one prepared inventory into ``out_root``'s cache (in a worker process)."""
-    os.environ.update(KERNEL_ENV)
-    os.environ["ANALYSIS_OUTPUT_DIR"] = out_root
     from . import coding
-    coding.cases_for(name)
+    with kernel_environment(out_root):
+        coding.cases_for(name)
     return name
 
 
@@ -157,16 +177,14 @@ def _execute(job: Job, out_root: str, key: str) -> Outcome:
     start = time.perf_counter()
     out_root_p = Path(out_root)
     reports = out_root_p / "reports"
-    os.environ.update(KERNEL_ENV)
-    os.environ["ANALYSIS_OUTPUT_DIR"] = str(out_root_p)
-    os.environ.pop("MPLBACKEND", None)
     executed = reports / "notebooks" / f"{job.name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{job.name}-", dir=out_root_p / ".cache" / "work"))
     tmp_nb = workdir / f"{job.name}.ipynb"
     try:
-        pm.execute_notebook(str(job.notebook), str(tmp_nb), parameters=job.parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(workdir), log_output=False, extra_arguments=KERNEL_ARGS)
+        with kernel_environment(out_root_p):
+            pm.execute_notebook(str(job.notebook), str(tmp_nb), parameters=job.parameters, kernel_name="python3",
+                                progress_bar=False, cwd=str(workdir), log_output=False, extra_arguments=KERNEL_ARGS)
     except pm.PapermillExecutionError as exc:
         first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
         return Outcome(job, "failed", time.perf_counter() - start,
@@ -294,8 +312,7 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
             outcomes.append(_execute(job, str(out_root), keys[job.name]))
             bar.update(1)
     elif todo:
-        os.environ.update(KERNEL_ENV)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with kernel_environment(out_root), ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(_execute, job, str(out_root), keys[job.name]): job for job in todo}
             for fut in as_completed(futures):
                 outcomes.append(fut.result())
@@ -342,23 +359,15 @@ def refresh(notebooks: list[Path], timeout: int = 600) -> None:
     import nbformat
     from nbclient import NotebookClient
     scratch = Path(tempfile.mkdtemp(prefix="refresh-"))
-    saved = {k: os.environ.get(k) for k in (*KERNEL_ENV, "ANALYSIS_OUTPUT_DIR", "MPLBACKEND")}
-    os.environ.update(KERNEL_ENV)
-    os.environ["ANALYSIS_OUTPUT_DIR"] = str(scratch)
-    os.environ.pop("MPLBACKEND", None)
     try:
-        for path in notebooks:
-            nb = nbformat.read(path, as_version=4)
-            NotebookClient(nb, timeout=timeout, kernel_name="python3", extra_arguments=KERNEL_ARGS,
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            for cell in nb.cells:
-                cell.get("metadata", {}).pop("execution", None)
-            nb.metadata.pop("widgets", None)
-            atomic_write_text(path, nbformat.writes(nb) + "\n")
+        with kernel_environment(scratch):
+            for path in notebooks:
+                nb = nbformat.read(path, as_version=4)
+                NotebookClient(nb, timeout=timeout, kernel_name="python3", extra_arguments=KERNEL_ARGS,
+                               resources={"metadata": {"path": str(path.parent)}}).execute()
+                for cell in nb.cells:
+                    cell.get("metadata", {}).pop("execution", None)
+                nb.metadata.pop("widgets", None)
+                atomic_write_text(path, nbformat.writes(nb) + "\n")
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         shutil.rmtree(scratch, ignore_errors=True)
