@@ -142,3 +142,22 @@ def test_compare_outputs_names_a_changed_or_missing_file(regenerated, tmp_path):
     (copy / "figures" / "study-zh-TW_category_flag_heatmap.svg").unlink()
     assert pipeline.compare_outputs(out, copy)[1] == ["figures/study-zh-TW_category_flag_heatmap.svg",
                                                        "reports/tables/study-zh-TW_coded_cases.csv"]
+
+
+def test_jobs_wait_only_for_the_prepared_inventories_they_use():
+    jobs = {j.name: j for j in pipeline.load_plan()}
+    prepared = pipeline.load_prepare()
+    assert pipeline.needs(jobs["study-tables"], prepared) == set()
+    assert pipeline.needs(jobs["taiwan-public-cooccurrence"], prepared) == {"taiwan-public-coded"}
+    # the coding report codes its inventory and evaluates on another whose coded version is prepared
+    assert pipeline.needs(jobs["coding-jrc-ai-watch"], prepared) == {"jrc-ai-watch-coded", "us-federal-2024-coded"}
+
+
+def test_a_failed_preparation_fails_the_reports_that_need_it_and_no_other(tmp_path):
+    jobs = [pipeline.Job(STUDY, "uses-it", {"inventory": "no-such-inventory-coded", "language": "en"}),
+            pipeline.Job(STUDY, "independent", {"inventory": "study", "language": "en"})]
+    outcomes = pipeline.run(jobs, tmp_path, progress=False, workers=2, prepared=["no-such-inventory-coded"])
+    by_name = {o.job.name: o for o in outcomes}
+    assert by_name["independent"].status == "executed"
+    assert by_name["uses-it"].status == "failed"
+    assert "preparing no-such-inventory-coded raised" in by_name["uses-it"].error

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import sys
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -80,3 +81,18 @@ def inputs_digest() -> str:
                            + _tree_digest(config.DATA_DIR)
                            + (hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "")).encode()
                           ).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def package_digest() -> str:
+    """sha256 of the package's Python source, by path within the package, computed once per
+    process (the code this process runs: files edited later are not what it runs). Keys of
+    cached results include it, so results of other code are never served. Not
+    :func:`_tree_digest`, which names files relative to ``config.ROOT``: ``ANALYSIS_ROOT``
+    may point that away from the code actually running."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for p in sorted(package.rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            digest.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes())
+    return digest.hexdigest()

@@ -43,6 +43,7 @@ import pyarrow
 import yaml
 
 from . import config
+from .environment import package_digest
 from .errors import InputError, input_error
 from .frame import Frame, load_frame
 from .mapping import LoadResult, Mapping, StandardizationReport, apply_mapping, load_mapping, sha256_of
@@ -226,22 +227,10 @@ def _mapping(path: str, sha256: str, frame_path: str, frame_sha256: str) -> Mapp
     return load_mapping(path, load_frame(frame_path))
 
 
-def _package_digest() -> str:
-    """sha256 of the package's Python source, by path within the package. Hashed here
-    rather than with ``environment._tree_digest``, which names files relative to
-    ``config.ROOT``: ``ANALYSIS_ROOT`` may point that away from the code actually running."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for p in sorted(package.rglob("*.py")):
-        if "__pycache__" not in p.parts:
-            digest.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes())
-    return digest.hexdigest()
-
-
 #: The source of the code this process runs, hashed once as it is imported (a couple of
 #: milliseconds): a load parsed by other code is never served, and a file edited after the
 #: import (which this process does not run) cannot mislabel what this process writes.
-_CODE_DIGEST = _package_digest()
+_CODE_DIGEST = package_digest()
 
 
 def _entry_prefix(mapping_file: Path) -> str:

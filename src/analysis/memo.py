@@ -106,10 +106,9 @@ def digest(*args, **kwargs) -> str:
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """Digest of the package's source and the lock file (once per process)."""
-    from .environment import _tree_digest
+    from .environment import package_digest
     lock = config.ROOT / "requirements.lock"
-    package = Path(__file__).resolve().parent
-    return hashlib.sha256((_tree_digest(package, suffixes=(".py",))
+    return hashlib.sha256((package_digest()
                            + (hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "")).encode()
                           ).hexdigest()
 

@@ -88,9 +88,9 @@ def load_plan(path: Path | None = None) -> list[Job]:
 
 
 def load_prepare(path: Path | None = None) -> list[str]:
-    """Inventories the plan wants ready before any notebook starts (``prepare:``): coded
-    inventories whose coding is costly are computed once here, then read from the cache
-    by every notebook that uses them."""
+    """Inventories the plan wants ready before the notebooks that use them start
+    (``prepare:``): coded inventories whose coding is costly are computed once, then read
+    from the cache by every notebook that uses them."""
     path = path or PLAN_FILE
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return [str(n) for n in data.get("prepare", []) or []]
@@ -124,26 +124,12 @@ def _prepare_one(name: str, out_root: str) -> str:
     return name
 
 
-def prepare(names: list[str], out_root: Path, workers: int = 1, progress: bool = True) -> None:
-    """Compute the plan's prepared inventories into ``out_root``'s cache, in parallel worker
-    processes when ``workers`` > 1 (the inventories are coded independently)."""
-    if not names:
-        return
-    from tqdm import tqdm
-    workers = max(1, min(workers, len(names)))
-    bar = tqdm(total=len(names), desc="prepare", unit="inventory", disable=not progress)
-    try:
-        if workers == 1:
-            for name in names:
-                _prepare_one(name, str(out_root))
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for fut in as_completed([pool.submit(_prepare_one, n, str(out_root)) for n in names]):
-                    bar.set_postfix_str(fut.result())
-                    bar.update(1)
-    finally:
-        bar.close()
+def needs(job: Job, prepared: list[str]) -> set[str]:
+    """The prepared inventories a job waits for: those its parameters name, as
+    ``<inventory>-coded`` or as the inventory whose coded version is prepared."""
+    from .coding import CODED_SUFFIX
+    values = {v for v in job.parameters.values() if isinstance(v, str)}
+    return {name for name in prepared if name in values or name.removesuffix(CODED_SUFFIX) in values}
 
 
 def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
@@ -281,11 +267,66 @@ def longest_first(jobs: list[Job], reports: Path) -> list[Job]:
     return sorted(jobs, key=lambda j: -last_seconds(reports, j))
 
 
+def _schedule(todo: list[Job], prepared: list[str], out_root: str, keys: dict, cores: int, bar):
+    """Prepare the coded inventories and execute the jobs on ``cores`` worker processes (in
+    this process when one), yielding each job's outcome. A job starts once every prepared
+    inventory it needs is ready; the others start at once, alongside the preparation. A
+    preparation that fails fails the jobs that need it, naming it; the rest still run."""
+    waiting = {job.name: needs(job, prepared) for job in todo}
+    failed_prep: dict[str, str] = {}
+
+    def blocked(job: Job) -> Outcome | None:
+        broken = sorted(waiting[job.name] & set(failed_prep))
+        if broken:
+            return Outcome(job, "failed", 0.0, "; ".join(f"preparing {b} raised {failed_prep[b]}" for b in broken))
+        return None
+
+    if cores == 1 or len(todo) + len(prepared) == 1:
+        for name in prepared:
+            try:
+                _prepare_one(name, out_root)
+            except Exception as exc:  # reported through the jobs that need it
+                failed_prep[name] = f"{type(exc).__name__}: {exc}"
+            bar.update(1)
+        for job in todo:
+            outcome = blocked(job) or _execute(job, out_root, keys[job.name])
+            bar.update(1)
+            yield outcome
+        return
+    with kernel_environment(out_root), ProcessPoolExecutor(max_workers=cores) as pool:
+        futures = {pool.submit(_prepare_one, name, out_root): ("prepare", name) for name in prepared}
+        pending = set(prepared)
+        queued = [job for job in todo if waiting[job.name]]
+        futures.update({pool.submit(_execute, job, out_root, keys[job.name]): ("job", job)
+                        for job in todo if not waiting[job.name]})
+        while futures:
+            done = next(as_completed(futures))
+            kind, item = futures.pop(done)
+            bar.update(1)
+            if kind == "job":
+                bar.set_postfix_str(item.name)
+                yield done.result()
+                continue
+            bar.set_postfix_str(item)
+            pending.discard(item)
+            if done.exception() is not None:
+                failed_prep[item] = f"{type(done.exception()).__name__}: {done.exception()}"
+            for job in [j for j in queued if not waiting[j.name] & pending]:
+                queued.remove(job)
+                outcome = blocked(job)
+                if outcome is not None:
+                    bar.update(1)
+                    yield outcome
+                else:
+                    futures[pool.submit(_execute, job, out_root, keys[job.name])] = ("job", job)
+
+
 def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, workers: int | None = None,
         progress: bool = True, prepared: list[str] | None = None) -> list[Outcome]:
     """Execute the jobs that are out of date, render them, and rewrite the index.
 
-    ``prepared`` names inventories to compute into the cache first (see :func:`prepare`)."""
+    ``prepared`` names coded inventories to compute into the cache before the jobs that use
+    them (see :func:`needs`); one progress bar counts preparations and jobs together."""
     from tqdm import tqdm
     out_root = Path(out_root or config.output_root()).resolve()
     reports, figures = out_root / "reports", out_root / "figures"
@@ -301,23 +342,13 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
             outcomes.append(Outcome(job, "skipped"))
         else:
             todo.append(job)
-    cores = workers or os.cpu_count() or 1
-    if todo:
-        prepare(prepared or [], out_root, cores, progress)
     todo = longest_first(todo, reports)
-    workers = max(1, min(cores, len(todo) or 1))
-    bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress or not todo)
-    if workers == 1:
-        for job in todo:
-            outcomes.append(_execute(job, str(out_root), keys[job.name]))
-            bar.update(1)
-    elif todo:
-        with kernel_environment(out_root), ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_execute, job, str(out_root), keys[job.name]): job for job in todo}
-            for fut in as_completed(futures):
-                outcomes.append(fut.result())
-                bar.set_postfix_str(futures[fut].name)
-                bar.update(1)
+    prepared = list(prepared or []) if todo else []
+    cores = workers or os.cpu_count() or 1
+    bar = tqdm(total=len(prepared) + len(todo), desc="regenerate", unit="step",
+               disable=not progress or not todo)
+    for outcome in _schedule(todo, prepared, str(out_root), keys, cores, bar):
+        outcomes.append(outcome)
     bar.close()
     order = {j.name: i for i, j in enumerate(jobs)}
     outcomes.sort(key=lambda o: order[o.job.name])
