@@ -269,8 +269,9 @@ def longest_first(jobs: list[Job], reports: Path) -> list[Job]:
 
 def _schedule(todo: list[Job], prepared: list[str], out_root: str, keys: dict, cores: int, bar):
     """Prepare the coded inventories and execute the jobs on ``cores`` worker processes (in
-    this process when one), yielding each job's outcome. A job starts once every prepared
-    inventory it needs is ready; the others start at once, alongside the preparation. A
+    this process when one), yielding each job's outcome. A free worker takes a preparation
+    first (it unblocks reports), else the longest ready report; a report is ready once every
+    prepared inventory it needs is, so the others run alongside the preparation. A
     preparation that fails fails the jobs that need it, naming it; the rest still run."""
     waiting = {job.name: needs(job, prepared) for job in todo}
     failed_prep: dict[str, str] = {}
@@ -293,32 +294,38 @@ def _schedule(todo: list[Job], prepared: list[str], out_root: str, keys: dict, c
             bar.update(1)
             yield outcome
         return
+    rank = {job.name: i for i, job in enumerate(todo)}  # longest first
+    tasks = [("prepare", name) for name in prepared] + [("job", job) for job in todo if not waiting[job.name]]
+    held = [job for job in todo if waiting[job.name]]
+    pending = set(prepared)
     with kernel_environment(out_root), ProcessPoolExecutor(max_workers=cores) as pool:
-        futures = {pool.submit(_prepare_one, name, out_root): ("prepare", name) for name in prepared}
-        pending = set(prepared)
-        queued = [job for job in todo if waiting[job.name]]
-        futures.update({pool.submit(_execute, job, out_root, keys[job.name]): ("job", job)
-                        for job in todo if not waiting[job.name]})
-        while futures:
-            done = next(as_completed(futures))
-            kind, item = futures.pop(done)
+        running = {}
+        while tasks or running:
+            while tasks and len(running) < cores:  # a worker is free: the next task by priority
+                kind, item = tasks.pop(0)
+                future = (pool.submit(_prepare_one, item, out_root) if kind == "prepare"
+                          else pool.submit(_execute, item, out_root, keys[item.name]))
+                running[future] = (kind, item)
+            done = next(as_completed(running))
+            kind, item = running.pop(done)
             bar.update(1)
+            bar.set_postfix_str(item if kind == "prepare" else item.name)
             if kind == "job":
-                bar.set_postfix_str(item.name)
                 yield done.result()
                 continue
-            bar.set_postfix_str(item)
             pending.discard(item)
             if done.exception() is not None:
                 failed_prep[item] = f"{type(done.exception()).__name__}: {done.exception()}"
-            for job in [j for j in queued if not waiting[j.name] & pending]:
-                queued.remove(job)
+            for job in [j for j in held if not waiting[j.name] & pending]:
+                held.remove(job)
                 outcome = blocked(job)
                 if outcome is not None:
                     bar.update(1)
                     yield outcome
                 else:
-                    futures[pool.submit(_execute, job, out_root, keys[job.name])] = ("job", job)
+                    tasks.append(("job", job))
+            # preparations first (they unblock reports), then reports longest first
+            tasks.sort(key=lambda t: (t[0] != "prepare", rank.get(getattr(t[1], "name", ""), -1)))
 
 
 def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, workers: int | None = None,
