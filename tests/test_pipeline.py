@@ -68,6 +68,11 @@ def test_run_records_its_seconds_and_longest_runs_first(regenerated, tmp_path):
     (reports / ".state" / "long.seconds").write_text("30\n")
     jobs = [pipeline.Job(STUDY, n) for n in ("short", "long", "new")]
     assert [j.name for j in pipeline.longest_first(jobs, reports)] == ["new", "long", "short"]
+    # Among jobs never run, the one using a prepared (coded) inventory first.
+    plain = pipeline.Job(STUDY, "plain", {"inventory": "study"})
+    coded = pipeline.Job(STUDY, "coded", {"inventory": "taiwan-public-coded"})
+    assert [j.name for j in pipeline.longest_first([plain, coded], reports, ["taiwan-public-coded"])] == \
+        ["coded", "plain"]
 
 
 def test_failing_notebook_is_reported_with_its_cell(tmp_path):

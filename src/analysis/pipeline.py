@@ -261,10 +261,12 @@ def last_seconds(reports: Path, job: Job) -> float:
         return float("inf")
 
 
-def longest_first(jobs: list[Job], reports: Path) -> list[Job]:
+def longest_first(jobs: list[Job], reports: Path, prepared: list[str] | tuple[str, ...] = ()) -> list[Job]:
     """The jobs ordered by their last recorded wall time, longest (or never run) first, so
-    a parallel run does not end waiting on one long notebook started last."""
-    return sorted(jobs, key=lambda j: -last_seconds(reports, j))
+    a parallel run does not end waiting on one long notebook started last. Among jobs with
+    no record, those that use more prepared (coded) inventories come first: they are the
+    costly ones (coding evaluations, the large coded inventories)."""
+    return sorted(jobs, key=lambda j: (-last_seconds(reports, j), -len(needs(j, list(prepared)))))
 
 
 def _schedule(todo: list[Job], prepared: list[str], out_root: str, keys: dict, cores: int, bar):
@@ -349,8 +351,8 @@ def run(jobs: list[Job], out_root: Path | None = None, force: bool = False, work
             outcomes.append(Outcome(job, "skipped"))
         else:
             todo.append(job)
-    todo = longest_first(todo, reports)
     prepared = list(prepared or []) if todo else []
+    todo = longest_first(todo, reports, prepared)
     cores = workers or os.cpu_count() or 1
     bar = tqdm(total=len(prepared) + len(todo), desc="regenerate", unit="step",
                disable=not progress or not todo)
@@ -377,7 +379,8 @@ RESULT_GLOBS = ("reports/tables/*", "figures/*", "reports/coded-*.csv", "reports
 def result_files(out_root: Path) -> list[str]:
     """The result files under ``out_root`` (relative paths, sorted)."""
     out_root = Path(out_root)
-    return sorted({p.relative_to(out_root).as_posix() for g in RESULT_GLOBS for p in out_root.glob(g) if p.is_file()})
+    return sorted({p.relative_to(out_root).as_posix() for g in RESULT_GLOBS for p in out_root.glob(g)
+                   if p.is_file() and not p.name.startswith(".")})
 
 
 def compare_outputs(a: Path, b: Path) -> tuple[list[str], list[str]]:
