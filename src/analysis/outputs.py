@@ -359,23 +359,15 @@ def _zip_fixed(members: dict[str, str | bytes]) -> bytes:
 
 
 def _fix_zip_times(data: bytes) -> bytes:
-    """Rewrite an XLSX (zip) archive with fixed member timestamps and a fixed
-    ``dcterms:modified`` (openpyxl stamps the save time there)."""
-    import re
-    import zipfile
+    """Rewrite an XLSX (zip) archive written by openpyxl with fixed member timestamps and a
+    fixed ``dcterms:modified`` (openpyxl stamps the save time there)."""
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", body)
-            dst.writestr(fixed, body)
-    return out.getvalue()
+    members = {info.filename: src.read(info.filename) for info in src.infolist()}
+    if "docProps/core.xml" in members:
+        members["docProps/core.xml"] = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                              rb"\g<1>" + stamp + rb"\g<2>", members["docProps/core.xml"])
+    return _zip_fixed(members)
 
 
 def write_table(table: pd.DataFrame, path: Path, index: bool = False) -> Path:
