@@ -12,7 +12,10 @@ export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv reports test unit nbval bench lab notebooks lock env-yml clean
+.PHONY: help venv reports test unit nbval lint bench lab notebooks lock env-yml clean
+# What `make lint` checks (ruff settings in pyproject.toml): the package, the tests, the
+# notebooks through their jupytext text pairs, and scripts/ if there is one.
+LINT_PATHS := src tests $(wildcard notebooks/*.py) $(wildcard scripts)
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,7 +41,11 @@ unit: $(STAMP) ## Unit tests only
 nbval: $(STAMP) ## nbval over every notebook only
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -p no:cacheprovider
 
-notebooks: $(STAMP) ## Re-execute the committed notebooks in notebooks/ in place (after changing them)
+lint: $(STAMP) ## ruff: lint, and check the formatting of, src, tests and the notebooks' .py pairs
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+notebooks: $(STAMP) ## Re-execute the notebooks in notebooks/ in place; rewrite their .py text pairs
 	$(PY) -m analysis refresh
 
 bench: $(STAMP) ## Run the benchmarks; write reports/benchmarks.json and .md

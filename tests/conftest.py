@@ -1,4 +1,5 @@
 """Shared fixtures: the frame and the study's 11 cases, loaded once per test session."""
+
 from __future__ import annotations
 
 import pytest

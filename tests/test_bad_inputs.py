@@ -1,6 +1,7 @@
 """The corpus of malformed synthetic inventories (tests/bad_inputs/): each one ends as the
 error, rejection or load written by hand in tests/bad_inputs/expected.yaml, and every error
 names file, spreadsheet row, column, value and what was expected in English and zh-TW."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -40,7 +41,7 @@ def test_corpus_files_are_what_the_generator_writes_and_each_has_an_expectation(
 def _value(entry: dict) -> object:
     if "value_bytes" in entry:
         text, encoding, start = entry["value_bytes"]
-        return str(text.encode(encoding)[start:start + 4])
+        return str(text.encode(encoding)[start : start + 4])
     return None if entry["value"] is None else str(entry["value"])
 
 
@@ -59,14 +60,20 @@ def test_malformed_input_is_an_error_naming_file_row_column_value_and_expectatio
     with pytest.raises(InputError) as err:
         apply_mapping(CORPUS / f"{case}.yaml")
     problems = err.value.problems
-    found = sorted((Path(p.file).name, p.row or 0, p.column or "", None if p.value is None else str(p.value))
-                   for p in problems)
+    found = sorted(
+        (Path(p.file).name, p.row or 0, p.column or "", None if p.value is None else str(p.value))
+        for p in problems
+    )
     wanted = sorted((e["file"], e["row"] or 0, e["column"] or "", _value(e)) for e in expected)
     assert found == wanted
     message = str(err.value)
     for e in expected:
-        (problem,) = [p for p in problems if (Path(p.file).name, p.row, p.column) == (e["file"], e["row"], e["column"])
-                      and (None if p.value is None else str(p.value)) == _value(e)]
+        (problem,) = [
+            p
+            for p in problems
+            if (Path(p.file).name, p.row, p.column) == (e["file"], e["row"], e["column"])
+            and (None if p.value is None else str(p.value)) == _value(e)
+        ]
         for phrase in _phrases(e, "en"):
             assert phrase in problem.expected, (phrase, problem.expected)
         for phrase in _phrases(e, "zh"):
@@ -103,17 +110,22 @@ def test_input_that_must_load_loads(case):
         assert any(phrase in note for note in report.notes), report.notes
 
 
-@pytest.mark.parametrize("case", sorted(c for c, e in EXPECTED.items() if e["outcome"] == "rejection"))
+@pytest.mark.parametrize(
+    "case", sorted(c for c, e in EXPECTED.items() if e["outcome"] == "rejection")
+)
 def test_rejected_rows_are_reported_with_row_column_value_and_reason(case):
     expected, result = EXPECTED[case], _load(case)
     rejected = result.report.rejected
     assert set(rejected["file"]) == {f"{case}.csv"}
-    assert [(int(r), c, v) for r, c, v in zip(rejected["row"], rejected["column"], rejected["value"])] == \
-        [(e["row"], e["column"], e["value"]) for e in expected["rejected"]]
+    assert [
+        (int(r), c, v) for r, c, v in zip(rejected["row"], rejected["column"], rejected["value"])
+    ] == [(e["row"], e["column"], e["value"]) for e in expected["rejected"]]
     for reason, e in zip(rejected["reason"], expected["rejected"]):
         assert e["reason"] in reason
     # The native cells of each rejected row are kept, with the reasons.
-    assert sorted(set(result.rejected_rows["_row"])) == sorted({e["row"] for e in expected["rejected"]})
+    assert sorted(set(result.rejected_rows["_row"])) == sorted(
+        {e["row"] for e in expected["rejected"]}
+    )
     assert all(result.rejected_rows["_reason"].str.len() > 0)
     _check_columns(result.cases, expected["columns"])
 
@@ -125,7 +137,7 @@ def test_a_100_mb_file_is_refused_with_the_limit_before_it_is_read(tmp_path):
     block = b"".join(line.replace(b"%d", str(i).encode()) for i in range(10_000))
     with open(path, "wb") as fh:
         fh.write(b"Ref,System,Department,Area,Methods,Personal data?\n")
-        while fh.tell() < 100 * 2 ** 20:
+        while fh.tell() < 100 * 2**20:
             fh.write(block)
     size = path.stat().st_size
     assert size > MAX_BYTES
@@ -140,9 +152,16 @@ def test_a_100_mb_file_is_refused_with_the_limit_before_it_is_read(tmp_path):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 16 * 2 ** 20  # the file was hashed in chunks and refused unread
+    assert peak < 16 * 2**20  # the file was hashed in chunks and refused unread
     (problem,) = err.value.problems
-    assert (Path(problem.file).name, problem.row, problem.column, problem.value) == ("huge.csv", None, None, f"{size} bytes")
-    assert f"at most {MAX_BYTES // 2 ** 20} MB" in problem.expected and "MAX_BYTES" in problem.expected
+    assert (Path(problem.file).name, problem.row, problem.column, problem.value) == (
+        "huge.csv",
+        None,
+        None,
+        f"{size} bytes",
+    )
+    assert (
+        f"at most {MAX_BYTES // 2**20} MB" in problem.expected and "MAX_BYTES" in problem.expected
+    )
     assert "讀取上限" in problem.expected_zh and "MAX_BYTES" in problem.expected_zh
     assert "too large" in str(err.value)

@@ -1,5 +1,6 @@
 """The benchmark runner on tiny sizes (report schema, registry), and the pandas baseline
 agreeing with the vectorised co-occurrence tables. No timing assertions."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,17 @@ from analysis import benchmarks, cooccurrence, synthetic
 from analysis.benchmarks import cooccurrence as bench_co
 from analysis.errors import AnalysisError
 
-RECORD_KEYS = {"name", "n", "seconds", "repeats", "peak_memory_mb", "max_rss_mb", "baseline_seconds", "ratio", "params"}
+RECORD_KEYS = {
+    "name",
+    "n",
+    "seconds",
+    "repeats",
+    "peak_memory_mb",
+    "max_rss_mb",
+    "baseline_seconds",
+    "ratio",
+    "params",
+}
 
 
 def test_run_all_writes_the_report(tmp_path, monkeypatch):
@@ -20,28 +31,58 @@ def test_run_all_writes_the_report(tmp_path, monkeypatch):
     def tiny(n):
         cases = synthetic.generate(n)
         calls.append(n)
-        return benchmarks.Case(run=lambda: cooccurrence.pairs(cases), baseline=lambda: cases.copy(), params={"x": 1})
+        return benchmarks.Case(
+            run=lambda: cooccurrence.pairs(cases), baseline=lambda: cases.copy(), params={"x": 1}
+        )
 
-    monkeypatch.setitem(benchmarks.REGISTRY, "tiny", benchmarks.Benchmark("tiny", tiny, (10,), (20, 30)))
+    monkeypatch.setitem(
+        benchmarks.REGISTRY, "tiny", benchmarks.Benchmark("tiny", tiny, (10,), (20, 30))
+    )
     report = benchmarks.run_all(tmp_path, quick=True, only=["tiny"], repeats=1, log=lambda *_: None)
     on_disk = json.loads((tmp_path / "benchmarks.json").read_text(encoding="utf-8"))
-    assert on_disk["quick"] is True and set(on_disk["machine"]) >= {"python", "cpus", "numpy", "pandas"}
+    assert on_disk["quick"] is True and set(on_disk["machine"]) >= {
+        "python",
+        "cpus",
+        "numpy",
+        "pandas",
+    }
     results = on_disk["results"]
     assert [(r["name"], r["n"]) for r in results] == [("tiny", 20), ("tiny", 30)]
     assert calls == [20, 30]
     for r in results:
         assert set(r) == RECORD_KEYS
         assert r["seconds"] > 0 and r["peak_memory_mb"] >= 0 and r["max_rss_mb"] > 0
-        assert r["baseline_seconds"] > 0 and r["ratio"] == pytest.approx(r["baseline_seconds"] / r["seconds"])
+        assert r["baseline_seconds"] > 0 and r["ratio"] == pytest.approx(
+            r["baseline_seconds"] / r["seconds"]
+        )
     assert report["results"] == results
     md = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
     assert "| tiny | 20 |" in md and "benchmarks_scaling.png" in md
-    assert (tmp_path / "benchmarks_scaling.png").stat().st_size > 0 and (tmp_path / "benchmarks_scaling.svg").exists()
+    assert (tmp_path / "benchmarks_scaling.png").stat().st_size > 0 and (
+        tmp_path / "benchmarks_scaling.svg"
+    ).exists()
 
 
 def test_main_options(tmp_path):
-    assert benchmarks.main(["--", "--quick", "--only", "permutation_test", "--out", str(tmp_path),
-                            "--repeats", "1", "--sizes", "40"]) == 0
+    from analysis.cli import main
+
+    assert (
+        main(
+            [
+                "bench",
+                "--quick",
+                "--only",
+                "permutation_test",
+                "--out",
+                str(tmp_path),
+                "--repeats",
+                "1",
+                "--sizes",
+                "40",
+            ]
+        )
+        == 0
+    )
     results = json.loads((tmp_path / "benchmarks.json").read_text(encoding="utf-8"))["results"]
     assert [(r["name"], r["n"]) for r in results] == [("permutation_test", 40)]
     with pytest.raises(AnalysisError, match="unknown benchmark"):
@@ -50,8 +91,10 @@ def test_main_options(tmp_path):
 
 def test_discovery_finds_the_cooccurrence_benchmarks():
     benchmarks.discover()
-    assert {"cooccurrence", "statistics", "permutation_test", "logistic"} <= set(benchmarks.REGISTRY)
-    assert benchmarks.REGISTRY["cooccurrence"].sizes == (10 ** 3, 10 ** 4, 10 ** 5, 10 ** 6)
+    assert {"cooccurrence", "statistics", "permutation_test", "logistic"} <= set(
+        benchmarks.REGISTRY
+    )
+    assert benchmarks.REGISTRY["cooccurrence"].sizes == (10**3, 10**4, 10**5, 10**6)
 
 
 def test_baseline_agrees_with_the_vectorised_tables():
@@ -60,19 +103,28 @@ def test_baseline_agrees_with_the_vectorised_tables():
     base = bench_co.baseline_tables(cases, by=(None, "category", "technique"), flags=flags)
     for by in (None, "category", "technique"):
         fast = cooccurrence.pairs(cases, by, flags=flags)
-        slow = base["pairs"][base["pairs"]["by"].isna() if by is None else base["pairs"]["by"] == by]
+        slow = base["pairs"][
+            base["pairs"]["by"].isna() if by is None else base["pairs"]["by"] == by
+        ]
         key = "stratum" if by is None else by
         fast = fast.assign(stratum="all") if by is None else fast
-        merged = fast.merge(slow, left_on=[key, "flag_a", "flag_b"], right_on=["stratum", "flag_a", "flag_b"],
-                            suffixes=("", "_slow"))
+        merged = fast.merge(
+            slow,
+            left_on=[key, "flag_a", "flag_b"],
+            right_on=["stratum", "flag_a", "flag_b"],
+            suffixes=("", "_slow"),
+        )
         assert len(merged) == len(fast) and len(fast) >= 16  # NA strata (not coded) match too
         for m in ("n", "count", "jaccard", "p_b_given_a", "lift", "phi"):
-            np.testing.assert_allclose(merged[m].to_numpy(float), merged[f"{m}_slow"].to_numpy(float), equal_nan=True)
+            np.testing.assert_allclose(
+                merged[m].to_numpy(float), merged[f"{m}_slow"].to_numpy(float), equal_nan=True
+            )
 
 
 def test_baseline_permutation_agrees():
     table = np.array([[5, 3], [2, 6], [4, 4]])
     from analysis import stats
+
     fast = stats.permutation_pvalue(table, 4000, seed=1)
     slow = bench_co.baseline_permutation(table, 4000, seed=2)
     assert abs(fast - slow) < 0.05

@@ -1,6 +1,7 @@
 """The inventory-load benchmarks: registered at the real case counts, their run served from the
 disk cache and equal to their baseline's parse, the synthetic inventory read back as generated.
 No timing assertions."""
+
 from __future__ import annotations
 
 import gc
@@ -11,7 +12,7 @@ import pytest
 
 from analysis import benchmarks, inventories, synthetic
 from analysis.benchmarks import inventories as bench_inv
-from analysis.cases import canonical_columns
+from analysis.canonical import canonical_columns
 from analysis.errors import AnalysisError
 
 
@@ -38,7 +39,7 @@ def test_the_run_is_served_from_disk_and_equals_the_baseline(disk_cache):
     assert len(served.cases) == n and case.params["entry_bytes"] > 0
     pd.testing.assert_frame_equal(served.cases, case.baseline().cases, check_dtype=True)
     with pytest.raises(AnalysisError, match="no bundled inventory has"):
-        bench_inv.inventory_load(n + 10 ** 7)
+        bench_inv.inventory_load(n + 10**7)
 
 
 def test_the_synthetic_inventory_reads_back_as_generated(disk_cache):
@@ -46,8 +47,12 @@ def test_the_synthetic_inventory_reads_back_as_generated(disk_cache):
     folder = inventory.mapping.parent
     loaded = inventories.load(inventory.mapping).cases
     generated = synthetic.generate(300, category_not_coded_rate=0.0)
-    columns = [c for c in canonical_columns() if c not in ("agency", "description")  # not written: all NA
-               and not c.endswith(("_coded_by", "_as_recorded"))]
+    columns = [
+        c
+        for c in canonical_columns()
+        if c not in ("agency", "description")  # not written: all NA
+        and not c.endswith(("_coded_by", "_as_recorded"))
+    ]
     pd.testing.assert_frame_equal(loaded[columns], generated[columns], check_dtype=False)
     assert set(loaded["inventory"]) == {synthetic.INVENTORY}
 

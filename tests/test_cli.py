@@ -1,4 +1,5 @@
 """The command line, run as a user would."""
+
 import subprocess
 import sys
 
@@ -9,8 +10,10 @@ from analysis.cli import main
 
 
 def test_help_lists_commands():
-    out = subprocess.run([sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True, check=True).stdout
-    for command in ("export", "run", "refresh", "bench", "code", "inventories"):
+    out = subprocess.run(
+        [sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for command in ("export", "run", "refresh", "bench", "code", "inventories", "docs", "env-yml"):
         assert command in out
 
 
@@ -42,14 +45,25 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
 
 def test_bench_options_reach_the_benchmark_runner(monkeypatch):
     from analysis import benchmarks
+
     seen = []
-    monkeypatch.setattr(benchmarks, "main", lambda argv: seen.append(argv) or 0)
-    assert main(["bench", "--quick", "--only", "cooccurrence"]) == 0
-    assert seen == [["--quick", "--only", "cooccurrence"]]
+    monkeypatch.setattr(benchmarks, "run_all", lambda *args, **kwargs: seen.append((args, kwargs)))
+    assert main(["bench", "--quick", "--only", "cooccurrence", "--repeats", "2"]) == 0
+    assert seen == [((None, True, ["cooccurrence"], 2), {"sizes": None})]
 
 
 def test_unknown_options_of_other_commands_are_refused(tmp_path):
     import pytest
+
     with pytest.raises(SystemExit) as exc:
         main(["export", "study", "--to", str(tmp_path / "x.csv"), "--bogus"])
     assert exc.value.code == 2
+
+
+def test_docs_command_writes_the_mapping_reference(tmp_path, capsys):
+    assert main(["docs", "--to", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["mapping-format.md", "mapping.schema.json"]
+    for name in written:  # what the command writes is what the checkout's docs/ holds
+        assert (tmp_path / name).read_bytes() == (config.ROOT / "docs" / name).read_bytes()
+    assert str(tmp_path / "mapping-format.md") in capsys.readouterr().out

@@ -1,5 +1,6 @@
 """Clustering: exactness of profile collapsing, recovery of planted synthetic clusters,
 stability, and the study's 11 real cases."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,18 +22,27 @@ FLAGS = FRAME.flag_keys
 PROTOTYPES = np.array([[1, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 1], [1, 1, 0, 0, 1, 1]], dtype=bool)
 
 
-def synthetic(n: int = 600, noise: float = 0.04, na_rate: float = 0.0, seed: int = 11) -> tuple[pd.DataFrame, np.ndarray]:
+def synthetic(
+    n: int = 600, noise: float = 0.04, na_rate: float = 0.0, seed: int = 11
+) -> tuple[pd.DataFrame, np.ndarray]:
     """A small seeded synthetic inventory with planted clusters: (cases, planted labels)."""
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, len(PROTOTYPES), n)
     flags = PROTOTYPES[truth] ^ (rng.random((n, len(FLAGS))) < noise)
-    cases = pd.DataFrame({"case_id": [f"synthetic-{i}" for i in range(n)], "inventory": "synthetic",
-                          "name": [f"synthetic {i}" for i in range(n)],
-                          "category": pd.array(rng.choice(FRAME.category_keys, n), dtype="string"),
-                          "techniques": pd.array(rng.choice(FRAME.technique_keys[:4], n), dtype="string")})
+    cases = pd.DataFrame(
+        {
+            "case_id": [f"synthetic-{i}" for i in range(n)],
+            "inventory": "synthetic",
+            "name": [f"synthetic {i}" for i in range(n)],
+            "category": pd.array(rng.choice(FRAME.category_keys, n), dtype="string"),
+            "techniques": pd.array(rng.choice(FRAME.technique_keys[:4], n), dtype="string"),
+        }
+    )
     na = rng.random((n, len(FLAGS))) < na_rate
     for j, f in enumerate(FLAGS):
-        cases[f] = pd.array([pd.NA if na[i, j] else bool(flags[i, j]) for i in range(n)], dtype="boolean")
+        cases[f] = pd.array(
+            [pd.NA if na[i, j] else bool(flags[i, j]) for i in range(n)], dtype="boolean"
+        )
     return cases, truth
 
 
@@ -108,7 +118,10 @@ def test_study_cluster_profiles_and_crosstabs_add_up(study):
         for f in FLAGS:
             assert row[f"prevalence_{f}"] == pytest.approx(members[f].astype(bool).mean())
     labels = FRAME.labels("flag", "en").values()
-    assert all(any(lbl in name for lbl in labels) or FRAME.heading("no", "en") in name for name in profiles["label"])
+    assert all(
+        any(lbl in name for lbl in labels) or FRAME.heading("no", "en") in name
+        for name in profiles["label"]
+    )
     by_cat = cl.crosstab(result, "category")
     assert by_cat.groupby("cluster")["cases"].sum().tolist() == profiles["cases"].tolist()
     by_tech = cl.crosstab(result, "technique")
@@ -120,12 +133,17 @@ def test_study_mca_map_places_identical_cases_together(study):
     result = cl.cluster(study, 3, "hierarchical")
     coords = cl.mca_map(result).set_index("case_id")
     assert len(coords) == 11
-    assert coords.loc["digi-4", ["dim_1", "dim_2"]].tolist() == coords.loc["taipei-3", ["dim_1", "dim_2"]].tolist()
+    assert (
+        coords.loc["digi-4", ["dim_1", "dim_2"]].tolist()
+        == coords.loc["taipei-3", ["dim_1", "dim_2"]].tolist()
+    )
 
 
 # -- exactness of collapsing -----------------------------------------------------------------
 def _generic_design(metric_policy: str, seed: int):
-    cases, _ = synthetic(n=160, noise=0.15, na_rate=0.1 if metric_policy == "missing" else 0.0, seed=seed)
+    cases, _ = synthetic(
+        n=160, noise=0.15, na_rate=0.1 if metric_policy == "missing" else 0.0, seed=seed
+    )
     d = cl.design(cases, na_policy=metric_policy)
     # generic (non-integer) variable weights: no ties among merge heights
     rng = np.random.default_rng(seed)
@@ -145,7 +163,7 @@ def test_hierarchical_on_profiles_equals_scipy_on_all_rows(method, metric, polic
     reference = linkage(rows, method)
     n, m = len(d.codes), len(p.counts)
     assert np.allclose(reference[: n - m, 2], 0.0)
-    assert np.allclose(reference[n - m:, 2], z[:, 2])
+    assert np.allclose(reference[n - m :, 2], z[:, 2])
     assert np.allclose(cophenet(cl.expand_linkage(z, p.inverse)), cophenet(reference))
     # partitions wherever the cut is unambiguous (a strict gap between merge heights; the
     # maximal distance 1 can tie at the top)
@@ -165,8 +183,14 @@ def _reference_batch_kmodes(rows, modes, weights, max_iter=100):
     """Unweighted batch k-modes over every row, written plainly (loops)."""
     modes = modes.copy()
     for _ in range(max_iter):
-        labels = np.array([np.argmin([sum(weights[j] * (r[j] != mo[j]) for j in range(len(r))) for mo in modes])
-                           for r in rows])
+        labels = np.array(
+            [
+                np.argmin(
+                    [sum(weights[j] * (r[j] != mo[j]) for j in range(len(r))) for mo in modes]
+                )
+                for r in rows
+            ]
+        )
         new = modes.copy()
         for c in range(len(modes)):
             members = rows[labels == c]
@@ -197,7 +221,7 @@ def test_lca_on_profiles_matches_lca_on_all_rows(planted):
     # the same model fitted on every row (weights 1) through the same code path
     d = cl.design(small)
     every = cl.Profiles(d.codes, np.ones(len(d.codes), dtype=np.int64), np.arange(len(d.codes)))
-    labels, stats, _ = cl._fit_profiles(d, every.codes, every.counts, 3, collapsed.options)
+    labels, stats, _ = cl.fit_profiles(d, every.codes, every.counts, 3, collapsed.options)
     assert adjusted_rand_score(collapsed.labels, labels + 1) == 1.0
     assert collapsed.stats["log_likelihood"] == pytest.approx(stats["log_likelihood"], rel=1e-6)
     assert collapsed.stats["bic"] == pytest.approx(stats["bic"], rel=1e-6)
@@ -223,9 +247,16 @@ def test_weighted_adjusted_rand_equals_sklearn_on_expanded_items():
 
 
 # -- planted clusters ----------------------------------------------------------------------
-@pytest.mark.parametrize("method,options", [("kmodes", {}), ("kmodes", {"engine": "kmodes"}), ("lca", {"n_init": 3}),
-                                            ("hierarchical", {"linkage": "average"}),
-                                            ("kmodes", {"na_policy": "missing", "metric": "hamming"})])
+@pytest.mark.parametrize(
+    "method,options",
+    [
+        ("kmodes", {}),
+        ("kmodes", {"engine": "kmodes"}),
+        ("lca", {"n_init": 3}),
+        ("hierarchical", {"linkage": "average"}),
+        ("kmodes", {"na_policy": "missing", "metric": "hamming"}),
+    ],
+)
 def test_planted_synthetic_clusters_are_recovered(method, options):
     cases, truth = synthetic(na_rate=0.05 if options.get("na_policy") == "missing" else 0.0)
     result = cl.cluster(cases, 3, method, **options)
@@ -244,7 +275,9 @@ def test_select_k_finds_the_planted_number(planted):
 
 def test_stability_is_perfect_on_replicated_profiles():
     rows = np.repeat(PROTOTYPES, 40, axis=0)
-    cases = pd.DataFrame({"case_id": [f"synthetic-{i}" for i in range(len(rows))], "name": "synthetic"})
+    cases = pd.DataFrame(
+        {"case_id": [f"synthetic-{i}" for i in range(len(rows))], "name": "synthetic"}
+    )
     for j, f in enumerate(FLAGS):
         cases[f] = pd.array(rows[:, j], dtype="boolean")
     for method in ("kmodes", "hierarchical"):
@@ -296,7 +329,7 @@ def us_lca_rows():
     """The US federal 2024 inventory's six flags, not reported kept as missing (real data)."""
     d = cl.design(inventories.cases("us-federal-2024"), "missing")
     p = cl.collapse(d)
-    x, measurement = cl._lca_matrix(d, p.codes)
+    x, measurement = cl.lca_indicators(d, p.codes)
     assert measurement == "binary_nan" and np.isnan(x).any()
     return d, p, x
 
@@ -306,24 +339,35 @@ def test_lca_em_reaches_the_optimum_stepmix_reaches(us_lca_rows, k):
     import warnings
 
     from stepmix.stepmix import StepMix
+
     _, p, x = us_lca_rows
     w = p.counts.astype(float)
     ours = cl.lca_em(x, w, k, seed=3, n_init=10)
-    model = StepMix(n_components=k, measurement="binary_nan", n_init=10, max_iter=3000, abs_tol=1e-9,
-                    random_state=3, verbose=0, progress_bar=0)
+    model = StepMix(
+        n_components=k,
+        measurement="binary_nan",
+        n_init=10,
+        max_iter=3000,
+        abs_tol=1e-9,
+        random_state=3,
+        verbose=0,
+        progress_bar=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(x, sample_weight=w)
     theirs = float(model.score(x, sample_weight=w)) * w.sum()
     assert ours["converged"] and model.converged_
-    assert ours["log_likelihood"] >= theirs - 0.01  # same optimum (or a better one), summed over cases
+    assert (
+        ours["log_likelihood"] >= theirs - 0.01
+    )  # same optimum (or a better one), summed over cases
     assert ours["n_parameters"] == model.n_parameters
     np.testing.assert_allclose(ours["proba"].sum(axis=1), 1.0)
 
 
 def test_lca_em_on_profiles_follows_the_fit_on_every_case(us_lca_rows):
     d, p, x = us_lca_rows
-    every, _ = cl._lca_matrix(d, d.codes)
+    every, _ = cl.lca_indicators(d, d.codes)
     collapsed = cl.lca_em(x, p.counts.astype(float), 3, seed=5, n_init=4)
     full = cl.lca_em(every, np.ones(len(every)), 3, seed=5, n_init=4)
     assert collapsed["log_likelihood"] == pytest.approx(full["log_likelihood"], rel=1e-9)

@@ -1,5 +1,6 @@
 """Co-occurrence tables: hand counts from the study's printed tables, brute-force checks
 and properties on random inventories."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,16 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import cases as canonical
+from analysis import canonical, load_frame, synthetic
 from analysis import cooccurrence as co
 from analysis import inventories as bundled
-from analysis import synthetic
-from analysis import load_frame
 from analysis.errors import AnalysisError
 
 FRAME = load_frame()
 FLAGS = FRAME.flag_keys
-DG, HR, ETH, EXP, PD, ADR = FLAGS  # frame order: 資料治理 人權保護 倫理 模型可解釋性 個人資料 自動化決策風險
+DG, HR, ETH, EXP, PD, ADR = (
+    FLAGS  # frame order: 資料治理 人權保護 倫理 模型可解釋性 個人資料 自動化決策風險
+)
 
 
 # -- the study's 11 cases, counted by hand from the three excerpt tables --------------------
@@ -29,6 +30,7 @@ DG, HR, ETH, EXP, PD, ADR = FLAGS  # frame order: 資料治理 人權保護 倫�
 #   digi-4  V V V V V V     digi-5  V V V V V V
 #   award-1 V . . V . V     award-2 V . . V . V     award-3 V V . . V V
 #   taipei-1 V . . V . V    taipei-2 V V V V V V    taipei-3 V V V V V V
+
 
 def _pair(table, a, b):
     return table[(table["flag_a"] == a) & (table["flag_b"] == b)].iloc[0]
@@ -69,7 +71,11 @@ def test_study_measures_by_hand(study, frame):
 
 def test_study_by_category_by_hand(study, frame):
     pairs = co.pairs(study, by="category", frame=frame)
-    assert list(dict.fromkeys(pairs["category"])) == ["enforcement", "regulatory_analysis", "internal_management"]
+    assert list(dict.fromkeys(pairs["category"])) == [
+        "enforcement",
+        "regulatory_analysis",
+        "internal_management",
+    ]
     enf = pairs[pairs["category"] == "enforcement"]
     assert _pair(enf, HR, ETH)["count"] == 3  # digi-1, digi-4, digi-5
     assert _pair(enf, ADR, ADR)["count"] == 2  # digi-4, digi-5
@@ -87,7 +93,8 @@ def test_study_technique_flag_table_by_hand(study, frame):
     assert table.loc[("machine_learning", HR), ["cases", "yes", "n"]].tolist() == [4, 1, 4]
     assert table.loc[("machine_learning", HR), "prevalence"] == pytest.approx(0.25)
     assert list(dict.fromkeys(table.index.get_level_values(0))) == [
-        k for k in frame.technique_keys if k in set(table.index.get_level_values(0))]
+        k for k in frame.technique_keys if k in set(table.index.get_level_values(0))
+    ]
 
 
 def test_study_combinations_by_hand(study, frame):
@@ -102,11 +109,11 @@ def test_study_combinations_by_hand(study, frame):
 def test_na_policies(study, frame):
     part = study.copy()
     part.loc[[0, 1, 2], ETH] = pd.NA  # digi-1 (ticked), digi-2, digi-3 (not ticked)
-    part.loc[[5], HR] = pd.NA          # award-1 (not ticked)
+    part.loc[[5], HR] = pd.NA  # award-1 (not ticked)
     pw = co.pairs(part, frame=frame)
     row = _pair(pw, HR, ETH)
     assert row["n"] == 11 - 4  # cases reporting both
-    assert row["count"] == 4   # digi-4, digi-5, taipei-2, taipei-3
+    assert row["count"] == 4  # digi-4, digi-5, taipei-2, taipei-3
     assert _pair(pw, DG, ETH)["n"] == 8
     as_no = _pair(co.pairs(part, na_policy="as_no", frame=frame), HR, ETH)
     assert (as_no["n"], as_no["count"], as_no["n_b"]) == (11, 4, 4)
@@ -127,38 +134,43 @@ def test_na_policies(study, frame):
 
 def test_pair_table_and_describe(study, frame):
     wide = co.pair_table(co.pairs(study, by="category", frame=frame), "count", frame, "en")
-    assert wide.index.tolist() == [frame.label("category", c, "en")
-                                   for c in ("enforcement", "regulatory_analysis", "internal_management")]
+    assert wide.index.tolist() == [
+        frame.label("category", c, "en")
+        for c in ("enforcement", "regulatory_analysis", "internal_management")
+    ]
     hr_eth = f"{frame.label('flag', HR, 'en')} × {frame.label('flag', ETH, 'en')}"
     assert wide[hr_eth].tolist() == [3, 0, 2]  # digi-1, digi-4, digi-5 | none | taipei-2, taipei-3
     assert wide.iloc[:, 0].tolist() == [5, 3, 3] and wide.shape[1] == 1 + 15
     text = co.describe(study, frame=frame, language="en")
     # the pair ticked together most often: 資料治理 × 模型可解釋性, 10 cases (all but award-3)
     assert "11 cases (study); 11 report all 6 risks" in text
-    assert f"{frame.label('flag', DG, 'en')} and {frame.label('flag', EXP, 'en')} (10 cases, Jaccard 0.91)" in text
+    top_pair = f"{frame.label('flag', DG, 'en')} and {frame.label('flag', EXP, 'en')}"
+    assert f"{top_pair} (10 cases, Jaccard 0.91)" in text
     assert "10 案" in co.describe(study, frame=frame)
 
 
-def test_errors_and_labels(study, frame):
+def test_errors(study, frame):
     with pytest.raises(AnalysisError, match="no column"):
         co.pairs(study, by="bureau")
     with pytest.raises(AnalysisError):
         co.matrix(co.pairs(study, by="category"), "jaccard")
     with pytest.raises(AnalysisError):
         co.counts(study, flags=["not_a_flag"])
-    shown = co.labelled(co.pairs(study, by="category", frame=frame).head(2), frame, "en")
-    assert shown.iloc[0, 0] == frame.label("category", "enforcement", "en")
-    assert shown["flag_b"].tolist() == [frame.label("flag", DG, "en"), frame.label("flag", HR, "en")]
 
 
 def test_tables_match_single_calls(study, frame):
     extra = study.assign(bureau=["x", "y"] * 5 + [None])
-    out = co.tables(extra, by=("category", "technique", "source", "bureau"), min_stratum_size=2, frame=frame)
+    out = co.tables(
+        extra, by=("category", "technique", "source", "bureau"), min_stratum_size=2, frame=frame
+    )
     pd.testing.assert_frame_equal(out["pairs"], co.pairs(extra, frame=frame))
-    pd.testing.assert_frame_equal(out["pairs_by_technique"], co.pairs(extra, "technique", min_stratum_size=2,
-                                                                       frame=frame))
+    pd.testing.assert_frame_equal(
+        out["pairs_by_technique"], co.pairs(extra, "technique", min_stratum_size=2, frame=frame)
+    )
     assert set(out["flags_by_bureau"]["bureau"].dropna()) == {"x", "y"}
-    assert out["flags_by_bureau"]["bureau"].isna().sum() == 0  # the one uncoded case is below min size
+    assert (
+        out["flags_by_bureau"]["bureau"].isna().sum() == 0
+    )  # the one uncoded case is below min size
     assert out["flags_by_technique"]["cases"].min() >= 2
 
 
@@ -174,13 +186,18 @@ def inventories(draw, max_cases=25):
     rows = []
     for i in range(n):
         techs = draw(st.lists(st.sampled_from(TECHS), unique=True, max_size=3))
-        row = {"case_id": f"synthetic-{i}", "inventory": "synthetic",
-               "source": draw(st.sampled_from(["s1", "s2"])),
-               "category": draw(st.sampled_from(CATS + [None])),
-               "techniques": ";".join(t for t in TECHS if t in techs) or None}
+        row = {
+            "case_id": f"synthetic-{i}",
+            "inventory": "synthetic",
+            "source": draw(st.sampled_from(["s1", "s2"])),
+            "category": draw(st.sampled_from(CATS + [None])),
+            "techniques": ";".join(t for t in TECHS if t in techs) or None,
+        }
         row.update({f: draw(tri) for f in FLAGS})
         rows.append(row)
-    table = pd.DataFrame(rows, columns=["case_id", "inventory", "source", "category", "techniques", *FLAGS])
+    table = pd.DataFrame(
+        rows, columns=["case_id", "inventory", "source", "category", "techniques", *FLAGS]
+    )
     return canonical.coerce(table, FRAME)
 
 
@@ -198,10 +215,14 @@ def brute_pairs(table: pd.DataFrame) -> dict:
             both += bool(va) and bool(vb)
         union = n_a + n_b - both
         den = math.sqrt(n_a * (n - n_a) * n_b * (n - n_b))
-        out[a, b] = {"n": n, "count": both, "jaccard": both / union if union else math.nan,
-                     "p_b_given_a": both / n_a if n_a else math.nan,
-                     "lift": both * n / (n_a * n_b) if n_a and n_b else math.nan,
-                     "phi": (both * n - n_a * n_b) / den if den else math.nan}
+        out[a, b] = {
+            "n": n,
+            "count": both,
+            "jaccard": both / union if union else math.nan,
+            "p_b_given_a": both / n_a if n_a else math.nan,
+            "lift": both * n / (n_a * n_b) if n_a and n_b else math.nan,
+            "phi": (both * n - n_a * n_b) / den if den else math.nan,
+        }
     return out
 
 
@@ -226,10 +247,19 @@ def test_measures_equal_brute_force(table):
 def test_symmetry_and_diagonal(table, policy):
     pairs = co.pairs(table, na_policy=policy, frame=FRAME)
     for m in ("n", "count", "jaccard", "lift", "phi"):
-        wide = co.matrix(pairs, m if m != "n" else "count", frame=FRAME) if m != "n" else \
-            pairs.pivot(index="flag_a", columns="flag_b", values="n").reindex(index=FLAGS, columns=FLAGS)
-        np.testing.assert_array_equal(np.isnan(wide.to_numpy(float)), np.isnan(wide.to_numpy(float).T))
-        np.testing.assert_allclose(np.nan_to_num(wide.to_numpy(float)), np.nan_to_num(wide.to_numpy(float).T))
+        wide = (
+            co.matrix(pairs, m if m != "n" else "count", frame=FRAME)
+            if m != "n"
+            else pairs.pivot(index="flag_a", columns="flag_b", values="n").reindex(
+                index=FLAGS, columns=FLAGS
+            )
+        )
+        np.testing.assert_array_equal(
+            np.isnan(wide.to_numpy(float)), np.isnan(wide.to_numpy(float).T)
+        )
+        np.testing.assert_allclose(
+            np.nan_to_num(wide.to_numpy(float)), np.nan_to_num(wide.to_numpy(float).T)
+        )
     diag = pairs[pairs["flag_a"] == pairs["flag_b"]].set_index("flag_a")
     yes = {f: int(table[f].fillna(False).sum()) for f in FLAGS}
     if policy == "complete":
@@ -245,9 +275,15 @@ def test_invariant_to_row_order(table, rnd):
     rnd.shuffle(order)
     shuffled = table.iloc[order].reset_index(drop=True)
     for by in (None, "category", "technique"):
-        pd.testing.assert_frame_equal(co.pairs(table, by, frame=FRAME), co.pairs(shuffled, by, frame=FRAME))
-        pd.testing.assert_frame_equal(co.flag_table(table, by, frame=FRAME), co.flag_table(shuffled, by, frame=FRAME))
-    pd.testing.assert_frame_equal(co.combinations(table, frame=FRAME), co.combinations(shuffled, frame=FRAME))
+        pd.testing.assert_frame_equal(
+            co.pairs(table, by, frame=FRAME), co.pairs(shuffled, by, frame=FRAME)
+        )
+        pd.testing.assert_frame_equal(
+            co.flag_table(table, by, frame=FRAME), co.flag_table(shuffled, by, frame=FRAME)
+        )
+    pd.testing.assert_frame_equal(
+        co.combinations(table, frame=FRAME), co.combinations(shuffled, frame=FRAME)
+    )
 
 
 @SETTINGS
@@ -258,7 +294,9 @@ def test_partitioning_strata_sum_to_overall(table, policy):
     for by in ("category", "source"):
         part = many[by]
         for name in ("yy", "yr", "rr", "not_reported"):
-            np.testing.assert_array_equal(getattr(part, name).sum(axis=0), getattr(overall, name)[0])
+            np.testing.assert_array_equal(
+                getattr(part, name).sum(axis=0), getattr(overall, name)[0]
+            )
         assert part.cases.sum() == len(table)
         # the tidy stratified table agrees with filtering the table by hand
         for key in part.strata:
@@ -321,21 +359,33 @@ def _split(table: pd.DataFrame, cuts) -> list[pd.DataFrame]:
 def test_partitioned_route_equals_in_memory_on_the_real_inventory(us_federal):
     # sorted by category then agency: the first partitions hold only coded cases, the last only
     # uncoded ones, and most partitions lack most agencies
-    table = us_federal.sort_values(["category", "agency"], kind="stable", na_position="last").reset_index(drop=True)
+    table = us_federal.sort_values(
+        ["category", "agency"], kind="stable", na_position="last"
+    ).reset_index(drop=True)
     first_na = int(table["category"].notna().sum())
     assert 0 < first_na < len(table)
     for policy in co.NA_POLICIES:
         want = co.tables(table, REAL_STRATA, policy, min_stratum_size=30, frame=FRAME)
         for k in (1, 2, 4, 16):
             parts = [table.iloc[rows] for rows in np.array_split(np.arange(len(table)), k)]
-            parts = [table.iloc[:0], *parts[:k // 2], table.iloc[:0], *parts[k // 2:], table.iloc[:0]]
+            parts = [
+                table.iloc[:0],
+                *parts[: k // 2],
+                table.iloc[:0],
+                *parts[k // 2 :],
+                table.iloc[:0],
+            ]
             if k >= 4:  # some partitions lack the uncoded cases, others the coded category
                 assert any(len(p) and p["category"].notna().all() for p in parts)
                 assert any(len(p) and p["category"].isna().all() for p in parts)
-            got = co.tables_partitioned(iter(parts), REAL_STRATA, policy, min_stratum_size=30, frame=FRAME)
+            got = co.tables_partitioned(
+                iter(parts), REAL_STRATA, policy, min_stratum_size=30, frame=FRAME
+            )
             assert_same_tables(got, want)
         # the boundary between coded and uncoded cases as a cut: no partition has both
-        got = co.tables_partitioned(_split(table, [first_na]), REAL_STRATA, policy, min_stratum_size=30, frame=FRAME)
+        got = co.tables_partitioned(
+            _split(table, [first_na]), REAL_STRATA, policy, min_stratum_size=30, frame=FRAME
+        )
         assert_same_tables(got, want)
 
 
@@ -345,7 +395,9 @@ def test_min_stratum_size_applies_to_the_sum_not_to_each_partition(us_federal):
     sizes = us_federal["agency"].value_counts()
     parts = np.array_split(np.arange(len(us_federal)), 100)
     assert max(map(len, parts)) < 30 and (sizes >= 30).sum() > 1
-    got = co.tables_partitioned((us_federal.iloc[p] for p in parts), REAL_STRATA, min_stratum_size=30, frame=FRAME)
+    got = co.tables_partitioned(
+        (us_federal.iloc[p] for p in parts), REAL_STRATA, min_stratum_size=30, frame=FRAME
+    )
     assert set(got["flags_by_agency"]["agency"]) == set(sizes[sizes >= 30].index)
 
 
@@ -361,7 +413,9 @@ def test_partitioned_route_equals_in_memory_on_synthetic_cases():
     by_category = [g for _, g in table.groupby("category", dropna=False, sort=False)]
     assert len(by_category) > 2
     reordered = pd.concat(by_category, ignore_index=True)
-    assert_same_tables(co.tables_partitioned(by_category, frame=FRAME), co.tables(reordered, frame=FRAME))
+    assert_same_tables(
+        co.tables_partitioned(by_category, frame=FRAME), co.tables(reordered, frame=FRAME)
+    )
 
 
 def test_sum_of_pattern_counts_is_the_count_of_the_union():
@@ -371,8 +425,9 @@ def test_sum_of_pattern_counts_is_the_count_of_the_union():
     parts = [co.pattern_counts(p, by, FRAME) for p in _split(table, [0, 700, 700, 2500, 4999])]
     for summed in (co.sum_pattern_counts(parts, FRAME), co.sum_pattern_counts(parts[::-1], FRAME)):
         assert summed.by == whole.by and summed.flags == whole.flags
-        assert {b: [str(k) for k in v] for b, v in summed.strata.items()} == \
-            {b: [str(k) for k in v] for b, v in whole.strata.items()}
+        assert {b: [str(k) for k in v] for b, v in summed.strata.items()} == {
+            b: [str(k) for k in v] for b, v in whole.strata.items()
+        }
         np.testing.assert_array_equal(summed.patterns, whole.patterns)
         np.testing.assert_array_equal(summed.counts, whole.counts)
     assert whole.counts[0].sum() == len(table)

@@ -2,7 +2,9 @@ from analysis.errors import InputError, Problem, input_error
 
 
 def test_problem_names_file_row_column_value_expected_in_both_languages():
-    text = Problem("inv.csv", 7, "類別", "policing", "a frame category", "編碼架構中的類別").describe()
+    text = Problem(
+        "inv.csv", 7, "類別", "policing", "a frame category", "編碼架構中的類別"
+    ).describe()
     assert "file inv.csv, row 7, column '類別': value 'policing'; expected a frame category" in text
     assert "檔案 inv.csv，第 7 列，欄位「類別」：值 'policing'；應為編碼架構中的類別" in text
 

@@ -1,5 +1,6 @@
 """The exploration widget's pure logic on the study's cases (hand counts), and its static
 fallback outside a live kernel."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,10 +22,19 @@ def test_filter_cases_by_hand(study):
     ids = lambda t: t["case_id"].tolist()  # noqa: E731
     assert len(explore.filter_cases(study, category="enforcement")) == 5
     # 機器學習 (ML): digi-3, award-2, taipei-1, taipei-3
-    assert ids(explore.filter_cases(study, technique="machine_learning")) == ["digi-3", "award-2", "taipei-1", "taipei-3"]
+    assert ids(explore.filter_cases(study, technique="machine_learning")) == [
+        "digi-3",
+        "award-2",
+        "taipei-1",
+        "taipei-3",
+    ]
     # 倫理 ticked: digi-1, digi-4, digi-5, taipei-2, taipei-3; within 執行: the three DIGI+ ones
     assert len(explore.filter_cases(study, flag="ethics")) == 5
-    assert ids(explore.filter_cases(study, category=["enforcement"], flag=["ethics"])) == ["digi-1", "digi-4", "digi-5"]
+    assert ids(explore.filter_cases(study, category=["enforcement"], flag=["ethics"])) == [
+        "digi-1",
+        "digi-4",
+        "digi-5",
+    ]
     assert len(explore.filter_cases(study, source=["DIGI+", "台北市政府"], inventory="study")) == 8
     assert len(explore.filter_cases(study, category=[], technique=None)) == 11
     with pytest.raises(AnalysisError):

@@ -1,10 +1,12 @@
 """The cached TF-IDF equals scikit-learn's TfidfVectorizer on real case texts."""
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from analysis import features, inventories
-from analysis.coding import case_text
+from analysis import inventories
+from analysis.coders import features
+from analysis.coders.base import case_text
 
 
 @pytest.fixture(scope="module")
@@ -16,13 +18,23 @@ def texts():
 
 def _sklearn(analyser: features.Analyser) -> TfidfVectorizer:
     if analyser.kind == "word":
-        return TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                               token_pattern=r"(?u)\b\w\w+\b", min_df=analyser.min_df)
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=analyser.min_df)
+        return TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w\w+\b",
+            min_df=analyser.min_df,
+        )
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=analyser.min_df
+    )
 
 
-@pytest.mark.parametrize("analyser", [features.Analyser("word"), features.Analyser("char", min_df=2)],
-                         ids=["word", "char"])
+@pytest.mark.parametrize(
+    "analyser",
+    [features.Analyser("word"), features.Analyser("char", min_df=2)],
+    ids=["word", "char"],
+)
 def test_fit_transform_matches_sklearn(texts, analyser):
     train, test = texts[::2], texts[1::2]
     features.clear()
@@ -31,7 +43,9 @@ def test_fit_transform_matches_sklearn(texts, analyser):
     assert ours.terms_ == theirs.get_feature_names_out().tolist()
     np.testing.assert_allclose(ours.idf_, theirs.idf_, rtol=1e-12)
     for docs in (train, test):
-        np.testing.assert_allclose(ours.transform(docs).toarray(), theirs.transform(docs).toarray(), atol=1e-12)
+        np.testing.assert_allclose(
+            ours.transform(docs).toarray(), theirs.transform(docs).toarray(), atol=1e-12
+        )
 
 
 def test_result_does_not_depend_on_what_the_store_saw_before(texts):
@@ -51,8 +65,11 @@ def test_result_does_not_depend_on_what_the_store_saw_before(texts):
 
 def test_max_features_keeps_the_most_frequent_terms(texts):
     from sklearn.feature_extraction.text import CountVectorizer
+
     model = features.Tfidf(features.Analyser("word", max_features=50)).fit(texts)
-    raw = CountVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w\w+\b").fit(texts)
+    raw = CountVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w\w+\b").fit(
+        texts
+    )
     frequency = np.asarray(raw.transform(texts).sum(axis=0)).ravel()
     names = raw.get_feature_names_out()
     threshold = np.sort(frequency)[::-1][49]
@@ -64,15 +81,23 @@ def test_max_features_keeps_the_most_frequent_terms(texts):
 
 
 def test_vectoriser_stacks_parts_and_reads_its_half():
-    docs = ["risk scoring of benefit claims\x1fvocab vocab_flag_human_rights",
-            "chatbot answering citizens\x1fvocab",
-            "risk of fraud in claims\x1fvocab vocab_flag_human_rights"]
-    vec = features.Vectoriser([features.Analyser("word"), features.Analyser("tokens", part=1)]).fit(docs)
+    docs = [
+        "risk scoring of benefit claims\x1fvocab vocab_flag_human_rights",
+        "chatbot answering citizens\x1fvocab",
+        "risk of fraud in claims\x1fvocab vocab_flag_human_rights",
+    ]
+    vec = features.Vectoriser([features.Analyser("word"), features.Analyser("tokens", part=1)]).fit(
+        docs
+    )
     x = vec.transform(docs)
     assert x.shape == (3, len(vec.terms_))
     assert "vocab_flag_human_rights" in vec.terms_ and "risk" in vec.terms_
-    assert not any(t.startswith("vocab") for t in vec.parts[0].terms_)  # word part never sees the bridge half
-    np.testing.assert_allclose(np.asarray(x.multiply(x).sum(axis=1)).ravel(), 2.0)  # each part unit length
+    assert not any(
+        t.startswith("vocab") for t in vec.parts[0].terms_
+    )  # word part never sees the bridge half
+    np.testing.assert_allclose(
+        np.asarray(x.multiply(x).sum(axis=1)).ravel(), 2.0
+    )  # each part unit length
 
 
 def test_unknown_kind_and_empty_vectoriser_are_refused():

@@ -1,12 +1,13 @@
 """Clustering figures and display tables on the study's 11 cases."""
+
 from __future__ import annotations
 
 import pytest
 
 from analysis import clustering as cl
 from analysis import inventories, load_frame
+from analysis.figures import close, save
 from analysis.figures import clustering as fc
-from analysis.figures import save
 
 FRAME = load_frame()
 
@@ -27,7 +28,7 @@ def test_dendrogram_has_one_leaf_per_study_case(study, hierarchical, language):
     leaves = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(leaves) == 11
     assert sorted(leaves) == sorted(study["name"])
-    fc.close(fig)
+    close(fig)
 
 
 def test_profile_heatmap_and_table_use_frame_labels(hierarchical):
@@ -36,11 +37,13 @@ def test_profile_heatmap_and_table_use_frame_labels(hierarchical):
         fig = fc.profile_heatmap(profiles, language=language)
         columns = [t.get_text() for t in fig.axes[0].get_xticklabels()]
         assert columns == [FRAME.label("flag", f, language) for f in FRAME.flag_keys]
-        fc.close(fig)
+        close(fig)
         table = fc.profile_table(profiles, language=language)
         assert FRAME.heading("cases", language) in table.columns
         assert table[FRAME.heading("cases", language)].sum() == 11
-        assert set(table[FRAME.heading("category", language)]) <= set(FRAME.labels("category", language).values())
+        assert set(table[FRAME.heading("category", language)]) <= set(
+            FRAME.labels("category", language).values()
+        )
 
 
 def test_crosstab_table_counts_cases(hierarchical):
@@ -52,12 +55,14 @@ def test_crosstab_table_counts_cases(hierarchical):
 def test_figures_save_identical_bytes_twice(tmp_path, hierarchical):
     written = []
     for run in ("a", "b"):
-        figs = {"dendrogram": fc.dendrogram(hierarchical, "en"),
-                "map": fc.mca_scatter(cl.mca_map(hierarchical), "en")}
+        figs = {
+            "dendrogram": fc.dendrogram(hierarchical, "en"),
+            "map": fc.mca_scatter(cl.mca_map(hierarchical), "en"),
+        }
         paths = []
         for name, fig in figs.items():
             paths += save(fig, f"study_hierarchical_{name}", folder=tmp_path / run)
-            fc.close(fig)
+            close(fig)
         written.append([p.read_bytes() for p in paths])
     assert written[0] == written[1]
 
@@ -66,4 +71,4 @@ def test_criteria_plot_marks_one_k(study):
     selection = cl.select_k(study, range(2, 5), "kmodes")
     fig = fc.criteria_plot(selection.table, "en")
     assert len(fig.axes) == 2  # silhouette and cost
-    fc.close(fig)
+    close(fig)

@@ -1,4 +1,5 @@
 """The numbers behind the coding figures (not their pixels), and byte-identical saving."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,15 +27,26 @@ def test_confusion_matrix_counts_and_frame_labels(frame, study):
     values, ax = _heat(fig)
     rows = [t.get_text() for t in ax.get_yticklabels()]
     cols = [t.get_text() for t in ax.get_xticklabels()]
-    assert rows == [frame.label("category", k, "en") for k in ("enforcement", "regulatory_analysis", "internal_management")]
+    assert rows == [
+        frame.label("category", k, "en")
+        for k in ("enforcement", "regulatory_analysis", "internal_management")
+    ]
     assert cols == rows + [frame.heading("not_coded", "en")]
     assert values.tolist() == [[4, 1, 0, 0], [0, 2, 0, 1], [0, 0, 3, 0]]
     figures.close(fig)
 
 
 def test_learning_curve_and_agreement_bars(frame, tmp_path):
-    curve = pd.DataFrame({"target": "category", "fraction": [0.5, 1.0], "n_train": [60, 120],
-                          "macro_f1": [0.3, 0.4], "accuracy": [0.5, 0.6], "kappa": [0.2, 0.3]})
+    curve = pd.DataFrame(
+        {
+            "target": "category",
+            "fraction": [0.5, 1.0],
+            "n_train": [60, 120],
+            "macro_f1": [0.3, 0.4],
+            "accuracy": [0.5, 0.6],
+            "kappa": [0.2, 0.3],
+        }
+    )
     fig = fcod.learning_curve(curve, frame=frame)
     ax = fig.axes[0]
     assert [list(line.get_xdata()) for line in ax.lines] == [[60, 120], [60, 120]]
@@ -44,12 +56,22 @@ def test_learning_curve_and_agreement_bars(frame, tmp_path):
     b = figures.save(fig, "curve", tmp_path / "b")
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
     figures.close(fig)
-    scores = pd.DataFrame({"target": ["category", "category", "ethics", "ethics"],
-                           "coder": ["rules", "model", "rules", "model"], "macro_f1": [0.3, 0.4, 0.5, np.nan]})
+    scores = pd.DataFrame(
+        {
+            "target": ["category", "category", "ethics", "ethics"],
+            "coder": ["rules", "model", "rules", "model"],
+            "macro_f1": [0.3, 0.4, 0.5, np.nan],
+        }
+    )
     fig = fcod.agreement_bars(scores, frame=frame, language="en")
     ax = fig.axes[0]
     widths = [p.get_width() for p in ax.patches]
     assert widths == [0.3, 0.5, 0.4, 0.0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == [frame.heading("category", "en"), frame.label("flag", "ethics", "en")]
-    assert fcod.value_label("ethics", UNCODED, frame, "zh-TW") == frame.heading("not_coded", "zh-TW")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        frame.heading("category", "en"),
+        frame.label("flag", "ethics", "en"),
+    ]
+    assert fcod.value_label("ethics", UNCODED, frame, "zh-TW") == frame.heading(
+        "not_coded", "zh-TW"
+    )
     figures.close(fig)

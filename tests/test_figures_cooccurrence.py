@@ -1,5 +1,6 @@
 """The numbers behind each co-occurrence figure (not its pixels), from hand counts of the
 study's printed tables, and byte-identical saving."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,9 +22,11 @@ def test_pair_heatmap_plots_the_jaccard_matrix(study, frame):
     fig = fc.pair_heatmap(co.pairs(study, frame=frame), "jaccard", frame=frame, language="en")
     values, ax = _heat_values(fig)
     flags = frame.flag_keys
-    assert [t.get_text() for t in ax.get_yticklabels()] == [frame.label("flag", f, "en") for f in flags]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        frame.label("flag", f, "en") for f in flags
+    ]
     hr, eth, exp = flags.index("human_rights"), flags.index("ethics"), flags.index("explainability")
-    assert values[hr, eth] == pytest.approx(5 / 7)   # 倫理 ⊂ 人權保護: 5 of 7
+    assert values[hr, eth] == pytest.approx(5 / 7)  # 倫理 ⊂ 人權保護: 5 of 7
     assert values[0, exp] == pytest.approx(10 / 11)  # 資料治理 ∧ 模型可解釋性: 10; ∪ = 11
     np.testing.assert_allclose(np.diag(values), 1.0)
     figures.close(fig)
@@ -38,12 +41,16 @@ def test_stratum_heatmap_plots_prevalence(study, frame):
     fig = fc.stratum_heatmap(co.flag_table(study, "category", frame=frame), frame=frame)
     values, ax = _heat_values(fig)
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        frame.label("category", c) for c in ("enforcement", "regulatory_analysis", "internal_management")]
+        frame.label("category", c)
+        for c in ("enforcement", "regulatory_analysis", "internal_management")
+    ]
     eth = frame.flag_keys.index("ethics")
     assert values[:, eth].tolist() == pytest.approx([3 / 5, 0 / 3, 2 / 3])
     assert "3/5" in [t.get_text() for t in ax.texts]
     figures.close(fig)
-    fig = fc.stratum_heatmap(co.flag_table(study, "technique", frame=frame), frame=frame, language="en")
+    fig = fc.stratum_heatmap(
+        co.flag_table(study, "technique", frame=frame), frame=frame, language="en"
+    )
     values, ax = _heat_values(fig)
     assert ax.get_yticklabels()[0].get_text() == frame.label("technique", "image_recognition", "en")
     assert values[0, frame.flag_keys.index("automated_decision")] == pytest.approx(3 / 6)
@@ -52,7 +59,7 @@ def test_stratum_heatmap_plots_prevalence(study, frame):
 
 def test_upset_bars(study, frame):
     fig = fc.upset(co.combinations(study, frame=frame), frame=frame)
-    bars_ax, dots_ax, sizes_ax = fig.axes[0], fig.axes[1], fig.axes[2]
+    bars_ax, sizes_ax = fig.axes[0], fig.axes[2]
     assert [p.get_height() for p in bars_ax.patches] == [4, 3, 1, 1, 1, 1]
     assert [p.get_width() for p in sizes_ax.patches] == [11, 7, 5, 10, 8, 8]
     figures.close(fig)
@@ -73,12 +80,17 @@ def test_network_edges(study, frame):
 
 def test_forest_points(frame):
     from analysis import synthetic
-    table = stats.logistic(synthetic.generate(1500, seed=2, frame=frame), flags=["ethics"], terms=["category"])
+
+    table = stats.logistic(
+        synthetic.generate(1500, seed=2, frame=frame), flags=["ethics"], terms=["category"]
+    )
     fig = fc.forest(table, "ethics", frame=frame, language="en")
     ax = fig.axes[0]
     points = ax.collections[-1].get_offsets()[:, 0]
     np.testing.assert_allclose(points, table.loc[table["estimable"], "odds_ratio"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == [frame.label("category", k, "en") for k in table["level"]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        frame.label("category", k, "en") for k in table["level"]
+    ]
     figures.close(fig)
 
 

@@ -1,4 +1,5 @@
 """Governance figures and the checklist workbook, on the study's 11 cases."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -42,8 +43,11 @@ def test_matrix_figure_shows_every_case_in_its_cell(placements, frameworks, lang
     # Each cell is coloured by its level in the matrix.
     colours = {lv.key: lv.colour.lower() for lv in au.dimension("rating").levels}
     from matplotlib.colors import to_hex
+
     cell_colours = [to_hex(p.get_facecolor()) for p in ax.patches]
-    expected = [colours[c] for r in au.dimension("rating").matrix["cells"].values() for c in r.values()]
+    expected = [
+        colours[c] for r in au.dimension("rating").matrix["cells"].values() for c in r.values()
+    ]
     assert cell_colours == expected
     fg.close(fig)
 
@@ -89,13 +93,18 @@ def test_checklist_workbook_has_fillable_columns(tmp_path, study, placements, fr
     header = [c.value for c in wb["checklist"][1]]
     assert header[-2:] == ["status", "notes"]
     assert wb["checklist"].max_row == len(table) + 1
-    applies = {row[header.index("applies")] for row in wb["checklist"].iter_rows(min_row=2, values_only=True)}
+    applies = {
+        row[header.index("applies")]
+        for row in wb["checklist"].iter_rows(min_row=2, values_only=True)
+    }
     assert applies <= {"required", "conditional", "recommended"}
 
 
 def test_matrix_title_counts_cases_without_a_cell(placements, frameworks):
     au = frameworks["au_vaiss"]
     counts = g.matrix_counts(placements, au)
-    fig = fg.risk_matrix(counts, au, language="en", total=14)  # 11 placed + 3 hypothetical without a cell
+    fig = fg.risk_matrix(
+        counts, au, language="en", total=14
+    )  # 11 placed + 3 hypothetical without a cell
     assert "3 more cases" in fig.axes[0].get_title()
     fg.close(fig)

@@ -1,4 +1,5 @@
 """The numbers behind the inventory-profile figures."""
+
 import numpy as np
 import pandas as pd
 
@@ -11,9 +12,13 @@ def test_flag_status_bars_are_shares_of_all_cases(study, frame):
     partial.loc[:3, "ethics"] = pd.NA
     fig = inventory.flag_status(summary.flag_counts(partial, frame), frame, "en")
     ax = fig.axes[0]
-    widths = np.array([p.get_width() for p in ax.patches]).reshape(3, 6)  # yes, no, not reported × flags
+    widths = np.array([p.get_width() for p in ax.patches]).reshape(
+        3, 6
+    )  # yes, no, not reported × flags
     np.testing.assert_allclose(widths.sum(axis=0), 1.0)
-    np.testing.assert_allclose(widths[:, 2], [3 / 11, 4 / 11, 4 / 11])  # ethics: yes, no, not reported
+    np.testing.assert_allclose(
+        widths[:, 2], [3 / 11, 4 / 11, 4 / 11]
+    )  # ethics: yes, no, not reported
     assert widths[0, 0] == 1.0  # data governance ticked in all 11
     assert [t.get_text() for t in ax.get_yticklabels()][0] == "Data governance"
     figures.close(fig)

@@ -1,10 +1,13 @@
 """The bundled public inventories: row counts, crosswalk counts checked against the raw
 files read independently (csv module), reports, checksums."""
+
 from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
+import pickle
 import shutil
 import struct
 import subprocess
@@ -15,12 +18,15 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from analysis import config, inventories
+from analysis import cache, config, inventories
 from analysis.errors import InputError
 from analysis.mapping import sha256_of
 
 US24 = config.RAW_DIR / "us-federal" / "2024_consolidated_ai_inventory_raw_v2.csv"
-PII = "Does this AI use case involve personally identifiable information (PII) that is maintained by the agency?"
+PII = (
+    "Does this AI use case involve personally identifiable information (PII) that is maintained "
+    "by the agency?"
+)
 IMPACT = "Is the AI use case rights-impacting, safety-impacting, both, or neither?"
 
 
@@ -39,7 +45,11 @@ def us24():
 def test_us_federal_2024_keeps_every_use_case(us24):
     header, rows = _raw(US24, "cp1252")
     assert len(us24.cases) == len(rows) == 2133
-    assert (us24.report.rows_read, us24.report.rows_kept, us24.report.rows_rejected) == (2133, 2133, 0)
+    assert (us24.report.rows_read, us24.report.rows_kept, us24.report.rows_rejected) == (
+        2133,
+        2133,
+        0,
+    )
     assert us24.cases["case_id"].is_unique
     assert us24.cases["name"].tolist() == [r[header.index("Use Case Name")].strip() for r in rows]
 
@@ -58,12 +68,24 @@ def test_us_federal_2024_human_rights_from_the_impact_type(us24):
     header, rows = _raw(US24, "cp1252")
     answers = [r[header.index(IMPACT)].strip().lower() for r in rows]
     flag = us24.cases["human_rights"]
-    assert int((flag == True).sum()) == answers.count("rights-impacting") + answers.count("both") == 326  # noqa: E712
-    assert int((flag == False).sum()) == answers.count("neither") + answers.count("safety-impacting")  # noqa: E712
+    assert (
+        int((flag == True).sum())
+        == answers.count("rights-impacting") + answers.count("both")
+        == 326
+    )  # noqa: E712
+    assert int((flag == False).sum()) == answers.count("neither") + answers.count(
+        "safety-impacting"
+    )  # noqa: E712
     too_new = [a.startswith("no, use case is too new") or a == "" for a in answers]
     assert flag[too_new].isna().all()
     assert sorted(set(us24.cases["rights_safety"].dropna())) == [
-        "both", "case-by-case assessment", "neither", "rights-impacting", "safety-impacting", "too new to assess"]
+        "both",
+        "case-by-case assessment",
+        "neither",
+        "rights-impacting",
+        "safety-impacting",
+        "too new to assess",
+    ]
     rec = us24.report.recodings
     row = rec[(rec["field"] == "human_rights") & (rec["native"] == "Rights-Impacting\n")]
     assert row[["canonical", "rows"]].values.tolist() == [["yes", 131]]
@@ -84,7 +106,9 @@ def test_us_federal_2024_flags_are_tri_state_and_extras_kept(us24):
     cases = us24.cases
     for flag in ("data_governance", "ethics", "explainability", "automated_decision"):
         assert cases[flag].notna().any() and cases[flag].isna().any()
-    assert {"agency_abbreviation", "bureau", "topic_area", "stage", "rights_safety"} <= set(cases.columns)
+    assert {"agency_abbreviation", "bureau", "topic_area", "stage", "rights_safety"} <= set(
+        cases.columns
+    )
     assert cases["techniques"].isna().all()
     dups = us24.report.duplicates
     assert int(dups.loc[dups["key"] == "Department of Justice | Veritone", "count"].iloc[0]) == 4
@@ -92,10 +116,27 @@ def test_us_federal_2024_flags_are_tri_state_and_extras_kept(us24):
 
 def test_us_federal_2024_automated_decision_reads_both_questions(us24):
     header, rows = _raw(US24, "cp1252")
-    a = [r[header.index("For this particular use case, can the AI carry out a decision or action without direct "
-                        "human involvement that could result in a significant impact on rights or safety?")].strip() for r in rows]
-    b = [r[header.index("Is the AI used to significantly influence or inform decisions or actions that could have "
-                        "an adverse or negative impact on specific individuals or groups?")].strip().lower() for r in rows]
+    a = [
+        r[
+            header.index(
+                "For this particular use case, can the AI carry out a decision or action without "
+                "direct human involvement that could result in a significant impact on rights or "
+                "safety?"
+            )
+        ].strip()
+        for r in rows
+    ]
+    b = [
+        r[
+            header.index(
+                "Is the AI used to significantly influence or inform decisions or actions that "
+                "could have an adverse or negative impact on specific individuals or groups?"
+            )
+        ]
+        .strip()
+        .lower()
+        for r in rows
+    ]
     yes = [x.startswith("Yes") or "not practicable" in x or y == "yes" for x, y in zip(a, b)]
     assert int((us24.cases["automated_decision"] == True).sum()) == sum(yes)  # noqa: E712
 
@@ -105,17 +146,31 @@ def test_jrc_ai_watch_categories_from_the_shifted_column():
     cases = result.cases
     assert len(cases) == 157
     counts = cases["category"].value_counts().to_dict()
-    assert counts == {"public_services": 69, "enforcement": 37, "internal_management": 28,
-                      "regulatory_analysis": 17, "adjudication": 6}
+    assert counts == {
+        "public_services": 69,
+        "enforcement": 37,
+        "internal_management": 28,
+        "regulatory_analysis": 17,
+        "adjudication": 6,
+    }
     assert set(cases["category_coded_by"]) == {"source"}
     assert set(cases["techniques_coded_by"].dropna()) == {"crosswalk"}
     header, rows = _raw(config.RAW_DIR / "jrc-ai-watch" / "9-services-ai-watch-t6-jrc120399_v1.csv")
     types = [r[header.index("type")] for r in rows]
     assert int((cases["techniques"] == "nlp").sum()) == sum(
-        t.startswith(("Chatbots", "Natural Language Processing", "Knowledge Management")) for t in types)
-    assert cases["techniques"].isna().sum() == types.count("Security Analytics and Threat Intelligence")
+        t.startswith(("Chatbots", "Natural Language Processing", "Knowledge Management"))
+        for t in types
+    )
+    assert cases["techniques"].isna().sum() == types.count(
+        "Security Analytics and Threat Intelligence"
+    )
     assert cases.loc[cases["country"] == "Italy"].shape[0] == 6
-    assert cases[list(result.report.outcomes.query("field == 'human_rights'")["field"].unique())].isna().all().all()
+    assert (
+        cases[list(result.report.outcomes.query("field == 'human_rights'")["field"].unique())]
+        .isna()
+        .all()
+        .all()
+    )
 
 
 def test_taiwan_public_techniques_parse_every_value():
@@ -140,11 +195,18 @@ def test_us_federal_2023_free_text_techniques():
     assert len(cases) == 710 and cases["case_id"].is_unique
     techniques = dict(zip(cases["case_id"], cases["techniques"]))
     raw = dict(zip(cases["case_id"], cases["techniques_as_recorded"]))
-    nlp_ml = [cid for cid, text in raw.items() if not pd.isna(text) and text == "Machine Learning, Natural Language Processing (NLP)"]
+    nlp_ml = [
+        cid
+        for cid, text in raw.items()
+        if not pd.isna(text) and text == "Machine Learning, Natural Language Processing (NLP)"
+    ]
     assert nlp_ml and all(techniques[cid] == "machine_learning;nlp" for cid in nlp_ml)
     unmapped = result.report.unmapped.set_index("value")
     assert unmapped.loc["Other", "rows"] == sum(
-        "Other" in [p.strip() for p in str(t).split(",")] for t in raw.values() if isinstance(t, str))
+        "Other" in [p.strip() for p in str(t).split(",")]
+        for t in raw.values()
+        if isinstance(t, str)
+    )
 
 
 @pytest.mark.parametrize("name", ["study", "us-federal-2023", "jrc-ai-watch", "taiwan-public"])
@@ -169,7 +231,9 @@ def test_changed_raw_file_fails_the_checksum(tmp_path, monkeypatch, disk_cache):
     mapping = tmp_path / "inventories" / "jrc-ai-watch.yaml"
     shutil.copy(config.INVENTORIES_DIR / "jrc-ai-watch.yaml", mapping)
     manifest = tmp_path / "raw" / "MANIFEST.tsv"
-    manifest.write_text(f"file\tsha256\njrc-ai-watch/{source.name}\t{sha256_of(source)}\n", encoding="utf-8")
+    manifest.write_text(
+        f"file\tsha256\njrc-ai-watch/{source.name}\t{sha256_of(source)}\n", encoding="utf-8"
+    )
     monkeypatch.setattr(config, "RAW_DIR", tmp_path / "raw")
     monkeypatch.setattr(config, "MANIFEST_FILE", manifest)
     assert len(inventories.load(mapping).cases) == 157  # intact copy loads
@@ -185,7 +249,8 @@ def test_write_report_files(tmp_path):
     assert text.startswith("# Standardization report: taiwan-public")
     assert "Rows read: 133; kept: 133; rejected: 0." in text
     assert rejected.read_text(encoding="utf-8-sig").splitlines() == [
-        "file,row,reason,source,case_name,agency,description,technique,evidence"]
+        "file,row,reason,source,case_name,agency,description,technique,evidence"
+    ]
 
 
 def test_accounting_counts_each_inventory_used_and_reads_coded_names_as_their_load():
@@ -194,11 +259,14 @@ def test_accounting_counts_each_inventory_used_and_reads_coded_names_as_their_lo
     assert table["rows_read"].tolist() == [11, 2133]
     assert table["rows_kept"].tolist() == [11, 2133]
     assert table["rows_rejected"].tolist() == [0, 0]
-    assert table["files"].tolist() == ["study_excerpt_cases.csv", "2024_consolidated_ai_inventory_raw_v2.csv"]
+    assert table["files"].tolist() == [
+        "study_excerpt_cases.csv",
+        "2024_consolidated_ai_inventory_raw_v2.csv",
+    ]
     assert inventories.accounting("taiwan-public")["rows_read"].tolist() == [133]
 
 
-# -- the disk cache ---------------------------------------------------------------------------------
+# -- the disk cache ------------------------------------------------------------------------------
 JRC = config.RAW_DIR / "jrc-ai-watch" / "9-services-ai-watch-t6-jrc120399_v1.csv"
 REJECTING = config.ROOT / "tests" / "bad_inputs" / "unknown_category_reject.yaml"
 
@@ -210,6 +278,14 @@ def disk_cache(tmp_path, monkeypatch):
     inventories.clear_cache()
     yield inventories.cache_folder()
     inventories.clear_cache()
+
+
+def stored_tables(entry):
+    """The members of the tables of an inventory cache entry (read through the cache, so
+    verified), e.g. ``cases.parquet``."""
+    payload = cache.read(inventories.NAMESPACE, entry.name.removesuffix(cache.SUFFIX))
+    tables, _report = pickle.loads(payload)
+    return zipfile.ZipFile(io.BytesIO(tables))
 
 
 def assert_same_load(served, fresh):
@@ -242,7 +318,7 @@ def test_a_load_served_from_disk_equals_a_fresh_parse(disk_cache, name):
     first = inventories.load(name)
     assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1)
     (entry,) = inventories.cache_entries(name)
-    assert entry.parent == disk_cache and "cases.parquet" in zipfile.ZipFile(entry).namelist()
+    assert entry.parent == disk_cache and "cases.parquet" in stored_tables(entry).namelist()
     inventories.clear_cache()  # as a new process
     served = inventories.load(name)
     assert inventories.cache_info() == inventories.CacheInfo(hits=1)
@@ -254,10 +330,17 @@ def test_a_load_served_from_disk_equals_a_fresh_parse(disk_cache, name):
 
 def test_a_new_process_reads_the_entry_another_wrote(disk_cache):
     inventories.load("taiwan-public")
-    script = ("from analysis import inventories; r = inventories.load('taiwan-public'); "
-              "print(inventories.cache_info().hits, len(r.cases))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                          env={**os.environ, "ANALYSIS_OUTPUT_DIR": str(disk_cache.parent.parent)})
+    script = (
+        "from analysis import inventories; r = inventories.load('taiwan-public'); "
+        "print(inventories.cache_info().hits, len(r.cases))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ANALYSIS_OUTPUT_DIR": str(disk_cache.parent.parent)},
+    )
     hits, cases = done.stdout.split()
     assert (int(hits), int(cases)) == (1, len(inventories.parse("taiwan-public").cases))
 
@@ -276,22 +359,30 @@ def test_a_changed_raw_file_is_parsed_again_never_served_from_the_cache(disk_cac
     assert "Chatbot Mona" in set(before.cases["name"])
     stat = raw.stat()
     raw.write_bytes(raw.read_bytes().replace(b"Chatbot Mona", b"Chatbot Nona"))
-    os.utime(raw, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and time: only the content tells
+    os.utime(
+        raw, ns=(stat.st_atime_ns, stat.st_mtime_ns)
+    )  # same size and time: only the content tells
     inventories.clear_cache()
     after = inventories.load(mapping)
     assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1)
-    assert "Chatbot Nona" in set(after.cases["name"]) and "Chatbot Mona" not in set(after.cases["name"])
+    assert "Chatbot Nona" in set(after.cases["name"]) and "Chatbot Mona" not in set(
+        after.cases["name"]
+    )
     assert_same_load(after, inventories.parse(mapping))
-    assert len(list(disk_cache.glob("*.zip"))) == 1  # the entry of the old content is deleted
+    assert len(list(disk_cache.glob("*.entry"))) == 1  # the entry of the old content is deleted
     assert inventories.load(mapping).cases["name"].equals(after.cases["name"])  # and memory agrees
 
 
-def test_a_cache_hit_still_verifies_bundled_files_against_the_manifest(disk_cache, tmp_path, monkeypatch):
+def test_a_cache_hit_still_verifies_bundled_files_against_the_manifest(
+    disk_cache, tmp_path, monkeypatch
+):
     mapping, raw = _copy_jrc(tmp_path / "copy")
     manifest = tmp_path / "copy" / "raw" / "MANIFEST.tsv"
     monkeypatch.setattr(config, "RAW_DIR", tmp_path / "copy" / "raw")
     monkeypatch.setattr(config, "MANIFEST_FILE", manifest)
-    manifest.write_text(f"file\tsha256\njrc-ai-watch/{JRC.name}\t{sha256_of(raw)}\n", encoding="utf-8")
+    manifest.write_text(
+        f"file\tsha256\njrc-ai-watch/{JRC.name}\t{sha256_of(raw)}\n", encoding="utf-8"
+    )
     inventories.load(mapping)
     assert inventories.cache_info().writes == 1
     # The raw file is intact and its entry on disk, but the manifest now records another digest.
@@ -305,41 +396,55 @@ def test_a_cache_hit_still_verifies_bundled_files_against_the_manifest(disk_cach
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
-def test_a_damaged_entry_is_ignored_and_rewritten(disk_cache, damage):
+def test_a_damaged_entry_is_ignored_and_rewritten(disk_cache, damage, capsys):
     inventories.load("jrc-ai-watch")
-    (entry,) = disk_cache.glob("*.zip")
+    (entry,) = disk_cache.glob("*.entry")
     data = entry.read_bytes()
-    entry.write_bytes({"truncated": data[: len(data) // 2], "garbage": b"\x00not a cache entry" * 100,
-                       "empty": b""}[damage])
+    entry.write_bytes(
+        {
+            "truncated": data[: len(data) // 2],
+            "garbage": b"\x00not a cache entry" * 100,
+            "empty": b"",
+        }[damage]
+    )
     inventories.clear_cache()
     result = inventories.load("jrc-ai-watch")
     assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1, discarded=1)
+    assert f"cache: damaged entry {entry} (" in capsys.readouterr().err
     assert_same_load(result, inventories.parse("jrc-ai-watch"))
-    assert entry.read_bytes() != b"" and zipfile.is_zipfile(entry)
+    assert "cases.parquet" in stored_tables(entry).namelist()  # rewritten whole
     inventories.clear_cache()
     inventories.load("jrc-ai-watch")
     assert inventories.cache_info() == inventories.CacheInfo(hits=1)
 
 
-def test_a_flipped_byte_inside_an_entry_is_not_served(disk_cache):
+def test_a_flipped_byte_inside_an_entry_is_not_served(disk_cache, capsys):
     inventories.load("taiwan-public")
-    (entry,) = disk_cache.glob("*.zip")
-    data = bytearray(entry.read_bytes())
-    member = zipfile.ZipFile(entry).getinfo("cases.parquet")
-    name_length, extra_length = struct.unpack("<HH", data[member.header_offset + 26:member.header_offset + 30])
+    (entry,) = disk_cache.glob("*.entry")
+    archive = stored_tables(entry)
+    member = archive.getinfo("cases.parquet")
+    stored = archive.fp.getvalue()
+    name_length, extra_length = struct.unpack(
+        "<HH", stored[member.header_offset + 26 : member.header_offset + 30]
+    )
     start = member.header_offset + 30 + name_length + extra_length  # the member's stored bytes
-    data[start + member.file_size // 2] ^= 0xFF  # its CRC no longer matches
+    data = bytearray(entry.read_bytes())
+    at = data.index(stored) + start + member.file_size // 2  # inside the cases' Parquet bytes
+    data[at] ^= 0xFF
     entry.write_bytes(bytes(data))
     inventories.clear_cache()
     assert_same_load(inventories.load("taiwan-public"), inventories.parse("taiwan-public"))
     assert inventories.cache_info().discarded == 1
+    assert capsys.readouterr().err == (
+        f"cache: damaged entry {entry} (payload differs from its recorded sha256); recomputing\n"
+    )
 
 
 def test_forget_deletes_the_entries_of_one_mapping(disk_cache):
     inventories.load("study")
     inventories.load("taiwan-public")
     assert inventories.forget("study") == 1
-    assert [p.name.startswith("taiwan-public-") for p in disk_cache.glob("*.zip")] == [True]
+    assert [p.name.startswith("taiwan-public-") for p in disk_cache.glob("*.entry")] == [True]
     inventories.clear_cache()
     inventories.load("study")
     assert inventories.cache_info().misses == 1
@@ -354,4 +459,34 @@ def test_the_disk_cache_keeps_the_most_recently_used_entries(disk_cache, monkeyp
     inventories.clear_cache()
     inventories.load("taiwan-public")  # served: now the most recently used
     inventories.load("jrc-ai-watch")
-    assert sorted(p.name.split("-")[0] for p in disk_cache.glob("*.zip")) == ["jrc", "taiwan"]
+    assert sorted(p.name.split("-")[0] for p in disk_cache.glob("*.entry")) == ["jrc", "taiwan"]
+
+
+def test_an_intact_entry_that_holds_no_load_is_not_served(disk_cache, capsys):
+    inventories.load("study")
+    (entry,) = inventories.cache_entries("study")
+    key = entry.name.removesuffix(cache.SUFFIX)
+    cache.write(
+        inventories.NAMESPACE, key, pickle.dumps(("not tables", None))
+    )  # intact, but no load
+    inventories.clear_cache()
+    assert_same_load(inventories.load("study"), inventories.parse("study"))
+    assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1, discarded=1)
+    assert f"cache: damaged entry {entry} (not a load: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("variable", ["ANALYSIS_CACHE", "ANALYSIS_MEMO"])
+def test_with_the_cache_off_nothing_is_read_or_written(disk_cache, monkeypatch, variable):
+    inventories.load("taiwan-public")
+    (entry,) = inventories.cache_entries("taiwan-public")
+    monkeypatch.setenv(variable, "off")
+    inventories.clear_cache()
+    os.utime(entry, (0, 0))
+    loaded = inventories.load("taiwan-public")
+    assert inventories.cache_info() == inventories.CacheInfo(misses=1)  # parsed, not read
+    assert entry.stat().st_mtime == 0  # not read (a read marks it used)
+    inventories.load("study")
+    assert inventories.cache_entries("study") == []  # not written
+    assert_same_load(loaded, inventories.parse("taiwan-public"))
+    inventories.load("taiwan-public")  # this process still reuses what it parsed
+    assert inventories.cache_info() == inventories.CacheInfo(misses=2)

@@ -1,4 +1,5 @@
 """The LLM coder against a small chat-completions server on 127.0.0.1 (no network)."""
+
 import dataclasses
 import json
 import threading
@@ -8,26 +9,58 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import pytest
 
-from analysis import cases as cases_mod
+from analysis import canonical
+from analysis.coders.llm import (
+    STUDY_PROMPT_FILE,
+    LLMCoder,
+    LLMConfig,
+    LLMError,
+    _Client,
+    build_prompt,
+    parse_answer,
+    prompt_hash,
+)
 from analysis.coding import make_coder
-from analysis.llm import (STUDY_PROMPT_FILE, LLMCoder, LLMConfig, LLMError, _Client, build_prompt, parse_answer,
-                          prompt_hash)
 
 SECRET = "sk-test-0123456789-do-not-leak"
 KEY_ENV = "ANALYSIS_TEST_LLM_KEY"
 
 
-def answer(category="enforcement", application_type="smart_recognition", techniques=("image_recognition",),
-           flags=None, frame_flags=("data_governance", "human_rights", "ethics", "explainability", "personal_data",
-                                    "automated_decision")):
+def answer(
+    category="enforcement",
+    application_type="smart_recognition",
+    techniques=("image_recognition",),
+    flags=None,
+    frame_flags=(
+        "data_governance",
+        "human_rights",
+        "ethics",
+        "explainability",
+        "personal_data",
+        "automated_decision",
+    ),
+):
     flags = flags or {f: f in ("data_governance", "personal_data") for f in frame_flags}
-    return json.dumps({"category": category, "application_type": application_type, "techniques": list(techniques),
-                       "flags": flags, "summary": "重點摘錄"}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "category": category,
+            "application_type": application_type,
+            "techniques": list(techniques),
+            "flags": flags,
+            "summary": "重點摘錄",
+        },
+        ensure_ascii=False,
+    )
 
 
 def completion(content):
-    return json.dumps({"id": "x", "object": "chat.completion",
-                       "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+        }
+    )
 
 
 class Server:
@@ -40,8 +73,12 @@ class Server:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8"))
-                outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                body = json.loads(
+                    self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8")
+                )
+                outer.requests.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+                )
                 step = outer.script.pop(0) if outer.script else (200, completion(answer()))
                 if step[0] == "sleep":
                     time.sleep(step[1])
@@ -80,27 +117,46 @@ def server():
 @pytest.fixture()
 def cfg(server, tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, SECRET)
-    return LLMConfig(base_url=server.url, model="test-model", api_key_env=KEY_ENV, timeout=0.3, max_retries=2,
-                     backoff=0.01, requests_per_minute=0, cache_dir=tmp_path / "cache", progress=False)
+    return LLMConfig(
+        base_url=server.url,
+        model="test-model",
+        api_key_env=KEY_ENV,
+        timeout=0.3,
+        max_retries=2,
+        backoff=0.01,
+        requests_per_minute=0,
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
 
 
 def test_prompt_is_the_studys_prompt_then_json_instructions(frame, study):
     stored = STUDY_PROMPT_FILE.read_text(encoding="utf-8").strip()
     assert stored.startswith("請你當我的助理，依我給你的這些資訊")
-    assert stored.endswith("紅色標題的風險為資料治理、人權保護、倫理、模型可解釋性、個人資料以及自動化決策風險六種。")
+    assert stored.endswith(
+        "紅色標題的風險為資料治理、人權保護、倫理、模型可解釋性、個人資料以及自動化決策風險六種。"
+    )
     prompt = build_prompt(study.iloc[0], frame)
     assert prompt.startswith(stored)
-    assert all(k in prompt for k in frame.category_keys + frame.application_type_keys + frame.flag_keys)
+    assert all(
+        k in prompt for k in frame.category_keys + frame.application_type_keys + frame.flag_keys
+    )
     assert "5G智慧警察行動服務研析" in prompt
 
 
 def test_parse_answer_validates_against_the_frame(frame):
     good, problems = parse_answer("```json\n" + answer() + "\n```", frame)
-    assert problems == [] and good["category"] == "enforcement" and good["techniques"] == ["image_recognition"]
+    assert (
+        problems == []
+        and good["category"] == "enforcement"
+        and good["techniques"] == ["image_recognition"]
+    )
     assert parse_answer("not json", frame)[0] is None
     bad, problems = parse_answer(answer(category="surveillance"), frame)
     assert bad is None and "surveillance" in problems[0]
-    bad, problems = parse_answer(answer(category="adjudication", application_type="smart_recognition"), frame)
+    bad, problems = parse_answer(
+        answer(category="adjudication", application_type="smart_recognition"), frame
+    )
     assert bad is None and "does not belong" in problems[0]
     bad, problems = parse_answer(answer(techniques=("telepathy",)), frame)
     assert bad is None and "telepathy" in problems[0]
@@ -117,7 +173,7 @@ def test_codes_then_answers_from_the_cache(server, cfg, frame, study):
     assert server.requests[0]["auth"] == f"Bearer {SECRET}"
     cat = codes[codes["field"] == "category"]
     assert list(cat["value"]) == ["enforcement"] * 3 and set(codes["coded_by"]) == {"llm"}
-    assert len(list((cfg.cache_path).glob("*.json"))) == 3
+    assert len(list((cfg.cache_path).glob("*.entry"))) == 3
     again = LLMCoder(cfg, frame).code(study.iloc[:3])
     assert len(server.requests) == 3  # nothing sent: all answers cached
     pd.testing.assert_frame_equal(codes, again)
@@ -138,8 +194,17 @@ def test_dry_run_sends_nothing_and_unconfigured_refuses(server, tmp_path, frame,
 
 
 def test_retries_server_errors_timeouts_and_broken_bodies(server, cfg, frame, study):
-    server.script = [(500, "oops"), ("sleep", 0.6, completion(answer())), (200, "{not json"),
-                     (200, completion(answer(category="public_services", application_type="engagement_management")))]
+    server.script = [
+        (500, "oops"),
+        ("sleep", 0.6, completion(answer())),
+        (200, "{not json"),
+        (
+            200,
+            completion(
+                answer(category="public_services", application_type="engagement_management")
+            ),
+        ),
+    ]
     coder = LLMCoder(dataclasses.replace(cfg, max_retries=3), frame)
     codes = coder.code(study.iloc[:1])
     assert coder.failures.empty
@@ -158,7 +223,7 @@ def test_invalid_answers_are_retried_then_reported_never_guessed(server, cfg, fr
     # the retry told the model what was wrong
     retry = server.requests[1]["body"]["messages"]
     assert retry[-1]["role"] == "user" and "surveillance" in retry[-1]["content"]
-    assert len(list(cfg.cache_path.glob("*.json"))) == 1  # the failure is not cached
+    assert len(list(cfg.cache_path.glob("*.entry"))) == 1  # the failure is not cached
 
 
 def test_persistent_failures_and_refusals(server, cfg, frame, study):
@@ -166,27 +231,50 @@ def test_persistent_failures_and_refusals(server, cfg, frame, study):
     coder = LLMCoder(cfg, frame)
     codes = coder.code(study.iloc[:2])
     assert codes.empty and len(coder.failures) == 2
-    assert "HTTP 503" in coder.failures.loc[0, "error"] and "3 attempt" in coder.failures.loc[0, "error"]
-    assert "HTTP 401" in coder.failures.loc[1, "error"] and "not retried" in coder.failures.loc[1, "error"]
+    assert (
+        "HTTP 503" in coder.failures.loc[0, "error"]
+        and "3 attempt" in coder.failures.loc[0, "error"]
+    )
+    assert (
+        "HTTP 401" in coder.failures.loc[1, "error"]
+        and "not retried" in coder.failures.loc[1, "error"]
+    )
     assert len(server.requests) == 4
 
 
 def test_personal_fields_are_stripped_before_the_prompt(server, cfg, frame):
-    table = cases_mod.coerce(pd.DataFrame([{
-        "case_id": "hand-1", "inventory": "hand", "name": "Helpdesk chatbot",
-        "description": "Questions to jane.doe@agency.example or +32 2 555 12 34 are answered.",
-        "contact": "Jane Doe"}]), frame)
+    table = canonical.coerce(
+        pd.DataFrame(
+            [
+                {
+                    "case_id": "hand-1",
+                    "inventory": "hand",
+                    "name": "Helpdesk chatbot",
+                    "description": (
+                        "Questions to jane.doe@agency.example or +32 2 555 12 34 are answered."
+                    ),
+                    "contact": "Jane Doe",
+                }
+            ]
+        ),
+        frame,
+    )
     LLMCoder(cfg, frame).code(table)
     sent = json.dumps(server.requests[0]["body"], ensure_ascii=False)
     assert "Helpdesk chatbot" in sent
-    assert "Jane Doe" not in sent and "jane.doe@agency.example" not in sent and "555 12 34" not in sent
+    assert (
+        "Jane Doe" not in sent and "jane.doe@agency.example" not in sent and "555 12 34" not in sent
+    )
 
 
 def test_rate_limit_spaces_requests(server, cfg):
     slept = []
     ticks = iter([0.0, 0.1, 0.1, 5.0])
-    client = _Client(dataclasses.replace(cfg, requests_per_minute=30), sleep=slept.append,
-                     clock=lambda: next(ticks))
+    client = _Client(
+        dataclasses.replace(cfg, requests_per_minute=30),
+        sleep=slept.append,
+        clock=lambda: next(ticks),
+    )
     client.chat([{"role": "user", "content": "a"}])
     client.chat([{"role": "user", "content": "b"}])
     assert slept == [pytest.approx(60 / 30 - 0.1)]
@@ -199,7 +287,7 @@ def test_the_api_key_is_never_written(server, cfg, frame, study, tmp_path, monke
     codes = coder.code(study.iloc[:3])
     failures = coder.failures
     out = tmp_path / "out"
-    cases_mod.write(study, out / "coded.csv")
+    canonical.write(study, out / "coded.csv")
     codes.to_csv(out / "codes.csv")
     failures.to_csv(out / "failures.csv")
     (out / "config.txt").write_text(repr(cfg) + str(coder.dry_run(study)))
@@ -214,6 +302,10 @@ def test_llm_coder_from_the_environment(server, tmp_path, monkeypatch, frame):
     monkeypatch.setenv("ANALYSIS_LLM_BASE_URL", server.url)
     monkeypatch.setenv("ANALYSIS_LLM_MODEL", "env-model")
     coder = make_coder("llm", frame, cache_dir=tmp_path, progress=False)
-    assert coder.cfg.configured and coder.cfg.model == "env-model" and coder.cfg.api_key_env == "ANALYSIS_LLM_API_KEY"
+    assert (
+        coder.cfg.configured
+        and coder.cfg.model == "env-model"
+        and coder.cfg.api_key_env == "ANALYSIS_LLM_API_KEY"
+    )
     monkeypatch.delenv("ANALYSIS_LLM_BASE_URL")
     assert not make_coder("llm", frame, cache_dir=tmp_path).cfg.configured

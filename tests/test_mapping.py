@@ -1,8 +1,7 @@
 """The mapping format on small inventories the code has never seen (CSV and XLSX), and the
 errors and rejections a bad file causes."""
-from __future__ import annotations
 
-import textwrap
+from __future__ import annotations
 
 import pandas as pd
 import pytest
@@ -13,10 +12,54 @@ from analysis.mapping import apply_mapping, load_mapping
 
 # A hypothetical municipal register with its own column names and spellings.
 ROWS = [
-    ["Ref", "System", "Department", "Purpose", "Area", "Methods", "Personal data?", "Automated?", "Reviewed?", "Ward"],
-    ["R-1", "Parking camera", "Transport", "Reads number plates", "Enforcement ", "Computer Vision, ML", "Yes", "yes", "", "North"],
-    ["R-2", "Benefit triage", "Social care", "Ranks claims", "adjudication", "machine learning", "Y", "no", "Yes", "South"],
-    ["R-3", "Helpdesk bot", "Customer service", "Answers questions", "Public services and engagement", "chatbot/Quantum", "No", "", "No", "north"],
+    [
+        "Ref",
+        "System",
+        "Department",
+        "Purpose",
+        "Area",
+        "Methods",
+        "Personal data?",
+        "Automated?",
+        "Reviewed?",
+        "Ward",
+    ],
+    [
+        "R-1",
+        "Parking camera",
+        "Transport",
+        "Reads number plates",
+        "Enforcement ",
+        "Computer Vision, ML",
+        "Yes",
+        "yes",
+        "",
+        "North",
+    ],
+    [
+        "R-2",
+        "Benefit triage",
+        "Social care",
+        "Ranks claims",
+        "adjudication",
+        "machine learning",
+        "Y",
+        "no",
+        "Yes",
+        "South",
+    ],
+    [
+        "R-3",
+        "Helpdesk bot",
+        "Customer service",
+        "Answers questions",
+        "Public services and engagement",
+        "chatbot/Quantum",
+        "No",
+        "",
+        "No",
+        "north",
+    ],
     ["R-4", "HR rota", "HR", "Plans shifts", "back office", "", "n/a", "No", "", ""],
 ]
 
@@ -67,6 +110,7 @@ def _write_csv(path, rows):
 
 def _write_xlsx(path, rows):
     from openpyxl import Workbook
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Register"
@@ -96,11 +140,25 @@ def test_unseen_inventory_maps_to_the_canonical_table(townhall):
     cases = result.cases
     assert cases["case_id"].tolist() == ["R-1", "R-2", "R-3", "R-4"]
     assert set(cases["inventory"]) == {"townhall"}
-    assert cases["category"].tolist() == ["enforcement", "adjudication", "public_services", "internal_management"]
+    assert cases["category"].tolist() == [
+        "enforcement",
+        "adjudication",
+        "public_services",
+        "internal_management",
+    ]
     assert cases["category_coded_by"].tolist() == ["source"] * 4
-    assert cases["category_as_recorded"].tolist() == ["Enforcement", "adjudication", "Public services and engagement", "back office"]
+    assert cases["category_as_recorded"].tolist() == [
+        "Enforcement",
+        "adjudication",
+        "Public services and engagement",
+        "back office",
+    ]
     # Computer vision is a synonym of image recognition; "Quantum" is no technique.
-    assert cases["techniques"].tolist()[:3] == ["image_recognition;machine_learning", "machine_learning", "nlp"]
+    assert cases["techniques"].tolist()[:3] == [
+        "image_recognition;machine_learning",
+        "machine_learning",
+        "nlp",
+    ]
     assert pd.isna(cases["techniques"][3])
     assert cases["personal_data"].tolist() == [True, True, False, pd.NA]
     # any_reported: R-1 automated (yes); R-2 not automated and reviewed (no); R-3 only
@@ -110,7 +168,9 @@ def test_unseen_inventory_maps_to_the_canonical_table(townhall):
     assert pd.isna(cases["ward"][3])
     report = result.report
     assert (report.rows_read, report.rows_kept, report.rows_rejected) == (4, 4, 0)
-    assert report.unmapped[["field", "value", "rows"]].values.tolist() == [["techniques", "Quantum", 1]]
+    assert report.unmapped[["field", "value", "rows"]].values.tolist() == [
+        ["techniques", "Quantum", 1]
+    ]
     rec = report.recodings.set_index(["field", "native"])["canonical"]
     assert rec[("personal_data", "Y")] == "yes" and rec[("personal_data", "n/a")] == "not_reported"
     assert rec[("ward", "north")] == "North"
@@ -141,12 +201,20 @@ def test_on_problem_reject_keeps_the_rest_and_writes_the_rejects(tmp_path):
     text = MAPPING + "on_problem: reject\n"
     result = apply_mapping(_mapping(tmp_path, "register.csv", text=text))
     assert result.cases["case_id"].tolist() == ["R-1", "R-2", "R-4"]
-    assert (result.report.rows_read, result.report.rows_kept, result.report.rows_rejected) == (4, 3, 1)
-    assert result.report.rejected[["row", "column", "value"]].values.tolist() == [[4, "Area", "Outreach"]]
+    assert (result.report.rows_read, result.report.rows_kept, result.report.rows_rejected) == (
+        4,
+        3,
+        1,
+    )
+    assert result.report.rejected[["row", "column", "value"]].values.tolist() == [
+        [4, "Area", "Outreach"]
+    ]
     md, csv = inventories.write_report(result, tmp_path / "out")
     assert md.name == "standardization-townhall.md" and csv.name == "rejected-townhall.csv"
     rejected = pd.read_csv(csv, dtype=str, encoding="utf-8-sig")
-    assert rejected[["file", "row", "Ref", "Area"]].values.tolist() == [["register.csv", "4", "R-3", "Outreach"]]
+    assert rejected[["file", "row", "Ref", "Area"]].values.tolist() == [
+        ["register.csv", "4", "R-3", "Outreach"]
+    ]
     assert "Area" in rejected.loc[0, "reason"]
 
 
@@ -182,10 +250,15 @@ def test_generated_ids_report_repeated_native_keys(tmp_path):
     rows = [r[:] for r in ROWS]
     rows[4][1], rows[4][2] = rows[1][1], rows[1][2]
     _write_csv(tmp_path / "register.csv", rows)
-    text = MAPPING.replace("case_id:\n  from: Ref", "case_id:\n  generate: row\n  report_duplicates: [Department, System]")
+    text = MAPPING.replace(
+        "case_id:\n  from: Ref",
+        "case_id:\n  generate: row\n  report_duplicates: [Department, System]",
+    )
     result = apply_mapping(_mapping(tmp_path, "register.csv", text=text))
     assert result.cases["case_id"].tolist() == ["2", "3", "4", "5"]
-    assert result.report.duplicates[["key", "rows", "count"]].values.tolist() == [["Transport | Parking camera", "2, 5", 2]]
+    assert result.report.duplicates[["key", "rows", "count"]].values.tolist() == [
+        ["Transport | Parking camera", "2, 5", 2]
+    ]
 
 
 def test_ragged_row_is_an_error_naming_its_row(tmp_path):
@@ -203,7 +276,9 @@ def test_ragged_row_is_an_error_naming_its_row(tmp_path):
 def test_wrong_encoding_is_an_error_naming_the_working_encoding(tmp_path):
     rows = [r[:] for r in ROWS]
     rows[1][3] = "Reads number plates – café district"
-    pd.DataFrame(rows[1:], columns=rows[0]).to_csv(tmp_path / "register.csv", index=False, encoding="cp1252")
+    pd.DataFrame(rows[1:], columns=rows[0]).to_csv(
+        tmp_path / "register.csv", index=False, encoding="cp1252"
+    )
     with pytest.raises(InputError, match="decode as cp1252"):
         apply_mapping(_mapping(tmp_path, "register.csv"))
 
@@ -215,16 +290,19 @@ def test_unknown_flag_value_names_the_question(tmp_path):
 
 def test_patterns_recode_free_text_and_combine_any_is_kleene(tmp_path):
     _write_csv(tmp_path / "register.csv", ROWS)
-    text = MAPPING.replace("""      combine: any_reported
+    text = MAPPING.replace(
+        """      combine: any_reported
       from:
         - column: Automated?
         - column: Reviewed?
-          values: {{"yes": "no", "no": "yes"}}""", """      combine: any
+          values: {{"yes": "no", "no": "yes"}}""",
+        """      combine: any
       from:
         - column: Automated?
         - column: Reviewed?
           values: {{"no": "yes"}}
-          patterns: {{"^y": "no"}}""")
+          patterns: {{"^y": "no"}}""",
+    )
     cases = apply_mapping(_mapping(tmp_path, "register.csv", text=text)).cases
     # any: a blank answer keeps "no" from being certain.
     assert cases["automated_decision"].tolist() == [True, False, True, pd.NA]
@@ -232,8 +310,10 @@ def test_patterns_recode_free_text_and_combine_any_is_kleene(tmp_path):
 
 def test_mapping_errors_name_the_key(tmp_path):
     _write_csv(tmp_path / "register.csv", ROWS)
-    bad = MAPPING.replace("coded_by: source\n    values:\n      back office: internal_management",
-                          "coded_by: source\n    values:\n      back office: back_office")
+    bad = MAPPING.replace(
+        "coded_by: source\n    values:\n      back office: internal_management",
+        "coded_by: source\n    values:\n      back office: back_office",
+    )
     with pytest.raises(InputError, match="category"):
         load_mapping(_mapping(tmp_path, "register.csv", text=bad))
     bad = MAPPING.replace("combine: any_reported", "combine: most")
@@ -243,10 +323,15 @@ def test_mapping_errors_name_the_key(tmp_path):
 
 def test_blank_application_type_leaves_the_case_uncoded_with_no_provenance(tmp_path, frame):
     """A blank closed-field cell is "not coded": no key, no coded_by, no derived category."""
-    types = [frame.application_types_of(c)[0] for c in ("enforcement", "adjudication", "public_services")]
+    types = [
+        frame.application_types_of(c)[0] for c in ("enforcement", "adjudication", "public_services")
+    ]
     rows = [ROWS[0] + ["Type"]] + [r + [t] for r, t in zip(ROWS[1:], [*types, ""])]
     _write_csv(tmp_path / "register.csv", rows)
-    text = MAPPING.replace("  techniques:\n", "  application_type:\n    from: Type\n    coded_by: source\n  techniques:\n")
+    text = MAPPING.replace(
+        "  techniques:\n",
+        "  application_type:\n    from: Type\n    coded_by: source\n  techniques:\n",
+    )
     cases = inventories.load(_mapping(tmp_path, "register.csv", text=text)).cases
     assert cases["application_type"].tolist()[:3] == types
     assert pd.isna(cases["application_type"][3]) and pd.isna(cases["application_type_coded_by"][3])

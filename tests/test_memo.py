@@ -1,11 +1,12 @@
 """Stored results: keyed by content, never served for other inputs, recomputed when unreadable."""
+
 import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import agreement, coding, inventories, memo
+from analysis import agreement, cache, coding, inventories, memo
 
 CALLS = []
 
@@ -24,29 +25,52 @@ def jrc():
 @pytest.fixture(autouse=True)
 def _fresh(output_dir, monkeypatch):
     monkeypatch.delenv("ANALYSIS_MEMO", raising=False)
+    monkeypatch.delenv("ANALYSIS_CACHE", raising=False)
     CALLS.clear()
+
+
+def _stored():
+    """Every stored result, of every function."""
+    return sorted(memo.folder().rglob(f"*{cache.SUFFIX}"))
 
 
 def test_digest_follows_content_not_identity(jrc):
     assert memo.digest(jrc) == memo.digest(jrc.copy())
     changed = jrc.copy()
-    changed.loc[changed.index[5], "category"] = "adjudication" if jrc.loc[jrc.index[5], "category"] != "adjudication" \
-        else "enforcement"
-    variants = [changed, jrc.rename(columns={"name": "title"}), jrc.iloc[::-1], jrc.iloc[:-1],
-                jrc.astype({"case_id": object}), jrc.set_axis(jrc.index + 1)]
+    changed.loc[changed.index[5], "category"] = (
+        "adjudication" if jrc.loc[jrc.index[5], "category"] != "adjudication" else "enforcement"
+    )
+    variants = [
+        changed,
+        jrc.rename(columns={"name": "title"}),
+        jrc.iloc[::-1],
+        jrc.iloc[:-1],
+        jrc.astype({"case_id": object}),
+        jrc.set_axis(jrc.index + 1),
+    ]
     digests = {memo.digest(v) for v in variants}
     assert len(digests) == len(variants) and memo.digest(jrc) not in digests
     assert memo.digest(jrc, folds=5) != memo.digest(jrc, folds=3)
     assert memo.digest(coding.ModelSpec()) == memo.digest(coding.ModelSpec())
-    assert memo.digest(coding.ModelSpec()) != memo.digest(dataclasses.replace(coding.ModelSpec(), c=1.0))
+    assert memo.digest(coding.ModelSpec()) != memo.digest(
+        dataclasses.replace(coding.ModelSpec(), c=1.0)
+    )
     assert memo.digest({1, 2, 3}) == memo.digest({3, 2, 1})
     assert memo.digest(np.arange(4)) != memo.digest(np.arange(4).astype(float))
 
 
 def test_frame_digest_changes_with_any_entry(frame):
     entry = frame.entries["category"][0]
-    edited = dataclasses.replace(frame, entries={**frame.entries, "category": (
-        dataclasses.replace(entry, key=entry.key + "_x"), *frame.entries["category"][1:])})
+    edited = dataclasses.replace(
+        frame,
+        entries={
+            **frame.entries,
+            "category": (
+                dataclasses.replace(entry, key=entry.key + "_x"),
+                *frame.entries["category"][1:],
+            ),
+        },
+    )
     assert memo.digest(frame) != memo.digest(edited)
 
 
@@ -55,7 +79,8 @@ def test_second_call_is_read_from_disk_and_other_inputs_are_computed(jrc):
     again = _category_counts(jrc.copy())
     assert CALLS == ["category"]
     pd.testing.assert_series_equal(first, again)
-    assert len(list(memo.folder().glob("*.pkl"))) == 1
+    (entry,) = _stored()
+    assert entry.parent == cache.folder(memo.namespace_of(_category_counts))
     _category_counts(jrc, "techniques")
     fixed = jrc.copy()
     fixed.loc[fixed.index[0], "category"] = pd.NA
@@ -63,12 +88,15 @@ def test_second_call_is_read_from_disk_and_other_inputs_are_computed(jrc):
     assert CALLS == ["category", "techniques", "category"]
 
 
-def test_unreadable_entry_is_recomputed_and_replaced(jrc):
+def test_unreadable_entry_is_recomputed_and_replaced(jrc, capsys):
     expected = _category_counts(jrc)
-    (entry,) = memo.folder().glob("*.pkl")
+    (entry,) = _stored()
     entry.write_bytes(b"not a pickle")
     pd.testing.assert_series_equal(_category_counts(jrc), expected)
     assert CALLS == ["category", "category"]
+    assert (
+        f"cache: damaged entry {entry} (not a cache entry); recomputing" in capsys.readouterr().err
+    )
     pd.testing.assert_series_equal(_category_counts(jrc), expected)
     assert CALLS == ["category", "category"]
 
@@ -79,6 +107,10 @@ def test_switched_off_or_undigestible_arguments_compute_every_time(jrc, monkeypa
     _category_counts(jrc)
     assert CALLS == ["category", "category"] and not memo.folder().exists()
     monkeypatch.delenv("ANALYSIS_MEMO")
+    monkeypatch.setenv("ANALYSIS_CACHE", "off")
+    _category_counts(jrc)
+    assert CALLS == ["category"] * 3 and not memo.folder().exists()
+    monkeypatch.delenv("ANALYSIS_CACHE")
     with pytest.raises(memo.Undigestible):
         memo.digest(object())
 
@@ -95,8 +127,10 @@ def test_switched_off_or_undigestible_arguments_compute_every_time(jrc, monkeypa
 def test_evaluation_is_stored_once_and_equals_a_fresh_computation(frame, jrc, monkeypatch):
     spec = coding.ModelSpec(char=False)
     stored = agreement.evaluate(jrc, ("model",), ["category"], spec, folds=3, frame=frame)
-    assert len(list(memo.folder().glob("agreement.evaluate-*.pkl"))) == 1
-    assert agreement.evaluate(jrc, ("model",), ["category"], spec, folds=3, frame=frame).scores.equals(stored.scores)
+    assert len(cache.entries(memo.namespace_of(agreement.evaluate))) == 1
+    assert agreement.evaluate(
+        jrc, ("model",), ["category"], spec, folds=3, frame=frame
+    ).scores.equals(stored.scores)
     monkeypatch.setenv("ANALYSIS_MEMO", "off")  # nothing read from the store
     fresh = agreement.evaluate(jrc, ("model",), ["category"], spec, folds=3, frame=frame)
     pd.testing.assert_frame_equal(stored.scores, fresh.scores)

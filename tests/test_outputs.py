@@ -1,11 +1,17 @@
 import io
+import math
 import os
+import re
+import xml.etree.ElementTree as ET
 import zipfile
 
+import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
-from analysis import outputs
+from analysis import governance, inventories, outputs
+from analysis.errors import AnalysisError
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -45,19 +51,12 @@ def test_csv_value_with_carriage_return_round_trips():
     data = outputs.csv_bytes(table)
     back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert back["name"].tolist() == ["交通\r違規", "plain"] and back["n"].tolist() == [1, 2]
-    assert outputs.csv_bytes(table.iloc[[1]]) == "\ufeffname,n\nplain,2\n".encode("utf-8")  # no CR: minimal quoting
+    assert outputs.csv_bytes(table.iloc[[1]]) == "\ufeffname,n\nplain,2\n".encode(
+        "utf-8"
+    )  # no CR: minimal quoting
 
 
 # -- XLSX writer -----------------------------------------------------------------------------
-import math
-import re
-import xml.etree.ElementTree as ET
-
-import numpy as np
-import openpyxl
-
-from analysis import governance, inventories
-from analysis.errors import AnalysisError
 
 
 def _load(data: bytes):
@@ -71,6 +70,7 @@ def _rows(ws) -> list[tuple]:
 def _expected(table: pd.DataFrame) -> list[tuple]:
     """What a sheet of ``table`` should read back as through openpyxl: header names, then
     None for missing or empty text, Python bool/int/float, str for the rest."""
+
     def cell(v):
         if v is None or v is pd.NA or (not isinstance(v, str) and pd.isna(v)) or v == "":
             return None
@@ -81,6 +81,7 @@ def _expected(table: pd.DataFrame) -> list[tuple]:
         if isinstance(v, (float, np.floating)):
             return float(v) if math.isfinite(v) else str(float(v))
         return str(v)
+
     rows = [tuple(str(c) for c in table.columns)]
     rows += [tuple(cell(v) for v in row) for row in table.astype(object).itertuples(index=False)]
     return rows
@@ -90,7 +91,10 @@ def _same(a: list[tuple], b: list[tuple]) -> None:
     """Equal, with types (True must not read back as 1, nor 3 as "3")."""
     assert len(a) == len(b)
     for ra, rb in zip(a, b):
-        assert len(ra) == len(rb) and all(x == y and type(x) is type(y) for x, y in zip(ra, rb)), (ra, rb)
+        assert len(ra) == len(rb) and all(x == y and type(x) is type(y) for x, y in zip(ra, rb)), (
+            ra,
+            rb,
+        )
 
 
 def _unescape_xstring(text: str) -> str:
@@ -106,9 +110,9 @@ def real_tables(frame):
     for name in ("jrc-ai-watch", "taiwan-public", "study"):
         cases = inventories.cases(name, frame).copy()
         length = cases["description"].str.len()
-        cases["description_chars"] = length.fillna(0).astype("int64")          # int64
-        cases["description_share"] = length / length.max()                       # float64 with NaN
-        cases["techniques_n"] = cases["techniques"].str.count(";") + 1            # nullable Int64 with NA
+        cases["description_chars"] = length.fillna(0).astype("int64")  # int64
+        cases["description_share"] = length / length.max()  # float64 with NaN
+        cases["techniques_n"] = cases["techniques"].str.count(";") + 1  # nullable Int64 with NA
         out[name] = cases
     return out
 
@@ -120,19 +124,23 @@ def test_xlsx_round_trips_bundled_inventories(real_tables):
     for name, table in real_tables.items():
         _same(_rows(wb[name]), _expected(table))
     study = _rows(wb["study"])
-    assert {type(v) for v in study[1][9:15]} == {bool}            # the six flags as boolean cells
+    assert {type(v) for v in study[1][9:15]} == {bool}  # the six flags as boolean cells
     taiwan = _rows(wb["taiwan-public"])
     assert any("\u4e00" <= ch <= "\u9fff" for ch in taiwan[1][3])  # Chinese names kept
-    assert taiwan[1][6] is None                                  # NA category → empty cell
+    assert taiwan[1][6] is None  # NA category → empty cell
     # pandas reads the same values back
     for name, table in real_tables.items():
         back = pd.read_excel(io.BytesIO(data), sheet_name=name, dtype=object)
         want = pd.DataFrame(_expected(table)[1:], columns=table.columns.astype(str), dtype=object)
         assert back.shape == want.shape
         for col in want.columns:
-            assert [None if pd.isna(v) else v for v in back[col]] == [None if pd.isna(v) else v for v in want[col]], col
+            assert [None if pd.isna(v) else v for v in back[col]] == [
+                None if pd.isna(v) else v for v in want[col]
+            ], col
         shares = pd.read_excel(io.BytesIO(data), sheet_name=name)["description_share"]
-        np.testing.assert_array_equal(shares.to_numpy(), table["description_share"].to_numpy(dtype=float))
+        np.testing.assert_array_equal(
+            shares.to_numpy(), table["description_share"].to_numpy(dtype=float)
+        )
 
 
 def test_xlsx_round_trips_governance_checklist(frame):
@@ -148,7 +156,9 @@ def test_xlsx_round_trips_governance_checklist(frame):
     for name, sheet in sheets.items():
         _same(_rows(wb[name]), _expected(sheet))
     back = pd.read_excel(io.BytesIO(data), sheet_name="counts")
-    pd.testing.assert_frame_equal(back, sheets["counts"].astype({"case_id": "int64"}), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        back, sheets["counts"].astype({"case_id": "int64"}), check_dtype=False
+    )
 
 
 def test_xlsx_several_sheets_and_index(real_tables):
@@ -166,16 +176,28 @@ def test_xlsx_several_sheets_and_index(real_tables):
 
 def test_xlsx_special_characters_and_control_characters(study):
     names = study["name"].tolist()
-    table = pd.DataFrame({
-        'a&b <c> "d" \'e\'': ['Tom & Jerry <b>"x"</b> \'y\'', "bell\x07ring", "tab\tnew\nline", "cr\rlf\r\n",
-                              "  padded  ", "literal _x0041_ and _x00zz_", "vt\x0b" + names[0], "😀 \ufffe"],
-        "n": range(8),
-    })
+    table = pd.DataFrame(
+        {
+            "a&b <c> \"d\" 'e'": [
+                "Tom & Jerry <b>\"x\"</b> 'y'",
+                "bell\x07ring",
+                "tab\tnew\nline",
+                "cr\rlf\r\n",
+                "  padded  ",
+                "literal _x0041_ and _x00zz_",
+                "vt\x0b" + names[0],
+                "😀 \ufffe",
+            ],
+            "n": range(8),
+        }
+    )
     data = outputs.xlsx_bytes({"s": table})
     with zipfile.ZipFile(io.BytesIO(data)) as zf:  # every part is well-formed XML
         parts = {info.filename: ET.fromstring(zf.read(info.filename)) for info in zf.infolist()}
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    stored = ["".join(t.text or "" for t in si.iter(f"{ns}t")) for si in parts["xl/sharedStrings.xml"]]
+    stored = [
+        "".join(t.text or "" for t in si.iter(f"{ns}t")) for si in parts["xl/sharedStrings.xml"]
+    ]
     assert "bell_x0007_ring" in stored and "literal _x005F_x0041_ and _x00zz_" in stored
     # decoding the ST_Xstring escapes as Excel does gives back every value and column name
     assert set(table.iloc[:, 0]) | {table.columns[0]} <= {_unescape_xstring(v) for v in stored}
@@ -190,14 +212,16 @@ def test_xlsx_special_characters_and_control_characters(study):
 
 def test_xlsx_numbers_missing_and_infinity():
     stamp = pd.Timestamp("2024-03-01 12:30")
-    table = pd.DataFrame({
-        "f": [0.1, 1 / 3, -0.0, 1e-300, 2.5e20, float("nan"), float("inf"), -float("inf")],
-        "i": pd.array([1, None, 2**53, -7, 0, 3, 4, 5], dtype="Int64"),
-        "b": pd.array([True, False, None, True, False, True, False, True], dtype="boolean"),
-        "o": [True, 3, 2.5, "x", None, stamp, np.int64(9), ""],
-        "big": np.array([2**62, 1, 2, 3, 4, 5, 6, 7], dtype=np.int64),
-        "nb": np.array([True, False] * 4),
-    })
+    table = pd.DataFrame(
+        {
+            "f": [0.1, 1 / 3, -0.0, 1e-300, 2.5e20, float("nan"), float("inf"), -float("inf")],
+            "i": pd.array([1, None, 2**53, -7, 0, 3, 4, 5], dtype="Int64"),
+            "b": pd.array([True, False, None, True, False, True, False, True], dtype="boolean"),
+            "o": [True, 3, 2.5, "x", None, stamp, np.int64(9), ""],
+            "big": np.array([2**62, 1, 2, 3, 4, 5, 6, 7], dtype=np.int64),
+            "nb": np.array([True, False] * 4),
+        }
+    )
     rows = _rows(_load(outputs.xlsx_bytes({"s": table}))["s"])
     _same(rows, _expected(table))
     col = [r[0] for r in rows[1:]]
@@ -207,8 +231,12 @@ def test_xlsx_numbers_missing_and_infinity():
 
 
 def test_xlsx_empty_tables():
-    data = outputs.xlsx_bytes({"empty": pd.DataFrame({"a": pd.Series([], dtype="str"), "b": []}),
-                               "nothing": pd.DataFrame()})
+    data = outputs.xlsx_bytes(
+        {
+            "empty": pd.DataFrame({"a": pd.Series([], dtype="str"), "b": []}),
+            "nothing": pd.DataFrame(),
+        }
+    )
     wb = _load(data)
     assert _rows(wb["empty"]) == [("a", "b")]
     assert wb["nothing"].max_row == 1 and wb["nothing"]["A1"].value is None
@@ -221,9 +249,28 @@ def test_xlsx_empty_tables():
 def test_xlsx_sheet_names_made_valid_and_distinct():
     t = pd.DataFrame({"a": [1]})
     long = "governance checklist of the us federal 2024 inventory"
-    names = _load(outputs.xlsx_bytes({long: t, long + " (zh)": t, "a/b:c*d?[e]\\f": t, "'q'": t, "": t,
-                                      "Cases": t, "cases": t})).sheetnames
-    assert names == [long[:31], long[:27] + " (2)", "a_b_c_d__e__f", "q", "Sheet5", "Cases", "cases (2)"]
+    names = _load(
+        outputs.xlsx_bytes(
+            {
+                long: t,
+                long + " (zh)": t,
+                "a/b:c*d?[e]\\f": t,
+                "'q'": t,
+                "": t,
+                "Cases": t,
+                "cases": t,
+            }
+        )
+    ).sheetnames
+    assert names == [
+        long[:31],
+        long[:27] + " (2)",
+        "a_b_c_d__e__f",
+        "q",
+        "Sheet5",
+        "Cases",
+        "cases (2)",
+    ]
     assert all(len(n) <= 31 for n in names)
 
 

@@ -1,10 +1,15 @@
-"""Regeneration: papermill execution, HTML without code, index, change detection,
-byte-identical reruns."""
-import json
+"""Regeneration: papermill execution, HTML without code, provenance, index, change
+detection, byte-identical reruns; notebooks and their jupytext text pairs."""
 
+import json
+import os
+import re
+import shutil
+
+import nbformat
 import pytest
 
-from analysis import config, pipeline
+from analysis import config, environment, pipeline
 from analysis.errors import AnalysisError
 
 STUDY = config.NOTEBOOKS_DIR / "01_study_tables.ipynb"
@@ -23,8 +28,12 @@ def test_executes_and_writes_tables_figures_html_index(regenerated):
     assert [o.status for o in outcomes] == ["executed"]
     reports = out / "reports"
     names = sorted(p.name for p in (reports / "tables").glob("*.csv"))
-    assert names == ["study-zh-TW_cases_by_category.csv", "study-zh-TW_category_flag.csv",
-                     "study-zh-TW_coded_cases.csv", "study-zh-TW_ticks_by_flag.csv"]
+    assert names == [
+        "study-zh-TW_cases_by_category.csv",
+        "study-zh-TW_category_flag.csv",
+        "study-zh-TW_coded_cases.csv",
+        "study-zh-TW_ticks_by_flag.csv",
+    ]
     assert (out / "figures" / "study-zh-TW_category_flag_heatmap.svg").exists()
     page = (reports / "study-tables.html").read_text(encoding="utf-8")
     assert "5G智慧警察行動服務研析" in page and "自動化決策風險" in page
@@ -32,8 +41,35 @@ def test_executes_and_writes_tables_figures_html_index(regenerated):
     assert "Noto Sans TC" in page
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert 'href="study-tables.html"' in index and "tables/study-zh-TW_coded_cases.csv" in index
-    executed = json.loads((reports / "notebooks" / "study-tables.ipynb").read_text(encoding="utf-8"))
-    assert executed["metadata"]["papermill"]["parameters"] == {"inventory": "study", "language": "zh-TW"}
+    executed = json.loads(
+        (reports / "notebooks" / "study-tables.ipynb").read_text(encoding="utf-8")
+    )
+    assert executed["metadata"]["papermill"]["parameters"] == {
+        "inventory": "study",
+        "language": "zh-TW",
+    }
+
+
+def test_each_report_records_its_commit_inputs_parameters_and_versions(regenerated):
+    out, job, _ = regenerated
+    reports = out / "reports"
+    text = (reports / "study-tables.provenance.json").read_text(encoding="utf-8")
+    record = json.loads(text)
+    assert text == json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert record["commit"] == environment.git_commit()
+    assert record["inputs_digest"] == environment.inputs_digest()
+    assert record["notebook"] == "notebooks/01_study_tables.ipynb"
+    assert record["parameters"] == {"inventory": "study", "language": "zh-TW"}
+    assert record["versions"] == environment.versions()
+    assert record["report"] == "study-tables" and record["title"] == "t"
+    # the rendered report shows them in its last table, the index beside its link
+    shown = record["inputs_digest"][: environment.SHOWN_DIGEST]
+    page = (reports / "study-tables.html").read_text(encoding="utf-8")
+    assert re.search(rf"<td>git commit</td>\s*<td>{re.escape(record['commit'])}</td>", page)
+    assert re.search(rf"<td>inputs digest</td>\s*<td>{shown}</td>", page)
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert f"commit <code>{record['commit']}</code> · inputs <code>{shown}</code>" in index
+    assert 'href="study-tables.provenance.json"' in index
 
 
 def test_a_run_in_this_process_leaves_its_environment_as_it_was(regenerated, monkeypatch):
@@ -42,7 +78,11 @@ def test_a_run_in_this_process_leaves_its_environment_as_it_was(regenerated, mon
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     pipeline.run([job], out, force=True, progress=False, workers=1)
     import os
-    assert os.environ["ANALYSIS_OUTPUT_DIR"] == "/somewhere/else" and "PYTHONHASHSEED" not in os.environ
+
+    assert (
+        os.environ["ANALYSIS_OUTPUT_DIR"] == "/somewhere/else"
+        and "PYTHONHASHSEED" not in os.environ
+    )
 
 
 def test_unchanged_report_is_skipped_and_force_reruns(regenerated):
@@ -50,7 +90,9 @@ def test_unchanged_report_is_skipped_and_force_reruns(regenerated):
     assert [o.status for o in pipeline.run([job], out, progress=False, workers=1)] == ["skipped"]
     first = {p.name: p.read_bytes() for p in (out / "reports" / "tables").glob("*.csv")}
     first.update({p.name: p.read_bytes() for p in (out / "figures").iterdir()})
-    assert [o.status for o in pipeline.run([job], out, force=True, progress=False, workers=1)] == ["executed"]
+    assert [o.status for o in pipeline.run([job], out, force=True, progress=False, workers=1)] == [
+        "executed"
+    ]
     second = {p.name: p.read_bytes() for p in (out / "reports" / "tables").glob("*.csv")}
     second.update({p.name: p.read_bytes() for p in (out / "figures").iterdir()})
     assert first == second  # byte-identical tables and figures
@@ -71,16 +113,22 @@ def test_run_records_its_seconds_and_longest_runs_first(regenerated, tmp_path):
     # Among jobs never run, the one using a prepared (coded) inventory first.
     plain = pipeline.Job(STUDY, "plain", {"inventory": "study"})
     coded = pipeline.Job(STUDY, "coded", {"inventory": "taiwan-public-coded"})
-    assert [j.name for j in pipeline.longest_first([plain, coded], reports, ["taiwan-public-coded"])] == \
-        ["coded", "plain"]
+    assert [
+        j.name for j in pipeline.longest_first([plain, coded], reports, ["taiwan-public-coded"])
+    ] == ["coded", "plain"]
 
 
 def test_failing_notebook_is_reported_with_its_cell(tmp_path):
     job = pipeline.Job(STUDY, "broken", {"inventory": "no-such-inventory"})
     [outcome] = pipeline.run([job], tmp_path, progress=False, workers=1)
     assert outcome.status == "failed"
-    assert "cell 3 (" in outcome.error and "raised InputError" in outcome.error and "no-such-inventory" in outcome.error
+    assert (
+        "cell 3 (" in outcome.error
+        and "raised InputError" in outcome.error
+        and "no-such-inventory" in outcome.error
+    )
     assert not (tmp_path / "reports" / "broken.html").exists()
+    assert not (tmp_path / "reports" / "broken.provenance.json").exists()
 
 
 def test_job_key_changes_with_parameters_and_inputs():
@@ -99,18 +147,37 @@ def test_plan_lists_existing_notebooks_with_unique_names(tmp_path):
     bad.write_text("reports:\n  - notebook: nope.ipynb\n    name: x\n", encoding="utf-8")
     with pytest.raises(AnalysisError, match="does not exist"):
         pipeline.load_plan(bad)
+    # a notebook's text pair exists but is not a notebook
+    bad.write_text("reports:\n  - notebook: 01_study_tables.py\n    name: x\n", encoding="utf-8")
+    with pytest.raises(
+        AnalysisError,
+        match=r"reports\[0\]: 01_study_tables.py is not a notebook "
+        r"\(.ipynb\).*name 01_study_tables.ipynb / .*不是筆記本",
+    ):
+        pipeline.load_plan(bad)
 
 
 def test_ad_hoc_job_names_carry_parameters():
-    [job] = pipeline.ad_hoc_jobs(["01_study_tables.ipynb"], {"language": "en", "inventory": "study"})
+    [job] = pipeline.ad_hoc_jobs(
+        ["01_study_tables.ipynb"], {"language": "en", "inventory": "study"}
+    )
     assert job.name == "01_study_tables--inventory-study-language-en"
     with pytest.raises(AnalysisError, match="no notebook"):
         pipeline.ad_hoc_jobs(["nope.ipynb"], {})
+    with pytest.raises(
+        AnalysisError, match="01_study_tables.py is not a notebook.*01_study_tables.ipynb"
+    ):
+        pipeline.ad_hoc_jobs(["01_study_tables.py"], {})
 
 
 def test_plan_prepares_the_coded_inventories_its_reports_use():
     prepared = pipeline.load_prepare()
-    used = {v for j in pipeline.load_plan() for v in j.parameters.values() if isinstance(v, str) and v.endswith("-coded")}
+    used = {
+        v
+        for j in pipeline.load_plan()
+        for v in j.parameters.values()
+        if isinstance(v, str) and v.endswith("-coded")
+    }
     assert used and used <= set(prepared)
 
 
@@ -126,7 +193,9 @@ def test_full_regeneration_twice_gives_byte_identical_results(tmp_path, monkeypa
     jobs, prepared = pipeline.load_plan(), pipeline.load_prepare()
     for run in ("first", "second"):
         outcomes = pipeline.run(jobs, tmp_path / run, force=True, progress=False, prepared=prepared)
-        assert [(o.job.name, o.status, o.error) for o in outcomes] == [(j.name, "executed", "") for j in jobs]
+        assert [(o.job.name, o.status, o.error) for o in outcomes] == [
+            (j.name, "executed", "") for j in jobs
+        ]
     compared, differing = pipeline.compare_outputs(tmp_path / "first", tmp_path / "second")
     assert differing == []
     tables = [f for f in compared if f.startswith("reports/tables/")]
@@ -137,16 +206,20 @@ def test_full_regeneration_twice_gives_byte_identical_results(tmp_path, monkeypa
 
 def test_compare_outputs_names_a_changed_or_missing_file(regenerated, tmp_path):
     import shutil
+
     out, _, _ = regenerated
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     compared, differing = pipeline.compare_outputs(out, copy)
     assert differing == [] and "figures/study-zh-TW_category_flag_heatmap.svg" in compared
+    assert "reports/study-tables.provenance.json" in compared
     table = copy / "reports" / "tables" / "study-zh-TW_coded_cases.csv"
     table.write_bytes(table.read_bytes().replace(b"\n", b"\r\n", 1))
     (copy / "figures" / "study-zh-TW_category_flag_heatmap.svg").unlink()
-    assert pipeline.compare_outputs(out, copy)[1] == ["figures/study-zh-TW_category_flag_heatmap.svg",
-                                                       "reports/tables/study-zh-TW_coded_cases.csv"]
+    assert pipeline.compare_outputs(out, copy)[1] == [
+        "figures/study-zh-TW_category_flag_heatmap.svg",
+        "reports/tables/study-zh-TW_coded_cases.csv",
+    ]
 
 
 def test_jobs_wait_only_for_the_prepared_inventories_they_use():
@@ -155,14 +228,100 @@ def test_jobs_wait_only_for_the_prepared_inventories_they_use():
     assert pipeline.needs(jobs["study-tables"], prepared) == set()
     assert pipeline.needs(jobs["taiwan-public-cooccurrence"], prepared) == {"taiwan-public-coded"}
     # the coding report codes its inventory and evaluates on another whose coded version is prepared
-    assert pipeline.needs(jobs["coding-jrc-ai-watch"], prepared) == {"jrc-ai-watch-coded", "us-federal-2024-coded"}
+    assert pipeline.needs(jobs["coding-jrc-ai-watch"], prepared) == {
+        "jrc-ai-watch-coded",
+        "us-federal-2024-coded",
+    }
 
 
 def test_a_failed_preparation_fails_the_reports_that_need_it_and_no_other(tmp_path):
-    jobs = [pipeline.Job(STUDY, "uses-it", {"inventory": "no-such-inventory-coded", "language": "en"}),
-            pipeline.Job(STUDY, "independent", {"inventory": "study", "language": "en"})]
-    outcomes = pipeline.run(jobs, tmp_path, progress=False, workers=2, prepared=["no-such-inventory-coded"])
+    jobs = [
+        pipeline.Job(STUDY, "uses-it", {"inventory": "no-such-inventory-coded", "language": "en"}),
+        pipeline.Job(STUDY, "independent", {"inventory": "study", "language": "en"}),
+    ]
+    outcomes = pipeline.run(
+        jobs, tmp_path, progress=False, workers=2, prepared=["no-such-inventory-coded"]
+    )
     by_name = {o.job.name: o for o in outcomes}
     assert by_name["independent"].status == "executed"
     assert by_name["uses-it"].status == "failed"
     assert "preparing no-such-inventory-coded raised" in by_name["uses-it"].error
+
+
+# -- notebooks and their text pairs ---------------------------------------------------------
+NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_every_notebook_agrees_with_its_text_pair(notebook):
+    differences = pipeline.pair_differences(notebook)
+    assert differences == [], (
+        f"{notebook.name} and its text pair {notebook.stem}.py disagree:\n  "
+        + "\n  ".join(differences)
+        + f"\nFix: `make notebooks` (re-executes the notebooks, rewrites the .py pairs) or "
+        f"`.venv/bin/jupytext --sync notebooks/{notebook.name}` (the newer of the two wins)."
+    )
+
+
+def test_every_text_pair_is_written_as_the_project_writes_it():
+    for notebook in NOTEBOOKS:
+        nb = nbformat.read(notebook, as_version=4)
+        pair = pipeline.text_pair(notebook).read_text(encoding="utf-8")
+        assert pair == pipeline.pair_text(nb, notebook), f"{notebook.stem}.py: run `make notebooks`"
+        assert not pair.startswith("# ---"), "no header ([tool.jupytext] in pyproject.toml)"
+    pairs = sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("*.py"))
+    assert pairs == [nb.stem for nb in NOTEBOOKS]
+
+
+def test_a_pair_differing_in_a_source_or_a_tag_is_named(tmp_path):
+    notebook = tmp_path / STUDY.name
+    shutil.copyfile(STUDY, notebook)
+    pair = pipeline.text_pair(notebook)
+    assert pipeline.pair_differences(notebook) == [f"{pair.name} is missing"]
+    text = pipeline.text_pair(STUDY).read_text(encoding="utf-8")
+    pair.write_text(
+        text.replace('# %% tags=["parameters"]', "# %%", 1).replace(
+            'language = "zh-TW"', 'language = "en"', 1
+        ),
+        encoding="utf-8",
+    )
+    assert pipeline.pair_differences(notebook) == [
+        f"cell 2: source and tags differ ({notebook.name}: code 'inventory = \"study\"'; "
+        f"{pair.name}: code 'inventory = \"study\"')"
+    ]
+    pair.write_text(text + "\n# %%\nprint('one more')\n", encoding="utf-8")
+    cells = len(nbformat.read(notebook, as_version=4).cells)
+    assert pipeline.pair_differences(notebook) == [
+        f"{notebook.name} has {cells} cells, {pair.name} has {cells + 1}"
+    ]
+
+
+def test_refresh_takes_an_edited_pair_executes_and_rewrites_the_pair(tmp_path):
+    """Refreshing a notebook whose text pair was edited since: the edit is executed and
+    stored in the .ipynb with its outputs, and the pair rewritten from it."""
+    # the project's jupytext settings, and its layout
+    shutil.copyfile(config.ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    notebook = tmp_path / "notebooks" / STUDY.name
+    notebook.parent.mkdir()
+    shutil.copyfile(STUDY, notebook)
+    pair = pipeline.text_pair(notebook)
+    edited = (
+        pipeline.text_pair(STUDY)
+        .read_text(encoding="utf-8")
+        .replace(
+            "# %%\npackage_versions()",
+            "# %%\nprint('edited in the text pair')\n\n# %%\npackage_versions()",
+            1,
+        )
+    )
+    pair.write_text(edited, encoding="utf-8")
+    os.utime(notebook, (1, 1))  # the pair is the newer file
+    pipeline.refresh([notebook])
+    nb = nbformat.read(notebook, as_version=4)
+    [cell] = [c for c in nb.cells if c.source == "print('edited in the text pair')"]
+    assert cell.outputs[0]["text"] == "edited in the text pair\n"
+    assert nb.cells[-1].outputs and nb.metadata["kernelspec"]["name"] == "python3"
+    assert pair.read_text(encoding="utf-8") == edited
+    assert pipeline.pair_differences(notebook) == []
+    with pytest.raises(AnalysisError, match="is not a notebook"):
+        pipeline.refresh([pair])

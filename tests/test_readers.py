@@ -1,4 +1,5 @@
 """Reading raw files: encodings, repeated headers, ragged rows, XLSX."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,7 +65,10 @@ def test_ragged_row_is_reported_with_its_row(tmp_path):
     path = tmp_path / "register.csv"
     path.write_text("id,name,agency\n1,A,X\n2,B\n3,C,Z,extra\n4,D,W,\n", encoding="utf-8")
     table = read_table(path)
-    assert [(p.row, p.value) for p in table.ragged] == [(3, 2), (4, 4)]  # a trailing empty cell is fine
+    assert [(p.row, p.value) for p in table.ragged] == [
+        (3, 2),
+        (4, 4),
+    ]  # a trailing empty cell is fine
     assert len(table.cells) == 4
 
 
@@ -77,6 +81,7 @@ def test_blank_records_are_counted_not_kept(tmp_path):
 
 def test_xlsx_sheet_and_header_row(tmp_path):
     from openpyxl import Workbook
+
     wb = Workbook()
     ws = wb.active
     ws.title = "cover"

@@ -1,64 +1,155 @@
-"""Statistics checked against scipy / statsmodels / scikit-learn reference calls and hand
-counts from the study's printed tables."""
+"""Statistics checked against worked examples with published answers, exact enumeration
+and hand counts from the study's printed tables; where the code is our own (BH, Holm,
+Cochran's Q, the permutation p-value, Firth), also against scipy / statsmodels /
+scikit-learn."""
+
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
-from scipy.stats import contingency
 from statsmodels.stats import contingency_tables as ct
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
 
-from analysis import cases as canonical
-from analysis import load_frame, stats, synthetic
+from analysis import canonical, load_frame, stats, synthetic
 from analysis.errors import AnalysisError
 
 FRAME = load_frame()
 DG, HR, ETH, EXP, PD, ADR = FRAME.flag_keys
+Z95 = 1.959963984540054  # standard normal 97.5 % quantile
 
 
-def test_bh_and_holm_match_statsmodels():
+def _holm_by_hand(p: list[float]) -> list[float]:
+    """Holm's step-down adjustment written out: the i-th smallest of m p-values times
+    (m - i + 1), never below the adjusted value before it, at most 1."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    out, running = [0.0] * len(p), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, p[i] * (len(p) - rank)))
+        out[i] = running
+    return out
+
+
+def _pearson_by_hand(table) -> float:
+    """Pearson's χ² from its definition, in exact fractions."""
+    rows = [sum(r) for r in table]
+    cols = [sum(c) for c in zip(*table)]
+    n = sum(rows)
+    return float(
+        sum(
+            Fraction(o * n - rows[i] * cols[j]) ** 2 / (n * rows[i] * cols[j])
+            for i, r in enumerate(table)
+            for j, o in enumerate(r)
+        )
+    )
+
+
+def _fisher_by_hand(a: int, b: int, c: int, d: int) -> float:
+    """Two-sided Fisher p of [[a, b], [c, d]]: the hypergeometric probabilities of every
+    table with the same margins that are no larger than the observed one's."""
+    n1, k, n = a + b, a + c, a + b + c + d
+    prob = {
+        x: Fraction(math.comb(k, x) * math.comb(n - k, n1 - x), math.comb(n, n1))
+        for x in range(max(0, n1 + k - n), min(n1, k) + 1)
+    }
+    return float(sum(q for q in prob.values() if q <= prob[a]))
+
+
+def test_bh_matches_the_published_example_and_statsmodels():
+    # Benjamini & Hochberg (1995), section 4: 15 p-values; at FDR 0.05 the four smallest
+    # are rejected (the fifth's q-value is 0.0201 · 15 / 5 = 0.0603).
+    published = [
+        0.0001,
+        0.0004,
+        0.0019,
+        0.0095,
+        0.0201,
+        0.0278,
+        0.0298,
+        0.0344,
+        0.0459,
+        0.3240,
+        0.4262,
+        0.5719,
+        0.6528,
+        0.7590,
+        1.000,
+    ]
+    q = stats.bh(published[::-1])[::-1]
+    assert (q <= 0.05).tolist() == [True] * 4 + [False] * 11
+    assert q[3] == pytest.approx(0.0095 * 15 / 4) and q[4] == pytest.approx(0.0603)
     p = np.array([0.001, 0.04, 0.03, 0.2, np.nan, 0.04, 0.9, 0.0005])
     ok = ~np.isnan(p)
     np.testing.assert_allclose(stats.bh(p)[ok], multipletests(p[ok], method="fdr_bh")[1])
-    np.testing.assert_allclose(stats.holm(p)[ok], multipletests(p[ok], method="holm")[1])
-    assert np.isnan(stats.bh(p)[4]) and np.isnan(stats.holm(p)[4])
-    assert np.isnan(stats.bh([np.nan])).all()
+    assert np.isnan(stats.bh(p)[4]) and np.isnan(stats.bh([np.nan])).all()
 
 
-def test_wilson_matches_statsmodels():
-    yes, n = np.array([0, 3, 7, 11, 250]), np.array([11, 11, 11, 11, 1000])
+def test_holm_by_hand_and_statsmodels():
+    p = [0.01, 0.04, 0.03, 0.005, np.nan, 0.5]
+    # sorted 0.005, 0.01, 0.03, 0.04, 0.5 times 5, 4, 3, 2, 1 = 0.025, 0.04, 0.09, 0.08 → 0.09, 0.5
+    np.testing.assert_allclose(stats.holm(p), [0.04, 0.09, 0.09, 0.025, np.nan, 0.5])
+    assert _holm_by_hand([0.01, 0.04, 0.03, 0.005, 0.5]) == pytest.approx(
+        [0.04, 0.09, 0.09, 0.025, 0.5]
+    )
+    assert np.isnan(stats.holm([np.nan])).all()
+    q = np.array([0.001, 0.04, 0.03, 0.2, 0.04, 0.9, 0.0005])
+    np.testing.assert_allclose(stats.holm(q), multipletests(q, method="holm")[1])
+
+
+def test_wilson_matches_newcombes_published_intervals():
+    # Newcombe (1998), Stat. Med. 17:857, Table I, method 3 (score interval, no correction)
+    yes, n = [81, 15, 0, 1], [263, 148, 20, 29]
     low, high = stats.wilson(yes, n)
-    ref_low, ref_high = proportion_confint(yes, n, alpha=0.05, method="wilson")
-    np.testing.assert_allclose(low, ref_low, atol=1e-12)
-    np.testing.assert_allclose(high, ref_high, atol=1e-12)
+    np.testing.assert_allclose(low, [0.2553, 0.0624, 0.0, 0.0061], atol=5e-5)
+    np.testing.assert_allclose(high, [0.3662, 0.1605, 0.1611, 0.1718], atol=5e-5)
+    low, high = stats.wilson([0, 3], [0, 5])
+    assert np.isnan(low[0]) and np.isnan(high[0]) and 0 < low[1] < 0.6 < high[1] < 1
+    narrow = stats.wilson([81], [263], conf=0.5)
+    assert low[0] != narrow[0][0] and 0.2553 < narrow[0][0] < narrow[1][0] < 0.3662
 
 
 def test_prevalence_of_the_study(study, frame):
     table = stats.prevalence(study, frame=frame).set_index("flag")
     # V's per column counted by hand: 11, 7, 5, 10, 8, 8 of 11
     assert table["yes"].tolist() == [11, 7, 5, 10, 8, 8] and (table["n"] == 11).all()
-    low, high = proportion_confint(7, 11, method="wilson")
-    assert table.loc[HR, "ci_low"] == pytest.approx(low) and table.loc[HR, "ci_high"] == pytest.approx(high)
+    # Wilson's score interval for 7 / 11 written out
+    centre, half = (7 / 11 + Z95**2 / 22), Z95 * math.sqrt(7 / 11 * 4 / 11 / 11 + Z95**2 / 484)
+    low, high = (centre - half) / (1 + Z95**2 / 11), (centre + half) / (1 + Z95**2 / 11)
+    assert table.loc[HR, "ci_low"] == pytest.approx(low) and table.loc[
+        HR, "ci_high"
+    ] == pytest.approx(high)
     by_cat = stats.prevalence(study, by="category", frame=frame).set_index(["category", "flag"])
     # 執行 (5 DIGI+ cases): 倫理 in digi-1, digi-4, digi-5
     assert by_cat.loc[("enforcement", ETH), ["yes", "n"]].tolist() == [3, 5]
 
 
-def test_chi2_fisher_and_cramers_v_match_scipy():
+def test_chi2_fisher_and_cramers_v_by_hand():
     big = np.array([[40, 20], [25, 35], [30, 30]])
     row = stats._test(big, 5, 1000, 1)
-    ref = sps.chi2_contingency(big, correction=False)
-    assert row["test"] == "chi2" and row["n"] == 180
-    assert row["statistic"] == pytest.approx(ref.statistic) and row["p_value"] == pytest.approx(ref.pvalue)
-    assert row["cramers_v"] == pytest.approx(contingency.association(big, method="cramer"))
+    # expected counts 31.67 / 28.33 in every row; with 2 degrees of freedom P(χ² ≥ x) = e^(-x/2)
+    chi2 = _pearson_by_hand(big.tolist())
+    assert row["test"] == "chi2" and row["n"] == 180 and row["dof"] == 2
+    assert row["statistic"] == pytest.approx(chi2) and row["p_value"] == pytest.approx(
+        math.exp(-chi2 / 2)
+    )
+    assert row["cramers_v"] == pytest.approx(math.sqrt(chi2 / 180))
+    assert row["min_expected"] == pytest.approx(60 * 85 / 180)
     small = np.array([[1, 3], [6, 1]])
     row = stats._test(small, 5, 1000, 1)
-    assert row["test"] == "fisher" and row["p_value"] == pytest.approx(sps.fisher_exact(small).pvalue)
+    # tables with margins 4 / 7 × 7 / 4: P = 1, 28, 126, 140, 35 (/330);
+    # observed 28 → (1 + 28) / 330
+    assert row["test"] == "fisher" and row["p_value"] == pytest.approx(29 / 330)
+    assert _fisher_by_hand(1, 3, 6, 1) == pytest.approx(29 / 330)
+    # margins 4 / 8 × 5 / 7: P = 35, 175, 210, 70, 5 (/495); two-sided (35 + 5) / 495,
+    # where the one-sided tails would be 35 / 495 and 1
+    row = stats._test(np.array([[0, 4], [5, 3]]), 5, 1000, 1)
+    assert row["test"] == "fisher" and row["p_value"] == pytest.approx(40 / 495)
+    assert _fisher_by_hand(0, 4, 5, 3) == pytest.approx(40 / 495)
+    assert stats._test(np.array([[3, 0], [2, 0]]), 5, 1000, 1)["test"] == "not testable"
 
 
 def _exact_pvalue(table: np.ndarray) -> float:
@@ -74,7 +165,10 @@ def _exact_pvalue(table: np.ndarray) -> float:
             continue
         t = np.stack([ys, rows - ys], axis=1)
         weight = np.prod([math.comb(int(r), int(y)) for r, y in zip(rows, ys)]) / total
-        stat = ((t - rows[:, None] * t.sum(0) / rows.sum()) ** 2 / (rows[:, None] * t.sum(0) / rows.sum())).sum()
+        stat = (
+            (t - rows[:, None] * t.sum(0) / rows.sum()) ** 2
+            / (rows[:, None] * t.sum(0) / rows.sum())
+        ).sum()
         if stat >= observed - 1e-9:
             p += weight
     return p
@@ -85,7 +179,9 @@ def test_permutation_pvalue_matches_exact_enumeration():
     exact = _exact_pvalue(table)
     p = stats.permutation_pvalue(table, 10_000, seed=7)
     assert abs(p - exact) < 4 * math.sqrt(exact * (1 - exact) / 10_000) + 1e-4
-    assert stats.permutation_pvalue(table, 2000, seed=7) == stats.permutation_pvalue(table, 2000, seed=7)
+    assert stats.permutation_pvalue(table, 2000, seed=7) == stats.permutation_pvalue(
+        table, 2000, seed=7
+    )
 
 
 def test_association_on_the_study(study, frame):
@@ -93,16 +189,18 @@ def test_association_on_the_study(study, frame):
     assert table.loc[DG, "test"] == "not testable"  # ticked in all 11 cases
     assert set(table.drop(DG)["test"]) == {"permutation"}  # 3 categories, expected counts below 5
     assert (table["n"] == 11).all() and (table["strata"] == 3).all()
-    # 倫理 by category = [[3, 2], [0, 3], [2, 1]] (執行: digi-1,4,5; 管制: none; 內部管理: taipei-2,3)
-    ref = sps.chi2_contingency(np.array([[3, 2], [0, 3], [2, 1]]), correction=False)
-    assert table.loc[ETH, "statistic"] == pytest.approx(ref.statistic)
+    # 倫理 by category = [[3, 2], [0, 3], [2, 1]]
+    # (執行: digi-1,4,5; 管制: none; 內部管理: taipei-2,3)
+    assert table.loc[ETH, "statistic"] == pytest.approx(_pearson_by_hand([[3, 2], [0, 3], [2, 1]]))
     ok = table["p_value"].notna()
-    np.testing.assert_allclose(table.loc[ok, "q_value"], multipletests(table.loc[ok, "p_value"], method="fdr_bh")[1])
+    np.testing.assert_allclose(
+        table.loc[ok, "q_value"], multipletests(table.loc[ok, "p_value"], method="fdr_bh")[1]
+    )
     tech = stats.association(study, "technique", frame=frame).set_index(["technique", "flag"])
     # 機器學習 users (digi-3, award-2, taipei-1, taipei-3) × 人權保護: [[1, 3], [6, 1]]
     row = tech.loc[("machine_learning", HR)]
     assert row["test"] == "fisher" and row["n"] == 11
-    assert row["p_value"] == pytest.approx(sps.fisher_exact([[1, 3], [6, 1]]).pvalue)
+    assert row["p_value"] == pytest.approx(_fisher_by_hand(1, 3, 6, 1))
 
 
 def test_association_without_techniques(study, frame):
@@ -117,16 +215,31 @@ def _two_group(a, b, c, d) -> pd.DataFrame:
     """Synthetic cases: category x (a yes, b no), category y (c yes, d no) for flag ethics."""
     cats = ["enforcement"] * (a + b) + ["adjudication"] * (c + d)
     flag = [True] * a + [False] * b + [True] * c + [False] * d
-    table = pd.DataFrame({"case_id": [f"synthetic-{i}" for i in range(len(cats))], "inventory": "synthetic",
-                          "category": cats, ETH: flag})
+    table = pd.DataFrame(
+        {
+            "case_id": [f"synthetic-{i}" for i in range(len(cats))],
+            "inventory": "synthetic",
+            "category": cats,
+            ETH: flag,
+        }
+    )
     return canonical.coerce(table, FRAME)
 
 
 def test_logistic_single_binary_term_is_the_odds_ratio():
-    a, b, c, d = 30, 20, 12, 38  # adjudication vs reference enforcement (the larger group, 50 vs 50 → frame order)
+    a, b, c, d = (
+        30,
+        20,
+        12,
+        38,
+    )  # adjudication vs reference enforcement (the larger group, 50 vs 50 → frame order)
     table = stats.logistic(_two_group(a, b, c, d), flags=[ETH], terms=["category"])
     row = table.iloc[0]
-    assert row["reference"] == "enforcement" and row["level"] == "adjudication" and row["method"] == "mle"
+    assert (
+        row["reference"] == "enforcement"
+        and row["level"] == "adjudication"
+        and row["method"] == "mle"
+    )
     odds = (c / d) / (a / b)
     se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
     assert row["odds_ratio"] == pytest.approx(odds, rel=1e-6)
@@ -140,14 +253,23 @@ def test_firth_on_separation_is_haldane_corrected_odds_ratio():
     row = table.iloc[0]
     assert row["method"] == "firth" and row["estimable"]
     # Firth's estimate for one binary covariate equals the log OR with ½ added to each cell
-    assert row["odds_ratio"] == pytest.approx(((c + .5) / (d + .5)) / ((a + .5) / (b + .5)), rel=1e-5)
+    assert row["odds_ratio"] == pytest.approx(
+        ((c + 0.5) / (d + 0.5)) / ((a + 0.5) / (b + 0.5)), rel=1e-5
+    )
     assert "Firth" in row["reason"]
-    reported = stats.logistic(_two_group(a, b, c, d), flags=[ETH], terms=["category"], separation="report").iloc[0]
-    assert not reported["estimable"] and "separation" in reported["reason"] and math.isnan(reported["odds_ratio"])
+    reported = stats.logistic(
+        _two_group(a, b, c, d), flags=[ETH], terms=["category"], separation="report"
+    ).iloc[0]
+    assert (
+        not reported["estimable"]
+        and "separation" in reported["reason"]
+        and math.isnan(reported["odds_ratio"])
+    )
 
 
 def test_logistic_matches_unpenalised_sklearn():
     from sklearn.linear_model import LogisticRegression
+
     cases = synthetic.generate(3000, seed=11)
     table = stats.logistic(cases, flags=[PD], terms=["category"])
     assert (table["method"] == "mle").all()
@@ -155,7 +277,9 @@ def test_logistic_matches_unpenalised_sklearn():
     ref_level = table["reference"].iloc[0]
     levels = table["level"].tolist()
     X = np.column_stack([(used["category"] == lv).to_numpy(dtype=float) for lv in levels])
-    model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, used[PD].to_numpy(dtype=int))
+    model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(
+        X, used[PD].to_numpy(dtype=int)
+    )
     np.testing.assert_allclose(table["odds_ratio"], np.exp(model.coef_[0]), rtol=1e-4)
     assert ref_level not in levels and table["n"].iloc[0] == len(used)
 
@@ -176,7 +300,9 @@ def test_logistic_on_the_study_never_reports_a_silent_huge_odds_ratio(study, fra
 def test_cochrans_q_matches_statsmodels(study, frame):
     ours = stats.cochrans_q(study, frame=frame).iloc[0]
     ref = ct.cochrans_q(study[frame.flag_keys].astype(int).to_numpy())
-    assert ours["statistic"] == pytest.approx(ref.statistic) and ours["p_value"] == pytest.approx(ref.pvalue)
+    assert ours["statistic"] == pytest.approx(ref.statistic) and ours["p_value"] == pytest.approx(
+        ref.pvalue
+    )
     assert (ours["n"], ours["k"]) == (11, 6)
     sample = synthetic.generate(400, seed=3)
     ours = stats.cochrans_q(sample, frame=frame).iloc[0]
@@ -185,20 +311,64 @@ def test_cochrans_q_matches_statsmodels(study, frame):
     assert ours["n"] == len(complete) and ours["statistic"] == pytest.approx(ref.statistic)
 
 
-def test_mcnemar_matches_statsmodels(study, frame):
+def _mcnemar_by_hand(b: int, c: int) -> float:
+    """McNemar's p from b and c discordant cases: twice the smaller binomial(b + c, ½) tail
+    below 25 discordant cases, else χ² = (|b − c| − 1)² / (b + c) with 1 degree of
+    freedom, whose upper tail is erfc(√(χ²/2))."""
+    d = b + c
+    if d < 25:
+        return min(1.0, 2 * sum(math.comb(d, i) for i in range(min(b, c) + 1)) / 2**d)
+    return math.erfc(math.sqrt((abs(b - c) - 1) ** 2 / d / 2))
+
+
+def test_mcnemar_by_hand(study, frame):
     for cases in (study, synthetic.generate(600, seed=5)):
         table = stats.mcnemar_pairs(cases, frame=frame)
         assert len(table) == 15
         for row in table.itertuples():
             both = cases[[row.flag_a, row.flag_b]].dropna().astype(bool)
             a, b = both[row.flag_a], both[row.flag_b]
-            t = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
-            assert (row.n, row.a_only, row.b_only) == (len(both), t[0][1], t[1][0])
-            exact = t[0][1] + t[1][0] < 25
-            ref = ct.mcnemar(np.array(t), exact=exact, correction=True)
-            assert row.p_value == pytest.approx(ref.pvalue)
-        np.testing.assert_allclose(table["p_holm"], multipletests(table["p_value"], method="holm")[1])
+            a_only, b_only = int((a & ~b).sum()), int((~a & b).sum())
+            assert (row.n, row.a_only, row.b_only) == (len(both), a_only, b_only)
+            assert (row.n_a, row.n_b) == (int(a.sum()), int(b.sum()))
+            exact = a_only + b_only < 25
+            assert row.test == ("exact binomial" if exact else "chi2 (continuity corrected)")
+            assert row.p_value == pytest.approx(
+                _mcnemar_by_hand(a_only, b_only), rel=1e-9, abs=1e-300
+            )
+        assert set(table["test"]) == (
+            {"exact binomial"} if cases is study else {"chi2 (continuity corrected)"}
+        )
+        np.testing.assert_allclose(table["p_holm"], _holm_by_hand(table["p_value"].tolist()))
     # 資料治理 (11) vs 倫理 (5): 6 discordant cases, all one way → exact p = 2 · 0.5⁶
     row = stats.mcnemar_pairs(study, frame=frame).iloc[1]
     assert (row["flag_b"], row["a_only"], row["b_only"]) == (ETH, 6, 0)
-    assert row["p_value"] == pytest.approx(2 * 0.5 ** 6)
+    assert row["p_value"] == pytest.approx(2 * 0.5**6) and row["statistic"] == 0
+
+
+@pytest.mark.parametrize(
+    ("a_only", "b_only", "test"),
+    [(16, 8, "exact binomial"), (17, 8, "chi2 (continuity corrected)")],
+)
+def test_mcnemar_switches_to_chi2_at_25_discordant_cases(a_only, b_only, test):
+    flags = (
+        [(True, True)] * 5
+        + [(True, False)] * a_only
+        + [(False, True)] * b_only
+        + [(False, False)] * 4
+    )
+    table = pd.DataFrame(
+        {
+            "case_id": [f"synthetic-{i}" for i in range(len(flags))],
+            "inventory": "synthetic",
+            ETH: [f[0] for f in flags],
+            HR: [f[1] for f in flags],
+        }
+    )
+    row = stats.mcnemar_pairs(canonical.coerce(table, FRAME), flags=[HR, ETH], frame=FRAME).iloc[0]
+    assert (row["flag_a"], row["a_only"], row["b_only"], row["test"]) == (HR, b_only, a_only, test)
+    assert row["p_value"] == pytest.approx(_mcnemar_by_hand(a_only, b_only))
+    # 16 v 8: 2 · P(X ≤ 8), X ~ binomial(24, ½) = 0.1516; 17 v 8: χ² = 64 / 25 = 2.56
+    assert row["p_value"] == pytest.approx(
+        0.15158963 if test == "exact binomial" else 0.10959858, abs=1e-7
+    )

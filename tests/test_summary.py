@@ -1,4 +1,5 @@
 """Descriptive counts, checked against counts made by hand from the study's tables."""
+
 import pandas as pd
 
 from analysis import summary
@@ -6,15 +7,28 @@ from analysis import summary
 
 def test_category_counts(study, frame):
     counts = summary.category_counts(study, frame)
-    assert counts["cases"].tolist() == [5, 3, 0, 0, 3, 0]  # 5 DIGI+, 3 服務獎, 3 台北市 + none uncoded
+    assert counts["cases"].tolist() == [
+        5,
+        3,
+        0,
+        0,
+        3,
+        0,
+    ]  # 5 DIGI+, 3 服務獎, 3 台北市 + none uncoded
     assert counts["share"].sum() == 1.0
 
 
 def test_flag_counts_match_the_printed_v_marks(study, frame):
     counts = summary.flag_counts(study, frame).set_index("flag")
     # V marks per column counted by hand from the three excerpt tables.
-    assert counts["yes"].to_dict() == {"data_governance": 11, "human_rights": 7, "ethics": 5,
-                                       "explainability": 10, "personal_data": 8, "automated_decision": 8}
+    assert counts["yes"].to_dict() == {
+        "data_governance": 11,
+        "human_rights": 7,
+        "ethics": 5,
+        "explainability": 10,
+        "personal_data": 8,
+        "automated_decision": 8,
+    }
     assert (counts["yes"] + counts["no"] == 11).all()
     assert (counts["not_reported"] == 0).all()
 
@@ -32,7 +46,11 @@ def test_category_flag_counts(study, frame):
     assert table.loc[("enforcement", "ethics"), "yes"] == 3  # digi-1, digi-4, digi-5
     assert table.loc[("regulatory_analysis", "personal_data"), "yes"] == 1  # award-3
     assert table.loc[("internal_management", "human_rights"), "yes"] == 2  # taipei-2, taipei-3
-    assert set(table.index.get_level_values(0)) == {"enforcement", "regulatory_analysis", "internal_management"}
+    assert set(table.index.get_level_values(0)) == {
+        "enforcement",
+        "regulatory_analysis",
+        "internal_management",
+    }
     assert (table["n"] == table.groupby(level=0)["n"].transform("max")).all()
 
 
@@ -64,7 +82,9 @@ def test_missingness_and_comparison(study, frame):
     partial = study.copy()
     partial["category"] = pd.NA
     partial.loc[:3, "ethics"] = pd.NA
-    table = summary.compare_inventories({"study": study, "partial": partial}, frame).set_index("inventory")
+    table = summary.compare_inventories({"study": study, "partial": partial}, frame).set_index(
+        "inventory"
+    )
     assert table.loc["study", "cases"] == 11
     assert table.loc["study", "category:enforcement"] == 5 / 11
     assert table.loc["partial", "category_coded"] == 0

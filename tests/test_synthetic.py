@@ -1,12 +1,12 @@
 """The synthetic inventory: canonical, seeded, named synthetic, with the intended structure."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cases as canonical
-from analysis import synthetic
+from analysis import canonical, synthetic
 from analysis.errors import AnalysisError
 
 
@@ -24,7 +24,9 @@ def test_canonical_and_named_synthetic(frame):
 def test_seeded(frame):
     a = synthetic.generate(500, seed=1, frame=frame)
     pd.testing.assert_frame_equal(a, synthetic.generate(500, seed=1, frame=frame))
-    assert not a[frame.flag_keys].equals(synthetic.generate(500, seed=2, frame=frame)[frame.flag_keys])
+    assert not a[frame.flag_keys].equals(
+        synthetic.generate(500, seed=2, frame=frame)[frame.flag_keys]
+    )
 
 
 def test_structure(frame):
@@ -38,7 +40,10 @@ def test_structure(frame):
     assert (na > 0).all() and (na < 0.2).all()
     # application types belong to their category
     coded = table.dropna(subset=["application_type"])
-    assert all(frame.category_of(t) == c for t, c in zip(coded["application_type"].head(2000), coded["category"].head(2000)))
+    assert all(
+        frame.category_of(t) == c
+        for t, c in zip(coded["application_type"].head(2000), coded["category"].head(2000))
+    )
     # flags are positively correlated (shared latent factor)
     x = table[frame.flag_keys].dropna().astype(float).to_numpy()
     corr = np.corrcoef(x.T)[np.triu_indices(len(frame.flag_keys), 1)]

@@ -1,9 +1,11 @@
 """The study's tables regenerated in its own layout, in both languages."""
+
 import csv
 
 import pandas as pd
 
 from analysis import config, tables
+from analysis import cooccurrence as co
 
 
 def _printed_rows():
@@ -11,13 +13,27 @@ def _printed_rows():
     path = config.RAW_DIR / "study" / "study_excerpt_cases.csv"
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))[1:]
-    return [[cell.replace(" 與", "與").replace("、 ", "、").replace(" 辨識", "辨識") for cell in r] for r in rows]
+    return [
+        [cell.replace(" 與", "與").replace("、 ", "、").replace(" 辨識", "辨識") for cell in r]
+        for r in rows
+    ]
 
 
 def test_zh_tables_reproduce_the_slides_cell_for_cell(study, frame):
     stacked = tables.sources_with_tables(study, frame, "zh-TW")
-    assert list(stacked.columns) == ["來源", "AI應用類型", "應用類型", "案例名稱", "使用AI技術", "資料治理", "人權保護",
-                                     "倫理", "模型可解釋性", "個人資料", "自動化決策風險"]
+    assert list(stacked.columns) == [
+        "來源",
+        "AI應用類型",
+        "應用類型",
+        "案例名稱",
+        "使用AI技術",
+        "資料治理",
+        "人權保護",
+        "倫理",
+        "模型可解釋性",
+        "個人資料",
+        "自動化決策風險",
+    ]
     assert stacked.fillna("").values.tolist() == [r[1:] for r in _printed_rows()]
 
 
@@ -33,7 +49,10 @@ def test_one_table_per_source_in_printed_order(study, frame):
 def test_english_uses_frame_labels(study, frame):
     en = tables.study_table(study, frame, "en", merge_repeats=False)
     assert en.loc[8, "Application type"] == "Internal support processes"
-    assert en.loc[10, "AI techniques"] == "Machine learning、Natural language processing、Big-data analytics"
+    assert (
+        en.loc[10, "AI techniques"]
+        == "Machine learning、Natural language processing、Big-data analytics"
+    )
     assert en["Data governance"].tolist() == ["V"] * 11
 
 
@@ -52,3 +71,18 @@ def test_labelled_and_save(study, frame, output_dir):
     path = tables.save(out, "x")
     assert path == output_dir / "reports" / "tables" / "x.csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbfAI use category,Cases\nEnforcement,5\n")
+
+
+def test_labelled_with_pairs_labels_the_flag_pair_columns(study, frame):
+    pairs = co.pairs(study, by="category", frame=frame).head(2)
+    shown = tables.labelled_with_pairs(pairs, frame, "en")
+    assert shown.iloc[0, 0] == frame.label("category", "enforcement", "en")
+    assert shown["flag_a"].tolist() == [frame.label("flag", "data_governance", "en")] * 2
+    assert shown["flag_b"].tolist() == [
+        frame.label("flag", "data_governance", "en"),
+        frame.label("flag", "human_rights", "en"),
+    ]
+    assert list(shown.columns[:3]) == [frame.heading("category", "en"), "flag_a", "flag_b"]
+    zh = tables.labelled_with_pairs(pairs, frame, "zh-TW", headings=False)
+    assert zh["flag_b"].tolist() == ["資料治理", "人權保護"] and zh.columns[0] == "category"
+    assert pairs["flag_a"].iloc[0] == "data_governance"  # the input is left as it was

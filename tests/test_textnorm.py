@@ -15,7 +15,10 @@ def test_normalise_full_width_wrap_spaces_and_missing():
 
 def test_split_outside_brackets():
     assert split_outside_brackets("a、b/c", ["、", "/"]) == ["a", "b", "c"]
-    assert split_outside_brackets("生物特徵辨識(人臉/指紋)/OCR", ["/"]) == ["生物特徵辨識(人臉/指紋)", "OCR"]
+    assert split_outside_brackets("生物特徵辨識(人臉/指紋)/OCR", ["/"]) == [
+        "生物特徵辨識(人臉/指紋)",
+        "OCR",
+    ]
     assert split_outside_brackets("【x、y】、z", ["、"]) == ["【x、y】", "z"]
     assert split_outside_brackets(" 、 ", ["、"]) == []
 

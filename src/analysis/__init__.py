@@ -6,6 +6,7 @@ Public entry points::
     frame = load_frame()
     result = inventories.load("study")      # canonical cases + standardization report
 """
+
 from .errors import AnalysisError, InputError
 from .frame import Frame, load_frame
 

@@ -12,6 +12,7 @@ Cross-validations, evaluations, variant comparisons and learning curves are stor
 :mod:`analysis.memo` under the content of their inputs: rerunning a report recomputes
 nothing whose cases, parameters and code are unchanged.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -21,41 +22,51 @@ import numpy as np
 import pandas as pd
 
 from . import config, memo
-from .cases import TECHNIQUE_SEP
-from .coding import CodingError, ModelSpec, RuleCoder, TrainedCoder, labels, technique_labels
+from .canonical import TECHNIQUE_SEP
+from .coders import CodingError, ModelSpec, RuleCoder, TrainedCoder
+from .coders.base import reference_labels, technique_labels
 from .frame import Frame, load_frame
 
 UNCODED = "(uncoded)"
-SCORE_COLUMNS = ["inventory", "target", "coder", "n", "coverage", "accuracy", "macro_f1", "kappa", "alpha"]
+SCORE_COLUMNS = [
+    "inventory",
+    "target",
+    "coder",
+    "n",
+    "coverage",
+    "accuracy",
+    "macro_f1",
+    "kappa",
+    "alpha",
+]
 
 
 # -- statistics --------------------------------------------------------------------------
 def cohen_kappa(a: pd.Series | list, b: pd.Series | list) -> float:
-    """Cohen's κ of two raters over the same units (nominal labels):
-    (p_observed − p_expected) / (1 − p_expected); 1.0 when both raters use one and the
-    same label throughout, NaN when there are no units."""
-    a, b = np.asarray(list(a), dtype=object), np.asarray(list(b), dtype=object)
+    """Cohen's κ of two raters over the same units (nominal labels), by scikit-learn.
+    Undefined (NaN) when there are no units or both raters use one and the same label
+    throughout (expected agreement 1: κ is 0/0, not 1)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    a, b = [str(x) for x in a], [str(x) for x in b]
     if len(a) != len(b):
         raise ValueError("both raters must rate the same units")
-    n = len(a)
-    if n == 0:
+    if not a or len(set(a) | set(b)) < 2:
         return float("nan")
-    cats = sorted(set(a) | set(b), key=str)
-    po = float(np.mean(a == b))
-    pe = sum((np.sum(a == c) / n) * (np.sum(b == c) / n) for c in cats)
-    if pe == 1.0:
-        return 1.0 if po == 1.0 else 0.0
-    return (po - pe) / (1 - pe)
+    return float(cohen_kappa_score(a, b))
 
 
 def krippendorff_alpha(ratings: pd.DataFrame) -> float:
     """Krippendorff's α (nominal) of a units × coders table of labels (NA = not coded by
     that coder). NaN when fewer than two values are pairable or only one label occurs."""
     import krippendorff
+
     values = pd.unique(pd.Series(ratings.to_numpy().ravel()).dropna())
     codes = {v: i for i, v in enumerate(sorted(values, key=str))}
-    data = np.array([[codes[v] if not pd.isna(v) else np.nan for v in ratings[c]] for c in ratings.columns],
-                    dtype=float)
+    data = np.array(
+        [[codes[v] if not pd.isna(v) else np.nan for v in ratings[c]] for c in ratings.columns],
+        dtype=float,
+    )
     pairable = (np.sum(~np.isnan(data), axis=0) >= 2).sum()
     if pairable < 1 or len(codes) < 2:
         return 1.0 if pairable >= 1 and len(codes) == 1 else float("nan")
@@ -66,6 +77,7 @@ def score(true: pd.Series, pred: pd.Series) -> dict:
     """Accuracy, macro-F1 (over the classes present in ``true``), Cohen's κ and
     Krippendorff's α of predictions against labels; ``pred`` NA = uncoded (a miss)."""
     from sklearn.metrics import accuracy_score, f1_score
+
     t = pd.Series(true).astype(object).to_numpy()
     p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).to_numpy()
     classes = sorted(set(t), key=str)
@@ -74,7 +86,9 @@ def score(true: pd.Series, pred: pd.Series) -> dict:
         "n": len(t),
         "coverage": float(np.mean(p != UNCODED)) if len(t) else float("nan"),
         "accuracy": float(accuracy_score(t, p)) if len(t) else float("nan"),
-        "macro_f1": float(f1_score(t, p, labels=classes, average="macro", zero_division=0)) if len(t) else float("nan"),
+        "macro_f1": float(f1_score(t, p, labels=classes, average="macro", zero_division=0))
+        if len(t)
+        else float("nan"),
         "kappa": cohen_kappa(t, p),
         "alpha": krippendorff_alpha(both),
     }
@@ -83,34 +97,53 @@ def score(true: pd.Series, pred: pd.Series) -> dict:
 def per_class(true: pd.Series, pred: pd.Series) -> pd.DataFrame:
     """Precision, recall, F1 and support for each label in ``true`` or ``pred``."""
     from sklearn.metrics import precision_recall_fscore_support
+
     t = pd.Series(true).astype(object).to_numpy()
     p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).to_numpy()
     classes = sorted(set(t) | (set(p) - {UNCODED}), key=str)
     prec, rec, f1, sup = precision_recall_fscore_support(t, p, labels=classes, zero_division=0)
-    return pd.DataFrame({"label": classes, "precision": prec, "recall": rec, "f1": f1, "support": sup})
+    return pd.DataFrame(
+        {"label": classes, "precision": prec, "recall": rec, "f1": f1, "support": sup}
+    )
 
 
 def confusion(true: pd.Series, pred: pd.Series, order: list[str] | None = None) -> pd.DataFrame:
     """Tidy confusion counts (``true``, ``pred``, ``n``), every pair of ``order`` (plus
     :data:`UNCODED` when a prediction is missing) included, zeros too."""
     t = pd.Series(true).astype(object).reset_index(drop=True)
-    p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).reset_index(drop=True)
+    p = (
+        pd.Series(pred)
+        .astype(object)
+        .where(pd.Series(pred).notna(), UNCODED)
+        .reset_index(drop=True)
+    )
     labels_ = list(order) if order else sorted(set(t) | set(p), key=str)
     labels_ += [x for x in sorted(set(t) | set(p), key=str) if x not in labels_]
     counts = pd.crosstab(t, p)
-    rows = [{"true": a, "pred": b, "n": int(counts.at[a, b]) if a in counts.index and b in counts.columns else 0}
-            for a in labels_ if a in set(t) for b in labels_ if b in set(p) or b in set(t)]
+    rows = [
+        {
+            "true": a,
+            "pred": b,
+            "n": int(counts.at[a, b]) if a in counts.index and b in counts.columns else 0,
+        }
+        for a in labels_
+        if a in set(t)
+        for b in labels_
+        if b in set(p) or b in set(t)
+    ]
     return pd.DataFrame(rows, columns=["true", "pred", "n"])
 
 
 # -- targets and predictions -------------------------------------------------------------
-def targets(cases: pd.DataFrame, frame: Frame | None = None, techniques: bool = True) -> dict[str, pd.Series]:
+def targets(
+    cases: pd.DataFrame, frame: Frame | None = None, techniques: bool = True
+) -> dict[str, pd.Series]:
     """Every scorable target's human/source labels (index like ``cases``); targets
     without labels are left out."""
     frame = frame or load_frame()
     out = {}
     for f in ["category", "application_type", *frame.flag_keys]:
-        y = labels(cases, f, frame)
+        y = reference_labels(cases, f, frame)
         if len(y):
             out[f] = y
     if techniques:
@@ -128,9 +161,13 @@ def predictions(codes: pd.DataFrame, cases: pd.DataFrame, target: str) -> pd.Ser
     if target.startswith("technique:"):
         tech = target.split(":", 1)[1]
         sub = codes[codes["field"] == "techniques"]
-        found = {f"{i}\x00{c}": tech in str(v).split(TECHNIQUE_SEP)
-                 for i, c, v in zip(sub["inventory"], sub["case_id"], sub["value"])}
-        return pd.Series(["yes" if found.get(k, False) else "no" for k in key], index=cases.index, dtype=object)
+        found = {
+            f"{i}\x00{c}": tech in str(v).split(TECHNIQUE_SEP)
+            for i, c, v in zip(sub["inventory"], sub["case_id"], sub["value"])
+        }
+        return pd.Series(
+            ["yes" if found.get(k, False) else "no" for k in key], index=cases.index, dtype=object
+        )
     sub = codes[codes["field"] == target]
     values = {f"{i}\x00{c}": v for i, c, v in zip(sub["inventory"], sub["case_id"], sub["value"])}
     return pd.Series([values.get(k, pd.NA) for k in key], index=cases.index, dtype=object)
@@ -146,14 +183,22 @@ def _field_of(target: str) -> list[str]:
 
 def _folds(y: pd.Series, folds: int, seed: int):
     from sklearn.model_selection import StratifiedKFold
+
     min_count = int(y.value_counts().min())
     k = max(2, min(folds, min_count)) if min_count >= 2 else min(folds, len(y))
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
 
 
-def cross_validated(cases: pd.DataFrame, target: str | list[str], spec: ModelSpec | None = None, folds: int = 5,
-                    seed: int = config.SEED, extra: pd.DataFrame | None = None,
-                    frame: Frame | None = None, train_fraction: float = 1.0) -> pd.Series | pd.DataFrame:
+def cross_validated(
+    cases: pd.DataFrame,
+    target: str | list[str],
+    spec: ModelSpec | None = None,
+    folds: int = 5,
+    seed: int = config.SEED,
+    extra: pd.DataFrame | None = None,
+    frame: Frame | None = None,
+    train_fraction: float = 1.0,
+) -> pd.Series | pd.DataFrame:
     """Out-of-fold predictions of the trained coder on the labelled cases of ``cases``
     (never scored on its own training folds). ``extra`` cases are added to every
     training fold, never tested; ``train_fraction`` < 1 trains on a stratified, seeded
@@ -164,13 +209,23 @@ def cross_validated(cases: pd.DataFrame, target: str | list[str], spec: ModelSpe
     per target is returned."""
     frame = frame or load_frame()
     names = [target] if isinstance(target, str) else list(target)
-    out = _cross_validated(cases, tuple(names), spec or ModelSpec(), folds, seed, extra, frame, float(train_fraction))
+    out = _cross_validated(
+        cases, tuple(names), spec or ModelSpec(), folds, seed, extra, frame, float(train_fraction)
+    )
     return out[names[0]] if isinstance(target, str) else out
 
 
 @memo.cached
-def _cross_validated(cases: pd.DataFrame, names: tuple[str, ...], spec: ModelSpec, folds: int, seed: int,
-                     extra: pd.DataFrame | None, frame: Frame, train_fraction: float) -> pd.DataFrame:
+def _cross_validated(
+    cases: pd.DataFrame,
+    names: tuple[str, ...],
+    spec: ModelSpec,
+    folds: int,
+    seed: int,
+    extra: pd.DataFrame | None,
+    frame: Frame,
+    train_fraction: float,
+) -> pd.DataFrame:
     """:func:`cross_validated` with its arguments spelt out in one way (a default model
     specification and a single target are the same call as their explicit forms), so
     the evaluation, the variant comparison and the learning curve share one stored
@@ -185,7 +240,9 @@ def _cross_validated(cases: pd.DataFrame, names: tuple[str, ...], spec: ModelSpe
     rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for train_idx, test_idx in _folds(y, folds, seed).split(np.zeros(len(y)), y.to_numpy(dtype=object)):
+        for train_idx, test_idx in _folds(y, folds, seed).split(
+            np.zeros(len(y)), y.to_numpy(dtype=object)
+        ):
             if train_fraction < 1:
                 train_idx = train_idx[_subsample(y.iloc[train_idx], train_fraction, rng)]
             train = labelled.iloc[train_idx]
@@ -223,9 +280,16 @@ class Evaluation:
 
 
 @memo.cached
-def evaluate(cases: pd.DataFrame, coders: tuple[str, ...] = ("rules", "model"), target_names: list[str] | None = None,
-             spec: ModelSpec | None = None, folds: int = 5, seed: int = config.SEED,
-             extra: pd.DataFrame | None = None, frame: Frame | None = None) -> Evaluation:
+def evaluate(
+    cases: pd.DataFrame,
+    coders: tuple[str, ...] = ("rules", "model"),
+    target_names: list[str] | None = None,
+    spec: ModelSpec | None = None,
+    folds: int = 5,
+    seed: int = config.SEED,
+    extra: pd.DataFrame | None = None,
+    frame: Frame | None = None,
+) -> Evaluation:
     """Score each coder on every target of ``cases`` that carries labels (``inventory``
     in the scores names the inventories of ``cases``). The trained coder is
     cross-validated; targets labelled on the same cases share its folds (stratified on
@@ -260,16 +324,28 @@ def evaluate(cases: pd.DataFrame, coders: tuple[str, ...] = ("rules", "model"), 
             classes.append(pc)
             order = _order(t, frame)
             conf.append(confusion(y, p, order).assign(inventory=inventory, target=t, coder=coder))
-            preds.append(pd.DataFrame({"inventory": cases.loc[y.index, "inventory"].to_numpy(),
-                                       "case_id": cases.loc[y.index, "case_id"].to_numpy(), "target": t,
-                                       "coder": coder, "label": y.to_numpy(), "prediction": p.to_numpy()}))
+            preds.append(
+                pd.DataFrame(
+                    {
+                        "inventory": cases.loc[y.index, "inventory"].to_numpy(),
+                        "case_id": cases.loc[y.index, "case_id"].to_numpy(),
+                        "target": t,
+                        "coder": coder,
+                        "label": y.to_numpy(),
+                        "prediction": p.to_numpy(),
+                    }
+                )
+            )
     scores = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     lead = ["inventory", "target", "coder"]
     pcs = pd.concat(classes, ignore_index=True) if classes else pd.DataFrame()
     cfs = pd.concat(conf, ignore_index=True) if conf else pd.DataFrame()
-    return Evaluation(scores, pcs[lead + [c for c in pcs.columns if c not in lead]] if len(pcs) else pcs,
-                      cfs[lead + ["true", "pred", "n"]] if len(cfs) else cfs,
-                      pd.concat(preds, ignore_index=True) if preds else pd.DataFrame())
+    return Evaluation(
+        scores,
+        pcs[lead + [c for c in pcs.columns if c not in lead]] if len(pcs) else pcs,
+        cfs[lead + ["true", "pred", "n"]] if len(cfs) else cfs,
+        pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
+    )
 
 
 def _order(target: str, frame: Frame) -> list[str]:
@@ -281,9 +357,15 @@ def _order(target: str, frame: Frame) -> list[str]:
 
 
 @memo.cached
-def learning_curve(cases: pd.DataFrame, target: str = "category",
-                   fractions: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0), spec: ModelSpec | None = None,
-                   folds: int = 5, seed: int = config.SEED, frame: Frame | None = None) -> pd.DataFrame:
+def learning_curve(
+    cases: pd.DataFrame,
+    target: str = "category",
+    fractions: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0),
+    spec: ModelSpec | None = None,
+    folds: int = 5,
+    seed: int = config.SEED,
+    frame: Frame | None = None,
+) -> pd.DataFrame:
     """Cross-validated macro-F1 and accuracy of the trained coder as its training folds
     grow (``n_train`` = mean training cases per fold)."""
     frame = frame or load_frame()
@@ -293,19 +375,38 @@ def learning_curve(cases: pd.DataFrame, target: str = "category",
     for fr in fractions:
         p = cross_validated(cases, target, spec, folds, seed, None, frame, train_fraction=fr)
         s = score(y, p)
-        rows.append({"target": target, "fraction": fr, "n_train": round(len(y) * (k - 1) / k * fr),
-                     "macro_f1": s["macro_f1"], "accuracy": s["accuracy"], "kappa": s["kappa"]})
+        rows.append(
+            {
+                "target": target,
+                "fraction": fr,
+                "n_train": round(len(y) * (k - 1) / k * fr),
+                "macro_f1": s["macro_f1"],
+                "accuracy": s["accuracy"],
+                "kappa": s["kappa"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 @memo.cached
-def compare_variants(cases: pd.DataFrame, target: str, specs: list[ModelSpec], folds: int = 5,
-                     seed: int = config.SEED, frame: Frame | None = None) -> pd.DataFrame:
+def compare_variants(
+    cases: pd.DataFrame,
+    target: str,
+    specs: list[ModelSpec],
+    folds: int = 5,
+    seed: int = config.SEED,
+    frame: Frame | None = None,
+) -> pd.DataFrame:
     """Cross-validated scores of several trained-coder variants on one target."""
     frame = frame or load_frame()
     y = targets(cases, frame)[target]
-    rows = [{"variant": s.label, **score(y, cross_validated(cases, target, s, folds, seed, None, frame))}
-            for s in specs]
+    rows = [
+        {
+            "variant": s.label,
+            **score(y, cross_validated(cases, target, s, folds, seed, None, frame)),
+        }
+        for s in specs
+    ]
     return pd.DataFrame(rows)
 
 
@@ -315,7 +416,9 @@ def pairwise_kappa(ratings: pd.DataFrame) -> pd.DataFrame:
     rows = []
     cols = list(ratings.columns)
     for i, a in enumerate(cols):
-        for b in cols[i + 1:]:
+        for b in cols[i + 1 :]:
             both = ratings[[a, b]].dropna()
-            rows.append({"coder_a": a, "coder_b": b, "n": len(both), "kappa": cohen_kappa(both[a], both[b])})
+            rows.append(
+                {"coder_a": a, "coder_b": b, "n": len(both), "kappa": cohen_kappa(both[a], both[b])}
+            )
     return pd.DataFrame(rows, columns=["coder_a", "coder_b", "n", "kappa"])

@@ -41,6 +41,7 @@ six flags; ``"as_no"`` reads not reported as no (an explicit choice); ``"missing
 not reported as its own state (a third level for k-modes, Hamming and the NA indicator
 in Jaccard; missing values for LCA; not comparable for Gower).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -50,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, memo
-from .cases import technique_lists
+from .canonical import technique_lists
 from .errors import AnalysisError
 from .frame import Frame, load_frame
 
@@ -91,8 +92,14 @@ class Design:
         return np.array([len(lv) for lv in self.levels], dtype=np.int64)
 
 
-def design(cases: pd.DataFrame, na_policy: str = "drop", categories: bool = False, techniques: bool = False,
-           weight: float = 1.0, frame: Frame | None = None) -> Design:
+def design(
+    cases: pd.DataFrame,
+    na_policy: str = "drop",
+    categories: bool = False,
+    techniques: bool = False,
+    weight: float = 1.0,
+    frame: Frame | None = None,
+) -> Design:
     """Code a canonical case table for clustering under an NA policy; ``categories`` and
     ``techniques`` add the category and technique indicators with weight ``weight``
     (flags have weight 1)."""
@@ -105,24 +112,36 @@ def design(cases: pd.DataFrame, na_policy: str = "drop", categories: bool = Fals
     if missing_cols:
         raise ClusteringError(f"the case table lacks columns {missing_cols}")
     n_input = len(cases)
-    keep_cols = ["case_id", "name"] + [c for c in ("category", "techniques") if c in cases.columns] + flags
+    keep_cols = (
+        ["case_id", "name"] + [c for c in ("category", "techniques") if c in cases.columns] + flags
+    )
     cases = cases[keep_cols]
-    values = np.column_stack([cases[f].astype("boolean").to_numpy(dtype="float64", na_value=np.nan)
-                              for f in flags]) if n_input else np.zeros((0, len(flags)))
+    values = (
+        np.column_stack(
+            [cases[f].astype("boolean").to_numpy(dtype="float64", na_value=np.nan) for f in flags]
+        )
+        if n_input
+        else np.zeros((0, len(flags)))
+    )
     na = np.isnan(values)
     if na_policy == "drop":
         keep = ~na.any(axis=1)
         cases, values, na = cases[keep], values[keep], na[keep]
     cases = cases.reset_index(drop=True)
-    codes = [np.where(na, NA if na_policy == "missing" else NO, np.nan_to_num(values)).astype(np.int16)]
+    codes = [
+        np.where(na, NA if na_policy == "missing" else NO, np.nan_to_num(values)).astype(np.int16)
+    ]
     flag_levels = ("no", "yes", "not_reported") if na_policy == "missing" else ("no", "yes")
     names, kinds, levels = list(flags), ["flag"] * len(flags), [flag_levels] * len(flags)
     weights = [1.0] * len(flags)
     if categories:
         keys = frame.category_keys
         pos = {k: i for i, k in enumerate(keys)}
-        codes.append(cases["category"].map(lambda v: pos.get(v, len(keys)) if not pd.isna(v) else len(keys))
-                     .to_numpy(dtype=np.int16)[:, None])
+        codes.append(
+            cases["category"]
+            .map(lambda v: pos.get(v, len(keys)) if not pd.isna(v) else len(keys))
+            .to_numpy(dtype=np.int16)[:, None]
+        )
         names.append("category")
         kinds.append("category")
         levels.append(tuple(keys) + (None,))
@@ -132,17 +151,36 @@ def design(cases: pd.DataFrame, na_policy: str = "drop", categories: bool = Fals
         present = set().union(*lists) if len(lists) else set()
         used = [t for t in frame.technique_keys if t in present]
         if used:
-            codes.append(np.array([[t in row for t in used] for row in lists], dtype=np.int16).reshape(-1, len(used)))
+            codes.append(
+                np.array([[t in row for t in used] for row in lists], dtype=np.int16).reshape(
+                    -1, len(used)
+                )
+            )
         names += used
         kinds += ["technique"] * len(used)
         levels += [("no", "yes")] * len(used)
         weights += [float(weight)] * len(used)
     matrix = np.hstack(codes) if len(cases) else np.zeros((0, len(names)), dtype=np.int16)
-    return Design(cases, matrix, tuple(names), tuple(kinds), tuple(levels), np.array(weights), na_policy, n_input)
+    return Design(
+        cases,
+        matrix,
+        tuple(names),
+        tuple(kinds),
+        tuple(levels),
+        np.array(weights),
+        na_policy,
+        n_input,
+    )
 
 
-def features(cases: pd.DataFrame, na_policy: str = "drop", categories: bool = False, techniques: bool = False,
-             weight: float = 1.0, frame: Frame | None = None) -> pd.DataFrame:
+def features(
+    cases: pd.DataFrame,
+    na_policy: str = "drop",
+    categories: bool = False,
+    techniques: bool = False,
+    weight: float = 1.0,
+    frame: Frame | None = None,
+) -> pd.DataFrame:
     """The coded features as a table: ``case_id``, ``name``, then one column per variable
     holding its level (``yes``/``no``/``not_reported``, a category key)."""
     d = design(cases, na_policy, categories, techniques, weight, frame)
@@ -166,29 +204,42 @@ def collapse(d: Design) -> Profiles:
     """Collapse identical cases into weighted profiles (sorted lexicographically by codes)."""
     codes = d.codes
     if len(codes) == 0:
-        raise ClusteringError(f"no case left to cluster (NA policy {d.na_policy!r} kept 0 of {d.n_input})")
+        raise ClusteringError(
+            f"no case left to cluster (NA policy {d.na_policy!r} kept 0 of {d.n_input})"
+        )
     radix = d.n_levels
-    if float(np.prod(radix.astype(float))) < 2.0 ** 62:
+    if float(np.prod(radix.astype(float))) < 2.0**62:
         place = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
         key = codes.astype(np.int64) @ place
-        uniq, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+        uniq, first, inverse, counts = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
         return Profiles(codes[first].copy(), counts.astype(np.int64), inverse.astype(np.int64))
     uniq, inverse, counts = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
     return Profiles(uniq, counts.astype(np.int64), inverse.reshape(-1).astype(np.int64))
 
 
-def profile_counts(cases: pd.DataFrame, na_policy: str = "drop", categories: bool = False,
-                   techniques: bool = False, frame: Frame | None = None) -> pd.DataFrame:
+def profile_counts(
+    cases: pd.DataFrame,
+    na_policy: str = "drop",
+    categories: bool = False,
+    techniques: bool = False,
+    frame: Frame | None = None,
+) -> pd.DataFrame:
     """The distinct feature profiles with their number of cases (most frequent first, ties
     in profile order): one column per variable holding its level, then ``cases`` and
     ``share`` of the cases used. ``attrs`` records ``n_input`` and ``n_used``."""
     d = design(cases, na_policy, categories, techniques, 1.0, frame)
     p = collapse(d)
-    out = pd.DataFrame({name: [d.levels[j][c] for c in p.codes[:, j]] for j, name in enumerate(d.names)})
+    out = pd.DataFrame(
+        {name: [d.levels[j][c] for c in p.codes[:, j]] for j, name in enumerate(d.names)}
+    )
     out.insert(0, "profile", np.arange(1, len(p.counts) + 1))
     out["cases"] = p.counts
     out["share"] = p.counts / p.counts.sum()
-    out = out.sort_values(["cases", "profile"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["cases", "profile"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
     out.attrs.update(n_input=d.n_input, n_used=len(d.codes))
     return out
 
@@ -200,8 +251,15 @@ def usage(cases: pd.DataFrame, na_policy: str = "drop", frame: Frame | None = No
     for policy in NA_POLICIES:
         d = design(cases, policy, frame=frame)
         m = len(collapse(d).counts) if len(d.codes) else 0
-        rows.append({"na_policy": policy, "chosen": policy == na_policy, "cases": d.n_input,
-                     "cases_used": len(d.codes), "profiles": m})
+        rows.append(
+            {
+                "na_policy": policy,
+                "chosen": policy == na_policy,
+                "cases": d.n_input,
+                "cases_used": len(d.codes),
+                "profiles": m,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -245,8 +303,13 @@ def distances(d: Design, codes: np.ndarray, metric: str = "jaccard") -> np.ndarr
             differ = (x[:, None] != x[None, :]).astype(np.float64)
             comparable = np.ones_like(differ)
             if metric == "gower":
-                missing = (x == NA) if kind == "flag" else (x == len(d.levels[j]) - 1) if kind == "category" \
+                missing = (
+                    (x == NA)
+                    if kind == "flag"
+                    else (x == len(d.levels[j]) - 1)
+                    if kind == "category"
                     else np.zeros(len(x), bool)
+                )
                 comparable = (~missing[:, None] & ~missing[None, :]).astype(np.float64)
                 if kind in ("flag", "technique"):  # asymmetric binary: joint absence says nothing
                     absent = x == NO
@@ -259,9 +322,15 @@ def distances(d: Design, codes: np.ndarray, metric: str = "jaccard") -> np.ndarr
     return dist
 
 
-def pairwise_distances(cases: pd.DataFrame, metric: str = "jaccard", na_policy: str = "drop",
-                       categories: bool = False, techniques: bool = False, weight: float = 1.0,
-                       frame: Frame | None = None) -> pd.DataFrame:
+def pairwise_distances(
+    cases: pd.DataFrame,
+    metric: str = "jaccard",
+    na_policy: str = "drop",
+    categories: bool = False,
+    techniques: bool = False,
+    weight: float = 1.0,
+    frame: Frame | None = None,
+) -> pd.DataFrame:
     """Case × case distance table (rows and columns labelled by ``case_id``)."""
     d = design(cases, na_policy, categories, techniques, weight, frame)
     ids = d.cases["case_id"].tolist()
@@ -371,8 +440,14 @@ def _seed_modes(codes, counts, k, var_w, rng) -> np.ndarray:
     return codes[chosen].copy()
 
 
-def kmodes_iterate(codes: np.ndarray, counts: np.ndarray, modes: np.ndarray, var_w: np.ndarray,
-                   n_levels: np.ndarray, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, float]:
+def kmodes_iterate(
+    codes: np.ndarray,
+    counts: np.ndarray,
+    modes: np.ndarray,
+    var_w: np.ndarray,
+    n_levels: np.ndarray,
+    max_iter: int = 100,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Batch weighted k-modes from given initial modes; returns labels, modes, cost. A
     cluster left empty is given the profile that costs most in its current cluster."""
     k = len(modes)
@@ -394,20 +469,36 @@ def kmodes_iterate(codes: np.ndarray, counts: np.ndarray, modes: np.ndarray, var
     return labels, modes, float(np.sum(counts * dist[np.arange(len(codes)), labels]))
 
 
-def weighted_kmodes(codes: np.ndarray, counts: np.ndarray, k: int, var_w: np.ndarray, n_levels: np.ndarray,
-                    seed: int = config.SEED, n_init: int = 10, max_iter: int = 100):
-    """Best (lowest weighted cost) of ``n_init`` seeded batch k-modes runs over weighted profiles."""
+def weighted_kmodes(
+    codes: np.ndarray,
+    counts: np.ndarray,
+    k: int,
+    var_w: np.ndarray,
+    n_levels: np.ndarray,
+    seed: int = config.SEED,
+    n_init: int = 10,
+    max_iter: int = 100,
+):
+    """Best (lowest weighted cost) of ``n_init`` seeded batch k-modes runs over weighted
+    profiles."""
     best = None
     for run in range(n_init):
         rng = np.random.default_rng([seed, run])
-        result = kmodes_iterate(codes, counts, _seed_modes(codes, counts, k, var_w, rng), var_w, n_levels, max_iter)
+        result = kmodes_iterate(
+            codes, counts, _seed_modes(codes, counts, k, var_w, rng), var_w, n_levels, max_iter
+        )
         if best is None or result[2] < best[2] - 1e-12:
             best = result
     return best
 
 
 # -- latent class analysis ---------------------------------------------------------------
-def _lca_matrix(d: Design, codes: np.ndarray) -> tuple[np.ndarray, str]:
+def lca_indicators(d: Design, codes: np.ndarray) -> tuple[np.ndarray, str]:
+    """The 0/1 indicators latent class analysis models for rows of ``codes`` (cases or
+    profiles of design ``d``): a flag's yes (NaN where not reported under the "missing"
+    policy), one per frame category and each technique's yes when the design codes them.
+    Also returns the ``stepmix`` measurement type that fits them: ``"binary_nan"`` if any
+    is NaN, else ``"binary"``."""
     cols = []
     for j, kind in enumerate(d.kinds):
         if kind == "category":
@@ -420,8 +511,15 @@ def _lca_matrix(d: Design, codes: np.ndarray) -> tuple[np.ndarray, str]:
     return x, ("binary_nan" if np.isnan(x).any() else "binary")
 
 
-def lca_em(x: np.ndarray, weights: np.ndarray, k: int, seed: int = config.SEED, n_init: int = 10,
-           max_iter: int = 5000, tol: float = 1e-8) -> dict:
+def lca_em(
+    x: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    seed: int = config.SEED,
+    n_init: int = 10,
+    max_iter: int = 5000,
+    tol: float = 1e-8,
+) -> dict:
     """Latent class model of binary indicators by EM, every random start run at once.
 
     ``x``: rows × indicators of 0/1, NaN where not reported (a missing indicator is left
@@ -459,7 +557,9 @@ def lca_em(x: np.ndarray, weights: np.ndarray, k: int, seed: int = config.SEED, 
         new_pi = np.log(np.clip(size / total, 1e-300, None))
         num = resp.transpose(0, 2, 1) @ ones
         den = resp.transpose(0, 2, 1) @ observed.astype(float)
-        new_theta = np.clip(np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0), 1e-12, 1 - 1e-12)
+        new_theta = np.clip(
+            np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0), 1e-12, 1 - 1e-12
+        )
         keep = done[:, None, None]
         theta = np.where(keep, theta, new_theta)
         log_pi = np.where(done[:, None], log_pi, new_pi)
@@ -468,22 +568,30 @@ def lca_em(x: np.ndarray, weights: np.ndarray, k: int, seed: int = config.SEED, 
     joint = log_pi[best][None, :] + ones @ lt.T + zeros @ l1t.T
     top = joint.max(axis=1, keepdims=True)
     row_ll = top[:, 0] + np.log(np.exp(joint - top).sum(axis=1))
-    return {"proba": np.exp(joint - row_ll[:, None]), "log_likelihood": float(row_ll @ w),
-            "n_parameters": (k - 1) + k * x.shape[1], "converged": bool(done[best])}
+    return {
+        "proba": np.exp(joint - row_ll[:, None]),
+        "log_likelihood": float(row_ll @ w),
+        "n_parameters": (k - 1) + k * x.shape[1],
+        "converged": bool(done[best]),
+    }
 
 
 def _lca(d: Design, codes, counts, k, seed, n_init, max_iter):
-    x, _ = _lca_matrix(d, codes)
+    x, _ = lca_indicators(d, codes)
     fit = lca_em(x, counts.astype(float), k, seed, n_init, max_iter)
     proba, loglik, npar = fit["proba"], fit["log_likelihood"], fit["n_parameters"]
     labels = proba.argmax(axis=1)
     total = float(counts.sum())
     p = np.clip(proba, 1e-15, 1.0)
     entropy = float(np.sum(counts * -(proba * np.log(p)).sum(axis=1)))
-    stats = {"log_likelihood": loglik, "n_parameters": npar, "bic": -2 * loglik + npar * np.log(total),
-             "aic": -2 * loglik + 2 * npar,
-             "relative_entropy": 1 - entropy / (total * np.log(k)) if k > 1 else np.nan,
-             "converged": fit["converged"]}
+    stats = {
+        "log_likelihood": loglik,
+        "n_parameters": npar,
+        "bic": -2 * loglik + npar * np.log(total),
+        "aic": -2 * loglik + 2 * npar,
+        "relative_entropy": 1 - entropy / (total * np.log(k)) if k > 1 else np.nan,
+        "converged": fit["converged"],
+    }
     return labels, stats
 
 
@@ -521,29 +629,56 @@ def _canonical(labels: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.array([remap[c] for c in labels], dtype=np.int64)
 
 
-def _fit_profiles(d: Design, codes, counts, k: int, opt: Options, dist: np.ndarray | None = None,
-                  z: np.ndarray | None = None) -> tuple[np.ndarray, dict, np.ndarray | None]:
-    """Profile labels (canonical), statistics and (hierarchical) the profile linkage."""
+def fit_profiles(
+    d: Design,
+    codes,
+    counts,
+    k: int,
+    opt: Options,
+    dist: np.ndarray | None = None,
+    z: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict, np.ndarray | None]:
+    """Fit ``k`` clusters to weighted profiles with the method and settings of ``opt``.
+
+    ``codes`` are distinct rows of design ``d`` (see :func:`collapse`) and ``counts`` the
+    cases each stands for. ``dist`` (profile distances) and ``z`` (their linkage) may be
+    passed to reuse them across k for the hierarchical method. Returns each profile's
+    cluster (0..k-1, numbered by size, largest first), the method's statistics (``height``
+    of the cut; k-modes ``cost``; LCA ``log_likelihood``, ``bic``, ``aic``, ...) and, for
+    the hierarchical method, the profile linkage (else None). Raises
+    :class:`ClusteringError` when k is not between 1 and the number of profiles."""
     m = len(codes)
     if not 1 <= k <= m:
-        raise ClusteringError(f"k={k} needs at least {k} distinct profiles; the data have {m} "
-                              f"({int(counts.sum())} cases)")
+        raise ClusteringError(
+            f"k={k} needs at least {k} distinct profiles; the data have {m} "
+            f"({int(counts.sum())} cases)"
+        )
     stats: dict = {}
     if opt.method == "hierarchical":
         if z is None:
-            z = weighted_linkage(distances(d, codes, opt.metric) if dist is None else dist, counts, opt.linkage)
+            z = weighted_linkage(
+                distances(d, codes, opt.metric) if dist is None else dist, counts, opt.linkage
+            )
         labels = cut(z, k)
         stats["height"] = float(z[m - k - 1, 2]) if k < m else 0.0
     elif opt.method == "kmodes":
         if opt.engine == "kmodes":
             from kmodes.kmodes import KModes
-            km = KModes(n_clusters=k, init="Huang", n_init=opt.n_init, max_iter=opt.max_iter or 200,
-                        random_state=opt.seed, n_jobs=1)
+
+            km = KModes(
+                n_clusters=k,
+                init="Huang",
+                n_init=opt.n_init,
+                max_iter=opt.max_iter or 200,
+                random_state=opt.seed,
+                n_jobs=1,
+            )
             labels = km.fit_predict(codes, sample_weight=counts.astype(float))
             stats["cost"] = float(km.cost_)
         else:
-            labels, _, cost = weighted_kmodes(codes, counts, k, d.weights, d.n_levels, opt.seed, opt.n_init,
-                                              opt.max_iter or 200)
+            labels, _, cost = weighted_kmodes(
+                codes, counts, k, d.weights, d.n_levels, opt.seed, opt.n_init, opt.max_iter or 200
+            )
             stats["cost"] = cost
     else:
         labels, stats = _lca(d, codes, counts, k, opt.seed, opt.n_init, opt.max_iter or 5000)
@@ -585,20 +720,22 @@ def _prepare(cases, opt: Options, frame):
     return d, collapse(d)
 
 
-def cluster(cases: pd.DataFrame, k: int, method: str = "kmodes", frame: Frame | None = None,
-            **options) -> Clustering:
+def cluster(
+    cases: pd.DataFrame, k: int, method: str = "kmodes", frame: Frame | None = None, **options
+) -> Clustering:
     """Cluster cases into ``k`` clusters with ``method`` (hierarchical, kmodes, lca).
 
     Options: ``na_policy``, ``metric`` and ``linkage`` (hierarchical), ``categories``,
     ``techniques``, ``weight``, ``seed``, ``n_init``, ``max_iter``, ``engine`` (k-modes)."""
     opt = Options(method=method, **options)
     d, p = _prepare(cases, opt, frame)
-    labels, stats, z = _fit_profiles(d, p.codes, p.counts, k, opt)
+    labels, stats, z = fit_profiles(d, p.codes, p.counts, k, opt)
     return Clustering(opt, k, d, p, labels, stats, z)
 
 
 def case_linkage(result: Clustering) -> np.ndarray:
-    """All-case linkage matrix of a hierarchical clustering (for a dendrogram with one leaf per case)."""
+    """All-case linkage matrix of a hierarchical clustering (for a dendrogram with one leaf
+    per case)."""
     if result.linkage is None:
         raise ClusteringError("a dendrogram needs method='hierarchical'")
     return expand_linkage(result.linkage, result.profiles.inverse)
@@ -639,8 +776,13 @@ class Selection:
 
 
 @memo.cached
-def select_k(cases: pd.DataFrame, k_range=range(2, 7), method: str = "kmodes", frame: Frame | None = None,
-             **options) -> Selection:
+def select_k(
+    cases: pd.DataFrame,
+    k_range=range(2, 7),
+    method: str = "kmodes",
+    frame: Frame | None = None,
+    **options,
+) -> Selection:
     """Fit every k in ``k_range`` and tabulate the criteria: weighted silhouette on the
     ``metric`` distances (all methods), k-modes cost, LCA log-likelihood, BIC, AIC and
     relative entropy. LCA chooses the lowest BIC; the other methods the highest
@@ -656,17 +798,27 @@ def select_k(cases: pd.DataFrame, k_range=range(2, 7), method: str = "kmodes", f
     for k in ks:
         if k > len(p.codes):
             continue
-        labels, stats, _ = _fit_profiles(d, p.codes, p.counts, k, opt, dist, z)
-        rows.append({"method": method, "k": k, "n_cases": int(p.counts.sum()), "n_profiles": len(p.codes),
-                     "silhouette": weighted_silhouette(dist, labels, p.counts),
-                     "smallest_cluster": int(np.bincount(labels, weights=p.counts).min()), **stats})
+        labels, stats, _ = fit_profiles(d, p.codes, p.counts, k, opt, dist, z)
+        rows.append(
+            {
+                "method": method,
+                "k": k,
+                "n_cases": int(p.counts.sum()),
+                "n_profiles": len(p.codes),
+                "silhouette": weighted_silhouette(dist, labels, p.counts),
+                "smallest_cluster": int(np.bincount(labels, weights=p.counts).min()),
+                **stats,
+            }
+        )
     if not rows:
         raise ClusteringError(f"no k in {ks} is feasible with {len(p.codes)} distinct profiles")
     table = pd.DataFrame(rows)
     if method == "lca":
         best = table.loc[table["bic"].idxmin()]
-        reason = (f"k={int(best['k'])}: lowest BIC ({best['bic']:.1f}) among k={ks[0]}..{ks[-1]} "
-                  f"(relative entropy {best['relative_entropy']:.2f})")
+        reason = (
+            f"k={int(best['k'])}: lowest BIC ({best['bic']:.1f}) among k={ks[0]}..{ks[-1]} "
+            f"(relative entropy {best['relative_entropy']:.2f})"
+        )
     else:
         valid = table.dropna(subset=["silhouette"])
         if valid.empty:
@@ -674,8 +826,10 @@ def select_k(cases: pd.DataFrame, k_range=range(2, 7), method: str = "kmodes", f
             reason = f"k={int(best['k'])}: silhouette undefined for every k tried; smallest k kept"
         else:
             best = valid.loc[valid["silhouette"].idxmax()]
-            reason = (f"k={int(best['k'])}: highest mean silhouette ({best['silhouette']:.3f}, "
-                      f"{opt.metric}) among k={ks[0]}..{ks[-1]}")
+            reason = (
+                f"k={int(best['k'])}: highest mean silhouette ({best['silhouette']:.3f}, "
+                f"{opt.metric}) among k={ks[0]}..{ks[-1]}"
+            )
     table["chosen"] = table["k"] == int(best["k"])
     return Selection(table, int(best["k"]), reason)
 
@@ -713,8 +867,14 @@ class Stability:
 
 
 @memo.cached
-def stability(cases: pd.DataFrame, k: int, method: str = "kmodes", n_boot: int = 50, frame: Frame | None = None,
-              **options) -> Stability:
+def stability(
+    cases: pd.DataFrame,
+    k: int,
+    method: str = "kmodes",
+    n_boot: int = 50,
+    frame: Frame | None = None,
+    **options,
+) -> Stability:
     """Resample cases with replacement ``n_boot`` times (seeded), recluster each resample and
     compare it with the clustering of all cases, on the cases whose profile was drawn
     (each counted once per case of the data).
@@ -725,7 +885,7 @@ def stability(cases: pd.DataFrame, k: int, method: str = "kmodes", n_boot: int =
     draws fewer distinct profiles than k cannot be reclustered: its row holds NaN."""
     opt = Options(method=method, **options)
     d, p = _prepare(cases, opt, frame)
-    ref, _, _ = _fit_profiles(d, p.codes, p.counts, k, opt)
+    ref, _, _ = fit_profiles(d, p.codes, p.counts, k, opt)
     total = int(p.counts.sum())
     rng = np.random.default_rng([opt.seed, 7919])
     runs, jac = [], []
@@ -736,9 +896,11 @@ def stability(cases: pd.DataFrame, k: int, method: str = "kmodes", n_boot: int =
             runs.append({"resample": b + 1, "profiles": len(present), "ari": np.nan})
             jac.append(np.full(k, np.nan))
             continue
-        labels, _, _ = _fit_profiles(d, p.codes[present], drawn[present], k, opt)
+        labels, _, _ = fit_profiles(d, p.codes[present], drawn[present], k, opt)
         w, r = p.counts[present], ref[present]
-        runs.append({"resample": b + 1, "profiles": len(present), "ari": adjusted_rand(r, labels, w)})
+        runs.append(
+            {"resample": b + 1, "profiles": len(present), "ari": adjusted_rand(r, labels, w)}
+        )
         row = np.full(k, np.nan)
         for c in range(k):
             in_c = r == c
@@ -754,11 +916,16 @@ def stability(cases: pd.DataFrame, k: int, method: str = "kmodes", n_boot: int =
     sizes = np.bincount(ref, weights=p.counts, minlength=k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        clusters = pd.DataFrame({
-            "cluster": np.arange(1, k + 1), "cases": sizes.astype(int),
-            "mean_jaccard": np.nanmean(jac, axis=0), "min_jaccard": np.nanmin(jac, axis=0),
-            "dissolved_share": np.nanmean(np.where(np.isnan(jac), np.nan, jac < 0.5), axis=0),
-            "recovered_share": np.nanmean(np.where(np.isnan(jac), np.nan, jac >= 0.75), axis=0)})
+        clusters = pd.DataFrame(
+            {
+                "cluster": np.arange(1, k + 1),
+                "cases": sizes.astype(int),
+                "mean_jaccard": np.nanmean(jac, axis=0),
+                "min_jaccard": np.nanmin(jac, axis=0),
+                "dissolved_share": np.nanmean(np.where(np.isnan(jac), np.nan, jac < 0.5), axis=0),
+                "recovered_share": np.nanmean(np.where(np.isnan(jac), np.nan, jac >= 0.75), axis=0),
+            }
+        )
     return Stability(pd.DataFrame(runs), clusters)
 
 
@@ -769,8 +936,9 @@ def _clustered_cases(result: Clustering) -> pd.DataFrame:
     return out
 
 
-def cluster_names(profile: pd.DataFrame, frame: Frame | None = None,
-                  language: str = config.DEFAULT_LANGUAGE) -> list[str]:
+def cluster_names(
+    profile: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE
+) -> list[str]:
     """Name each cluster by its defining flags: those ticked by at least half of its
     reporting cases, leaving out flags that every cluster ticks that much (unless nothing
     would remain). A cluster ticking no flag that often is named by the frame's heading
@@ -781,15 +949,25 @@ def cluster_names(profile: pd.DataFrame, frame: Frame | None = None,
     common = high.all(axis=0) if len(high) > 1 else np.zeros(len(flags), bool)
     names = []
     for number, row in zip(profile["cluster"], high):
-        chosen = [f for f, h, c in zip(flags, row, common) if h and not c] or [f for f, h in zip(flags, row) if h]
+        chosen = [f for f, h, c in zip(flags, row, common) if h and not c] or [
+            f for f, h in zip(flags, row) if h
+        ]
         sep = ", " if language == "en" else "、"
-        text = sep.join(frame.label("flag", f, language) for f in chosen) if chosen else frame.heading("no", language)
+        text = (
+            sep.join(frame.label("flag", f, language) for f in chosen)
+            if chosen
+            else frame.heading("no", language)
+        )
         names.append(f"{number}: {text}")
     return names
 
 
-def cluster_profiles(result: Clustering, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-                     exemplars: int = 3) -> pd.DataFrame:
+def cluster_profiles(
+    result: Clustering,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    exemplars: int = 3,
+) -> pd.DataFrame:
     """One row per cluster: number, name (in ``language``), cases, share, each flag's
     prevalence among the cluster's cases reporting it (``prevalence_<flag>``) and how many
     did not report it (``not_reported_<flag>``), the dominant category (key), the most
@@ -838,8 +1016,10 @@ def crosstab(result: Clustering, by: str = "category", frame: Frame | None = Non
     if by == "category":
         keys = list(frame.category_keys) + ([pd.NA] if data["category"].isna().any() else [])
         values = data["category"]
-        member = [(values == k).fillna(False).to_numpy() if not pd.isna(k) else values.isna().to_numpy()
-                  for k in keys]
+        member = [
+            (values == k).fillna(False).to_numpy() if not pd.isna(k) else values.isna().to_numpy()
+            for k in keys
+        ]
     else:
         lists = technique_lists(data)
         keys = [t for t in frame.technique_keys if lists.map(lambda ts, t=t: t in ts).any()]
@@ -848,8 +1028,14 @@ def crosstab(result: Clustering, by: str = "category", frame: Frame | None = Non
     for c in range(1, result.k + 1):
         in_c = (data["cluster"] == c).to_numpy()
         for key, mask in zip(keys, member):
-            rows.append({"cluster": c, by: key, "cases": int((in_c & mask).sum()),
-                         "share": float((in_c & mask).sum() / max(in_c.sum(), 1))})
+            rows.append(
+                {
+                    "cluster": c,
+                    by: key,
+                    "cases": int((in_c & mask).sum()),
+                    "share": float((in_c & mask).sum() / max(in_c.sum(), 1)),
+                }
+            )
     return pd.DataFrame(rows, columns=["cluster", by, "cases", "share"])
 
 
@@ -859,11 +1045,14 @@ def mca_map(result: Clustering, seed: int = config.SEED) -> pd.DataFrame:
     ``dim_2``, ``inertia_1``, ``inertia_2`` (share of inertia of each axis). Axis signs are
     fixed so that the mean coordinate of cluster 1 is non-negative."""
     import prince
+
     d = result.design
     varying = [j for j in range(d.codes.shape[1]) if len(np.unique(d.codes[:, j])) > 1]
     out = result.assignments[["case_id", "name", "cluster"]].copy()
     if len(varying) < 2:
-        raise ClusteringError("a correspondence map needs at least two variables that vary across cases")
+        raise ClusteringError(
+            "a correspondence map needs at least two variables that vary across cases"
+        )
     table = pd.DataFrame({d.names[j]: [f"{j}:{c}" for c in d.codes[:, j]] for j in varying})
     mca = prince.MCA(n_components=2, random_state=seed, n_iter=10)
     coords = mca.fit(table).row_coordinates(table).to_numpy()[:, :2]
@@ -872,5 +1061,8 @@ def mca_map(result: Clustering, seed: int = config.SEED) -> pd.DataFrame:
     coords = coords * signs
     out["dim_1"], out["dim_2"] = np.round(coords[:, 0], 10), np.round(coords[:, 1], 10)
     share = np.asarray(mca.percentage_of_variance_)[:2] / 100.0
-    out["inertia_1"], out["inertia_2"] = float(share[0]), float(share[1]) if len(share) > 1 else np.nan
+    out["inertia_1"], out["inertia_2"] = (
+        float(share[0]),
+        float(share[1]) if len(share) > 1 else np.nan,
+    )
     return out

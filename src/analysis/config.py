@@ -5,6 +5,7 @@ The project root is the checkout this package was installed from (``pip install 
 (tables, figures, reports, and the cache unless ``ANALYSIS_CACHE_DIR`` says otherwise) to
 another folder, which is how tests and parallel runs keep their outputs apart.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,6 +29,9 @@ DEFAULT_LANGUAGE = "zh-TW"
 LANGUAGES = ("zh-TW", "en")
 #: Inventory used when a notebook is not told otherwise.
 DEFAULT_INVENTORY = "study"
+#: Suffix naming an inventory whose uncoded fields are filled by the best measured coder
+#: (``taiwan-public-coded``).
+CODED_SUFFIX = "-coded"
 #: Hash salt and metadata that make SVG/PNG bytes identical across runs.
 SVG_HASHSALT = "analysis"
 FIGURE_DPI = 150

@@ -29,9 +29,11 @@ Not-reported flags (NA) are never read as "no" unless asked (``na_policy``):
 ``"complete"``
     only cases that report every flag are used.
 
-Outputs are tidy DataFrames of frame keys in the frame's order; :func:`labelled` turns
-the keys into the frame's labels in either language.
+Outputs are tidy DataFrames of frame keys in the frame's order;
+:func:`analysis.tables.labelled_with_pairs` turns the keys into the frame's labels in
+either language.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from . import config
-from .cases import TECHNIQUE_SEP
+from .canonical import TECHNIQUE_SEP
 from .errors import AnalysisError
 from .frame import Frame, load_frame
 
@@ -50,7 +52,7 @@ DEFAULT_STRATA = (None, "category", "application_type", "technique", "source", "
 MEASURES = ("count", "jaccard", "p_b_given_a", "lift", "phi")
 #: Tri-state codes of one flag inside a pattern.
 NO, YES, NOT_REPORTED = 0, 1, 2
-_MAX_DIRECT_PATTERNS = 3 ** 12
+_MAX_DIRECT_PATTERNS = 3**12
 
 PAIR_COLUMNS = ["cases", "n", "n_a", "n_b", "count", "jaccard", "p_b_given_a", "lift", "phi"]
 FLAG_COLUMNS = ["cases", "yes", "no", "n", "prevalence", "not_reported", "not_reported_share"]
@@ -62,7 +64,8 @@ class CooccurrenceError(AnalysisError):
 
 # -- strata -------------------------------------------------------------------------------
 def stratum_column(by: str | None) -> str | None:
-    """Name of the column that holds the stratum keys in results (``techniques`` → ``technique``)."""
+    """Name of the column that holds the stratum keys in results (``techniques`` →
+    ``technique``)."""
     if by is None:
         return None
     return "technique" if by in ("technique", "techniques") else by
@@ -84,12 +87,16 @@ def _ordered(values: list, preferred: list[str] | None) -> list:
 def _preferred(by: str | None, frame: Frame) -> list[str] | None:
     """The frame's order for the keys of stratification ``by`` (``None``: sort as text)."""
     col = "techniques" if by in ("technique", "techniques") else by
-    return {"category": frame.category_keys, "application_type": frame.application_type_keys,
-            "techniques": frame.technique_keys}.get(col)
+    return {
+        "category": frame.category_keys,
+        "application_type": frame.application_type_keys,
+        "techniques": frame.technique_keys,
+    }.get(col)
 
 
-def memberships(cases: pd.DataFrame, by: str | None, frame: Frame | None = None,
-                include_missing: bool = True) -> tuple[np.ndarray, np.ndarray, list]:
+def memberships(
+    cases: pd.DataFrame, by: str | None, frame: Frame | None = None, include_missing: bool = True
+) -> tuple[np.ndarray, np.ndarray, list]:
     """Stratum membership as pairs ``(case position, stratum index)`` plus the stratum keys.
 
     ``by=None`` puts every case in one stratum (key ``"all"``); ``"technique"`` gives each
@@ -102,8 +109,10 @@ def memberships(cases: pd.DataFrame, by: str | None, frame: Frame | None = None,
         return np.arange(n), np.zeros(n, dtype=np.int64), ["all"]
     col = "techniques" if by in ("technique", "techniques") else by
     if col not in cases.columns:
-        raise CooccurrenceError(f"cannot stratify by {by!r}: no column {col!r} in the case table "
-                                f"(columns: {', '.join(map(str, cases.columns))})")
+        raise CooccurrenceError(
+            f"cannot stratify by {by!r}: no column {col!r} in the case table "
+            f"(columns: {', '.join(map(str, cases.columns))})"
+        )
     codes, uniques = pd.factorize(cases[col], use_na_sentinel=True)
     codes = np.asarray(codes, dtype=np.int64)
     if col == "techniques":
@@ -113,12 +122,16 @@ def memberships(cases: pd.DataFrame, by: str | None, frame: Frame | None = None,
         pos = {k: i for i, k in enumerate(keys)}
         lengths = np.array([len(p) for p in parts], dtype=np.int64)
         flat = np.array([pos[t] for p in parts for t in p], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(parts) else np.zeros(0, np.int64)
+        starts = (
+            np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(parts) else np.zeros(0, np.int64)
+        )
         valid = codes >= 0
         per_case = np.where(valid, lengths[np.where(valid, codes, 0)] if len(parts) else 0, 0)
         case_idx = np.repeat(np.arange(n), per_case)
         offset = np.arange(len(case_idx)) - np.repeat(np.cumsum(per_case) - per_case, per_case)
-        stratum_idx = flat[starts[codes[case_idx]] + offset] if len(case_idx) else np.zeros(0, np.int64)
+        stratum_idx = (
+            flat[starts[codes[case_idx]] + offset] if len(case_idx) else np.zeros(0, np.int64)
+        )
         missing = np.flatnonzero(~valid)
         if include_missing and len(missing):
             keys = keys + [pd.NA]
@@ -148,17 +161,19 @@ def flag_states(cases: pd.DataFrame, flags: list[str]) -> np.ndarray:
         col = cases[f]
         if col.dtype == object or str(col.dtype) not in ("boolean", "bool"):
             col = col.astype("boolean")
-        out[:, j] = np.where(col.isna().to_numpy(), NOT_REPORTED, col.to_numpy(dtype=bool, na_value=False))
+        out[:, j] = np.where(
+            col.isna().to_numpy(), NOT_REPORTED, col.to_numpy(dtype=bool, na_value=False)
+        )
     return out
 
 
 def _patterns(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pattern index per case and the distinct patterns (patterns × flags tri-state codes)."""
     n, f = states.shape
-    if 3 ** f <= _MAX_DIRECT_PATTERNS:
+    if 3**f <= _MAX_DIRECT_PATTERNS:
         codes = states.astype(np.int64) @ (3 ** np.arange(f, dtype=np.int64))
-        present = np.flatnonzero(np.bincount(codes, minlength=3 ** f))
-        lookup = np.zeros(3 ** f, dtype=np.int64)
+        present = np.flatnonzero(np.bincount(codes, minlength=3**f))
+        lookup = np.zeros(3**f, dtype=np.int64)
         lookup[present] = np.arange(len(present))
         table = (present[:, None] // (3 ** np.arange(f, dtype=np.int64))) % 3
         return lookup[codes], table.astype(np.int8)
@@ -168,7 +183,9 @@ def _patterns(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _check_na_policy(na_policy: str) -> None:
     if na_policy not in NA_POLICIES:
-        raise CooccurrenceError(f"na_policy must be one of {', '.join(NA_POLICIES)}; got {na_policy!r}")
+        raise CooccurrenceError(
+            f"na_policy must be one of {', '.join(NA_POLICIES)}; got {na_policy!r}"
+        )
 
 
 def _indicators(table: np.ndarray, na_policy: str) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +257,12 @@ class Counts:
         out["cases"] = np.repeat(self.cases[idx], f * f)
         for name, arr in (("n", n), ("n_a", n_a), ("n_b", n_b), ("count", both)):
             out[name] = arr.reshape(-1).astype(np.int64)
-        for name, arr in (("jaccard", jaccard), ("p_b_given_a", cond), ("lift", lift), ("phi", phi)):
+        for name, arr in (
+            ("jaccard", jaccard),
+            ("p_b_given_a", cond),
+            ("lift", lift),
+            ("phi", phi),
+        ):
             out[name] = arr.reshape(-1)
         return _finish(pd.DataFrame(out), self.by)
 
@@ -257,12 +279,20 @@ class Counts:
         out = self._key_frame(idx, f)
         out["flag"] = np.tile(self.flags, len(idx))
         with np.errstate(divide="ignore", invalid="ignore"):
-            columns = {"cases": cases, "yes": yes, "no": n - yes, "n": n,
-                       "prevalence": np.where(n > 0, yes / n, np.nan),
-                       "not_reported": nr, "not_reported_share": np.where(cases > 0, nr / cases, np.nan)}
+            columns = {
+                "cases": cases,
+                "yes": yes,
+                "no": n - yes,
+                "n": n,
+                "prevalence": np.where(n > 0, yes / n, np.nan),
+                "not_reported": nr,
+                "not_reported_share": np.where(cases > 0, nr / cases, np.nan),
+            }
         for name, arr in columns.items():
             arr = arr.reshape(-1)
-            out[name] = arr if name in ("prevalence", "not_reported_share") else arr.astype(np.int64)
+            out[name] = (
+                arr if name in ("prevalence", "not_reported_share") else arr.astype(np.int64)
+            )
         return _finish(pd.DataFrame(out), self.by)
 
     def combinations(self, min_stratum_size: int = 1) -> pd.DataFrame:
@@ -286,11 +316,16 @@ class Counts:
         s_idx, k_idx = np.nonzero(counts > 0)
         used = counts.sum(axis=1)
         col = stratum_column(self.by)
-        out = {} if col is None else {col: np.asarray([self.strata[idx[i]] for i in s_idx], dtype=object)}
+        out = (
+            {}
+            if col is None
+            else {col: np.asarray([self.strata[idx[i]] for i in s_idx], dtype=object)}
+        )
         states = table[k_idx]
         for j, flag in enumerate(self.flags):
-            out[flag] = pd.array(np.where(states[:, j] == NOT_REPORTED, None, states[:, j] == YES),
-                                 dtype="boolean")
+            out[flag] = pd.array(
+                np.where(states[:, j] == NOT_REPORTED, None, states[:, j] == YES), dtype="boolean"
+            )
         yes = states == YES
         names = np.asarray(self.flags, dtype=object)
         out["flags"] = [TECHNIQUE_SEP.join(names[row]) for row in yes]
@@ -302,8 +337,11 @@ class Counts:
         order = [] if col is None else ["_stratum"]
         df["_stratum"] = s_idx
         df["_pattern"] = [tuple(r) for r in np.select([states == YES, states == NO], [0, 1], 2)]
-        df = df.sort_values(order + ["count", "n_flags", "_pattern"], ascending=[True] * len(order) + [False, False, True],
-                            kind="stable")
+        df = df.sort_values(
+            order + ["count", "n_flags", "_pattern"],
+            ascending=[True] * len(order) + [False, False, True],
+            kind="stable",
+        )
         return df.drop(columns=["_stratum", "_pattern"]).reset_index(drop=True)
 
 
@@ -363,15 +401,29 @@ class PatternCounts:
         nr = pc @ (self.patterns == NOT_REPORTED).astype(np.float64)
         out = {}
         for b, sl, keys in self.spans():
-            out[b] = Counts(by=b, strata=keys, flags=self.flags, na_policy=na_policy,
-                            cases=self.counts[sl].sum(axis=1).astype(np.int64),
-                            yy=m[sl, :nf, :nf].round(), yr=m[sl, :nf, nf:].round(), rr=m[sl, nf:, nf:].round(),
-                            not_reported=nr[sl].round(), patterns=self.patterns, pattern_counts=pc[sl])
+            out[b] = Counts(
+                by=b,
+                strata=keys,
+                flags=self.flags,
+                na_policy=na_policy,
+                cases=self.counts[sl].sum(axis=1).astype(np.int64),
+                yy=m[sl, :nf, :nf].round(),
+                yr=m[sl, :nf, nf:].round(),
+                rr=m[sl, nf:, nf:].round(),
+                not_reported=nr[sl].round(),
+                patterns=self.patterns,
+                pattern_counts=pc[sl],
+            )
         return out
 
 
-def pattern_counts(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, frame: Frame | None = None,
-                   flags: list[str] | None = None, include_missing: bool = True) -> PatternCounts:
+def pattern_counts(
+    cases: pd.DataFrame,
+    by: list | tuple = DEFAULT_STRATA,
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+    include_missing: bool = True,
+) -> PatternCounts:
     """:class:`PatternCounts` of one table (or one partition of a larger one).
 
     The memberships of every stratification are stacked into one (stratum, case) list and
@@ -381,7 +433,9 @@ def pattern_counts(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, frame
     flags = list(flags or frame.flag_keys)
     unknown = [f for f in flags if f not in frame.flag_keys]
     if unknown:
-        raise CooccurrenceError(f"unknown flag key(s) {unknown}; the frame's flags are {frame.flag_keys}")
+        raise CooccurrenceError(
+            f"unknown flag key(s) {unknown}; the frame's flags are {frame.flag_keys}"
+        )
     by = tuple(dict.fromkeys(by))
     pattern, table = _patterns(flag_states(cases, flags))
     k = len(table)
@@ -395,7 +449,9 @@ def pattern_counts(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, frame
     case_idx = np.concatenate(case_parts) if case_parts else np.zeros(0, np.int64)
     stratum_idx = np.concatenate(stratum_parts) if stratum_parts else np.zeros(0, np.int64)
     pc = np.bincount(stratum_idx * k + pattern[case_idx], minlength=offset * k).reshape(offset, k)
-    return PatternCounts(flags=flags, by=by, patterns=table, strata=strata, counts=pc.astype(np.int64))
+    return PatternCounts(
+        flags=flags, by=by, patterns=table, strata=strata, counts=pc.astype(np.int64)
+    )
 
 
 _NA_KEY = object()  # stands for the NA stratum key in dicts (pd.NA is not equal to itself)
@@ -415,8 +471,10 @@ def sum_pattern_counts(parts, frame: Frame | None = None) -> PatternCounts:
     first = parts[0]
     for p in parts[1:]:
         if p.flags != first.flags or p.by != first.by:
-            raise CooccurrenceError(f"cannot sum counts of different flags or stratifications: "
-                                    f"{first.flags} by {first.by} vs {p.flags} by {p.by}")
+            raise CooccurrenceError(
+                f"cannot sum counts of different flags or stratifications: "
+                f"{first.flags} by {first.by} vs {p.flags} by {p.by}"
+            )
     if len(parts) == 1:
         return first
     frame = frame or load_frame()
@@ -434,31 +492,52 @@ def sum_pattern_counts(parts, frame: Frame | None = None) -> PatternCounts:
         block = np.zeros((len(keys), len(table)), dtype=np.int64)
         for i, p in enumerate(parts):
             sl = next(sl for pb, sl, _ in p.spans() if pb == b)
-            rows = np.array([row_of[_NA_KEY if pd.isna(key) else key] for key in p.strata[b]], dtype=np.int64)
-            cols = pattern_of[bounds[i]:bounds[i + 1]]
+            rows = np.array(
+                [row_of[_NA_KEY if pd.isna(key) else key] for key in p.strata[b]], dtype=np.int64
+            )
+            cols = pattern_of[bounds[i] : bounds[i + 1]]
             np.add.at(block, (rows[:, None], cols[None, :]), p.counts[sl])
         strata[b] = keys
         blocks.append(block)
     counts = np.concatenate(blocks) if blocks else np.zeros((0, len(table)), dtype=np.int64)
-    return PatternCounts(flags=first.flags, by=first.by, patterns=table, strata=strata, counts=counts)
+    return PatternCounts(
+        flags=first.flags, by=first.by, patterns=table, strata=strata, counts=counts
+    )
 
 
-def counts_many(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
-                frame: Frame | None = None, flags: list[str] | None = None,
-                include_missing: bool = True) -> dict:
+def counts_many(
+    cases: pd.DataFrame,
+    by: list | tuple = DEFAULT_STRATA,
+    na_policy: str = "pairwise",
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+    include_missing: bool = True,
+) -> dict:
     """:class:`Counts` for several stratifications from one grouped product, ``{by: Counts}``."""
     return pattern_counts(cases, by, frame, flags, include_missing).derive(na_policy)
 
 
-def counts(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise", frame: Frame | None = None,
-           flags: list[str] | None = None, include_missing: bool = True) -> Counts:
+def counts(
+    cases: pd.DataFrame,
+    by: str | None = None,
+    na_policy: str = "pairwise",
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+    include_missing: bool = True,
+) -> Counts:
     """:class:`Counts` for one stratification (``by=None``: all cases together)."""
     return counts_many(cases, [by], na_policy, frame, flags, include_missing)[by]
 
 
 # -- public tables ------------------------------------------------------------------------
-def pairs(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise", min_stratum_size: int = 1,
-          frame: Frame | None = None, flags: list[str] | None = None) -> pd.DataFrame:
+def pairs(
+    cases: pd.DataFrame,
+    by: str | None = None,
+    na_policy: str = "pairwise",
+    min_stratum_size: int = 1,
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+) -> pd.DataFrame:
     """Flag × flag co-occurrence, overall or per stratum of ``by``.
 
     One row per (stratum,) ordered flag pair (a, b): ``cases`` in the stratum, ``n`` cases
@@ -469,16 +548,28 @@ def pairs(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise
     return counts(cases, by, na_policy, frame, flags).pairs(min_stratum_size)
 
 
-def flag_table(cases: pd.DataFrame, by: str | None = "category", na_policy: str = "pairwise",
-               min_stratum_size: int = 1, frame: Frame | None = None, flags: list[str] | None = None) -> pd.DataFrame:
+def flag_table(
+    cases: pd.DataFrame,
+    by: str | None = "category",
+    na_policy: str = "pairwise",
+    min_stratum_size: int = 1,
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+) -> pd.DataFrame:
     """Stratum × flag (e.g. category × flag, technique × flag): ``cases`` in the stratum,
     ``yes``/``no``/``n`` among the cases used, ``prevalence`` = yes / n, ``not_reported``
     and ``not_reported_share`` of the stratum's cases."""
     return counts(cases, by, na_policy, frame, flags).flag_table(min_stratum_size)
 
 
-def combinations(cases: pd.DataFrame, by: str | None = None, na_policy: str = "pairwise",
-                 min_stratum_size: int = 1, frame: Frame | None = None, flags: list[str] | None = None) -> pd.DataFrame:
+def combinations(
+    cases: pd.DataFrame,
+    by: str | None = None,
+    na_policy: str = "pairwise",
+    min_stratum_size: int = 1,
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+) -> pd.DataFrame:
     """Frequency of each exact combination of flags, most frequent first (see
     :meth:`Counts.combinations`)."""
     return counts(cases, by, na_policy, frame, flags).combinations(min_stratum_size)
@@ -491,7 +582,11 @@ def _with_overall(by) -> list:
 def _tables(many: dict, min_stratum_size: int) -> dict[str, pd.DataFrame]:
     """The tidy tables of :func:`tables` from ``{by: Counts}`` (``None`` among the keys)."""
     overall = many[None]
-    out = {"pairs": overall.pairs(), "flags": overall.flag_table(), "combinations": overall.combinations()}
+    out = {
+        "pairs": overall.pairs(),
+        "flags": overall.flag_table(),
+        "combinations": overall.combinations(),
+    }
     for b, c in many.items():
         if b is not None:
             out[f"pairs_by_{stratum_column(b)}"] = c.pairs(min_stratum_size)
@@ -499,17 +594,28 @@ def _tables(many: dict, min_stratum_size: int) -> dict[str, pd.DataFrame]:
     return out
 
 
-def tables(cases: pd.DataFrame, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
-           min_stratum_size: int = 1, frame: Frame | None = None, flags: list[str] | None = None) -> dict[str, pd.DataFrame]:
+def tables(
+    cases: pd.DataFrame,
+    by: list | tuple = DEFAULT_STRATA,
+    na_policy: str = "pairwise",
+    min_stratum_size: int = 1,
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Every co-occurrence table for every stratification in ``by`` (``None`` = overall)
     from one grouped product: ``pairs``, ``flags`` and ``combinations`` overall, and
     ``pairs_by_<by>`` and ``flags_by_<by>`` per stratification."""
     return _tables(counts_many(cases, _with_overall(by), na_policy, frame, flags), min_stratum_size)
 
 
-def tables_partitioned(partitions, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise",
-                       min_stratum_size: int = 1, frame: Frame | None = None,
-                       flags: list[str] | None = None) -> dict[str, pd.DataFrame]:
+def tables_partitioned(
+    partitions,
+    by: list | tuple = DEFAULT_STRATA,
+    na_policy: str = "pairwise",
+    min_stratum_size: int = 1,
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
     """:func:`tables` of the concatenation of ``partitions`` (an iterable of case tables),
     without ever holding more than one partition.
 
@@ -535,9 +641,16 @@ def _sum_partition_counts(parts: pd.Series, frame: Frame) -> PatternCounts:
     return sum_pattern_counts(list(parts), frame)
 
 
-def tables_dask(ddf, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwise", min_stratum_size: int = 1,
-                frame: Frame | None = None, flags: list[str] | None = None, scheduler: str | None = None,
-                split_every: int | None = None) -> dict[str, pd.DataFrame]:
+def tables_dask(
+    ddf,
+    by: list | tuple = DEFAULT_STRATA,
+    na_policy: str = "pairwise",
+    min_stratum_size: int = 1,
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+    scheduler: str | None = None,
+    split_every: int | None = None,
+) -> dict[str, pd.DataFrame]:
     """:func:`tables` of a ``dask.dataframe.DataFrame`` of cases, computed partition by
     partition with Dask (the optional extra ``analysis[scale]``).
 
@@ -553,25 +666,53 @@ def tables_dask(ddf, by: list | tuple = DEFAULT_STRATA, na_policy: str = "pairwi
     _check_na_policy(na_policy)
     by = _with_overall(by)
     flags = list(flags or frame.flag_keys)
-    columns = list(dict.fromkeys([*flags, *("techniques" if stratum_column(b) == "technique" else b
-                                            for b in by if b is not None)]))
+    columns = list(
+        dict.fromkeys(
+            [
+                *flags,
+                *(
+                    "techniques" if stratum_column(b) == "technique" else b
+                    for b in by
+                    if b is not None
+                ),
+            ]
+        )
+    )
     missing = [c for c in columns if c not in ddf.columns]
     if missing:
-        raise CooccurrenceError(f"column(s) {missing} not in the Dask DataFrame "
-                                f"(columns: {', '.join(map(str, ddf.columns))})")
+        raise CooccurrenceError(
+            f"column(s) {missing} not in the Dask DataFrame "
+            f"(columns: {', '.join(map(str, ddf.columns))})"
+        )
     # Dask's "meta": an empty instance of what the reduction returns (no cases, no patterns)
-    empty = PatternCounts(flags=flags, by=tuple(by), patterns=np.zeros((0, len(flags)), np.int8),
-                          strata={b: [] for b in by}, counts=np.zeros((0, 0), np.int64))
+    empty = PatternCounts(
+        flags=flags,
+        by=tuple(by),
+        patterns=np.zeros((0, len(flags)), np.int8),
+        strata={b: [] for b in by},
+        counts=np.zeros((0, 0), np.int64),
+    )
     tally = ddf[columns].reduction(
-        pattern_counts, aggregate=_sum_partition_counts, combine=_sum_partition_counts,
-        chunk_kwargs={"by": by, "frame": frame, "flags": flags}, aggregate_kwargs={"frame": frame},
-        combine_kwargs={"frame": frame}, meta=empty, split_every=split_every, token="cooccurrence-pattern-counts")
+        pattern_counts,
+        aggregate=_sum_partition_counts,
+        combine=_sum_partition_counts,
+        chunk_kwargs={"by": by, "frame": frame, "flags": flags},
+        aggregate_kwargs={"frame": frame},
+        combine_kwargs={"frame": frame},
+        meta=empty,
+        split_every=split_every,
+        token="cooccurrence-pattern-counts",
+    )
     total = tally.compute(scheduler=scheduler)
     return _tables(total.derive(na_policy), min_stratum_size)
 
 
-def matrix(pairs_table: pd.DataFrame, measure: str = "jaccard", stratum: object = None,
-           frame: Frame | None = None) -> pd.DataFrame:
+def matrix(
+    pairs_table: pd.DataFrame,
+    measure: str = "jaccard",
+    stratum: object = None,
+    frame: Frame | None = None,
+) -> pd.DataFrame:
     """Wide flag × flag matrix (rows a, columns b) of one measure, frame order, keys as
     labels; ``stratum`` picks one stratum of a stratified table."""
     if measure not in MEASURES:
@@ -585,25 +726,19 @@ def matrix(pairs_table: pd.DataFrame, measure: str = "jaccard", stratum: object 
         if stratum is not None:
             table = table[table[extra[0]] == stratum]
     order = [f for f in frame.flag_keys if f in set(table["flag_a"])]
-    wide = table.pivot(index="flag_a", columns="flag_b", values=measure).reindex(index=order, columns=order)
+    wide = table.pivot(index="flag_a", columns="flag_b", values=measure).reindex(
+        index=order, columns=order
+    )
     wide.index.name, wide.columns.name = "flag_a", "flag_b"
     return wide
 
 
-def labelled(table: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-             headings: bool = True) -> pd.DataFrame:
-    """:func:`analysis.tables.labelled` plus the flag-pair columns ``flag_a``/``flag_b``."""
-    from .tables import labelled as _labelled
-    frame = frame or load_frame()
-    out = table.copy()
-    for col in ("flag_a", "flag_b"):
-        if col in out.columns:
-            out[col] = out[col].map(lambda k: frame.label("flag", k, language))
-    return _labelled(out, frame, language, headings)
-
-
-def pair_table(pairs_table: pd.DataFrame, measure: str = "jaccard", frame: Frame | None = None,
-               language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+def pair_table(
+    pairs_table: pd.DataFrame,
+    measure: str = "jaccard",
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+) -> pd.DataFrame:
     """One measure for every unordered flag pair (a before b in frame order) as columns
     labelled ``a × b``, one row per stratum (a single row when unstratified), labels in
     ``language``; a column ``n`` keeps each stratum's case count."""
@@ -614,24 +749,41 @@ def pair_table(pairs_table: pd.DataFrame, measure: str = "jaccard", frame: Frame
     upper = pairs_table[pairs_table["flag_a"].map(rank) < pairs_table["flag_b"].map(rank)]
     extra = [c for c in upper.columns if c not in ("flag_a", "flag_b", *PAIR_COLUMNS)]
     col = extra[0] if extra else None
-    names = [f"{frame.label('flag', a, language)} × {frame.label('flag', b, language)}"
-             for a, b in zip(upper["flag_a"], upper["flag_b"])]
+    names = [
+        f"{frame.label('flag', a, language)} × {frame.label('flag', b, language)}"
+        for a, b in zip(upper["flag_a"], upper["flag_b"])
+    ]
     if col:
         codes, uniques = pd.factorize(upper[col], use_na_sentinel=True)
         strata = [pd.NA if c < 0 else uniques[c] for c in pd.unique(codes)]
     else:
         codes, strata = np.zeros(len(upper), dtype=np.int64), ["all"]
-    wide = pd.DataFrame({"_key": codes, "_pair": names, "value": upper[measure].to_numpy(),
-                         "cases": upper["cases"].to_numpy()})
+    wide = pd.DataFrame(
+        {
+            "_key": codes,
+            "_pair": names,
+            "value": upper[measure].to_numpy(),
+            "cases": upper["cases"].to_numpy(),
+        }
+    )
     order = list(pd.unique(codes))
-    out = wide.pivot(index="_key", columns="_pair", values="value").reindex(index=order,
-                                                                         columns=list(dict.fromkeys(names)))
+    out = wide.pivot(index="_key", columns="_pair", values="value").reindex(
+        index=order, columns=list(dict.fromkeys(names))
+    )
     cases = wide.drop_duplicates("_key").set_index("_key")["cases"].reindex(order)
     out.insert(0, frame.heading("cases", language), cases.to_numpy())
     if col:
-        kind = {"category": "category", "application_type": "application_type", "technique": "technique"}.get(col)
-        out.index = [frame.heading("not_coded", language) if pd.isna(k) else
-                     (frame.label(kind, k, language) if kind else str(k)) for k in strata]
+        kind = {
+            "category": "category",
+            "application_type": "application_type",
+            "technique": "technique",
+        }.get(col)
+        out.index = [
+            frame.heading("not_coded", language)
+            if pd.isna(k)
+            else (frame.label(kind, k, language) if kind else str(k))
+            for k in strata
+        ]
         out.index.name = frame.heading(col, language) if col in frame.headings else col
     else:
         out.index = [""]
@@ -639,8 +791,12 @@ def pair_table(pairs_table: pd.DataFrame, measure: str = "jaccard", frame: Frame
     return out
 
 
-def describe(cases: pd.DataFrame, na_policy: str = "pairwise", frame: Frame | None = None,
-             language: str = config.DEFAULT_LANGUAGE) -> str:
+def describe(
+    cases: pd.DataFrame,
+    na_policy: str = "pairwise",
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+) -> str:
     """A sentence of the numbers a report quotes: cases, how many report every flag, the
     cases each pair uses, and the pair ticked together most often (ties: frame order)."""
     frame = frame or load_frame()
@@ -650,21 +806,40 @@ def describe(cases: pd.DataFrame, na_policy: str = "pairwise", frame: Frame | No
     upper = table[table["flag_a"].map(rank) < table["flag_b"].map(rank)]
     n = len(cases)
     complete = int((flag_states(cases, c.flags) != NOT_REPORTED).all(axis=1).sum())
-    names = ", ".join(sorted(cases["inventory"].dropna().astype(str).unique())) if "inventory" in cases else ""
+    names = (
+        ", ".join(sorted(cases["inventory"].dropna().astype(str).unique()))
+        if "inventory" in cases
+        else ""
+    )
     used = (int(upper["n"].min()), int(upper["n"].max())) if len(upper) else (0, 0)
-    top = upper.sort_values("count", ascending=False, kind="stable").iloc[0] if len(upper) and n else None
+    top = (
+        upper.sort_values("count", ascending=False, kind="stable").iloc[0]
+        if len(upper) and n
+        else None
+    )
     k = len(c.flags)
     if language == "en":
-        text = (f"{n} cases ({names}); {complete} report all {k} risks, {n - complete} leave at least one not "
-                f"reported. Not-reported policy: `{na_policy}`; each pair of risks uses {used[0]}–{used[1]} cases.")
+        text = (
+            f"{n} cases ({names}); {complete} report all {k} risks, "
+            f"{n - complete} leave at least one not reported. "
+            f"Not-reported policy: `{na_policy}`; "
+            f"each pair of risks uses {used[0]}–{used[1]} cases."
+        )
         if top is not None:
-            text += (f" Ticked together most often: {frame.label('flag', top['flag_a'], 'en')} and "
-                     f"{frame.label('flag', top['flag_b'], 'en')} ({int(top['count'])} cases, Jaccard "
-                     f"{top['jaccard']:.2f}).")
+            text += (
+                f" Ticked together most often: {frame.label('flag', top['flag_a'], 'en')} and "
+                f"{frame.label('flag', top['flag_b'], 'en')} ({int(top['count'])} cases, Jaccard "
+                f"{top['jaccard']:.2f})."
+            )
         return text
-    text = (f"共 {n} 案（{names}）：{complete} 案 {k} 項風險皆有報告，{n - complete} 案至少一項未報告。"
-            f"未報告處理方式：`{na_policy}`；每對風險使用 {used[0]}–{used[1]} 案。")
+    text = (
+        f"共 {n} 案（{names}）：{complete} 案 {k} 項風險皆有報告，{n - complete} 案至少一項未報告。"
+        f"未報告處理方式：`{na_policy}`；每對風險使用 {used[0]}–{used[1]} 案。"
+    )
     if top is not None:
-        text += (f"最常同時勾選：{frame.label('flag', top['flag_a'])}與{frame.label('flag', top['flag_b'])}"
-                 f"（{int(top['count'])} 案，Jaccard {top['jaccard']:.2f}）。")
+        text += (
+            f"最常同時勾選：{frame.label('flag', top['flag_a'])}"
+            f"與{frame.label('flag', top['flag_b'])}"
+            f"（{int(top['count'])} 案，Jaccard {top['jaccard']:.2f}）。"
+        )
     return text

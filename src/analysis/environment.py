@@ -1,8 +1,12 @@
-"""The software a result was produced with: recorded at the end of every notebook."""
+"""Where a result comes from: the commit and inputs it was made from and the software it was
+made with, recorded at the end of every notebook and beside every rendered report."""
+
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
+import subprocess
 import sys
 from functools import lru_cache
 from importlib import metadata
@@ -13,21 +17,86 @@ import pandas as pd
 from . import config
 
 #: Packages whose versions every report records.
-RECORDED = ("analysis", "pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "matplotlib", "seaborn",
-            "papermill", "nbconvert", "nbval", "kmodes", "stepmix", "prince", "krippendorff", "openpyxl",
-            "pyarrow", "pylopdf-fonts-zh-tw")
+RECORDED = (
+    "analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbval",
+    "kmodes",
+    "stepmix",
+    "prince",
+    "krippendorff",
+    "openpyxl",
+    "pyarrow",
+    "pylopdf-fonts-zh-tw",
+)
+#: What a report is made from, relative to the checkout: the digest covers these and a commit
+#: is marked ``+changes`` when any of them differs from it.
+INPUT_PATHS = ("src", "data", "notebooks", "requirements.lock")
+#: Hex digits of the inputs digest shown in tables and the index (the records hold all 64).
+SHOWN_DIGEST = 16
+
+
+def versions(packages: tuple[str, ...] = RECORDED) -> dict[str, str]:
+    """Python's version, then each package's (``not installed`` when it is not)."""
+    out = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def package_versions(packages: tuple[str, ...] = RECORDED) -> pd.DataFrame:
-    """Python and package versions as a two-column table (package, version)."""
-    rows = [{"package": "python", "version": platform.python_version()}]
-    for name in packages:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "not installed"
-        rows.append({"package": name, "version": version})
+    """What a result was made from, as a two-column table (package, version): the git commit
+    and the inputs digest (:func:`git_commit`, :func:`inputs_digest`, first
+    :data:`SHOWN_DIGEST` hex digits), then the Python and package versions."""
+    rows = [
+        {"package": "git commit", "version": git_commit()},
+        {"package": "inputs digest", "version": inputs_digest()[:SHOWN_DIGEST]},
+    ]
+    rows += [{"package": name, "version": version} for name, version in versions(packages).items()]
     return pd.DataFrame(rows)
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """Output of one git command in ``root``; None when git is missing or the command fails.
+    ``--no-optional-locks``: reading the status of a checkout never writes its index, so
+    notebooks running side by side do not contend for it."""
+    try:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_commit(root: Path | None = None) -> str:
+    """Short hash of the commit checked out at ``root`` (default: the project root), followed
+    by ``+changes`` when an input (:data:`INPUT_PATHS`: modified, staged, deleted or new
+    files) differs from it; ``unknown`` when ``root`` is not the top of a git checkout, it
+    has no commit yet, or git is not installed. Generated files (reports, figures) are not
+    inputs: writing them never turns a commit into ``+changes``. Never raises."""
+    root = Path(root or config.ROOT).resolve()
+    top = _git(root, "rev-parse", "--show-toplevel")
+    commit = _git(root, "rev-parse", "--short=7", "HEAD") if top else None
+    if not commit or Path(top).resolve() != root:
+        return "unknown"
+    status = _git(root, "status", "--porcelain", "--untracked-files=normal", "--", *INPUT_PATHS)
+    return commit + ("+changes" if status is None or status else "")
 
 
 def lock_versions(lock_text: str) -> dict[str, str]:
@@ -47,7 +116,8 @@ def environment_yml(lock_text: str) -> str:
     package itself from the checkout."""
     versions = lock_versions(lock_text)
     lines = [
-        "# Generated from requirements.lock by `make env-yml` (do not edit): the same pinned versions for conda users.",
+        "# Generated from requirements.lock by `make env-yml` (do not edit): "
+        "the same pinned versions for conda users.",
         "# conda env create -f environment.yml && conda activate analysis",
         "name: analysis",
         "channels:",
@@ -62,25 +132,74 @@ def environment_yml(lock_text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tree_digest(*folders: Path, suffixes: tuple[str, ...] = ()) -> str:
+def _file_digests(folder: Path, suffixes: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """``(path relative to the project root, sha256 of the bytes)`` of every file under
+    ``folder`` (those ending in ``suffixes`` when given), in path order."""
+    if not folder.is_dir():
+        return []
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    return [
+        (p.relative_to(config.ROOT).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in files
+        if not suffixes or p.suffix in suffixes
+    ]
+
+
+def _notebook_cells_digest(path: Path) -> str:
+    """sha256 of what a notebook runs: each cell's type, source and tags, never its outputs
+    or execution counts (re-executing a notebook does not change its inputs)."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells = [
+        (
+            cell.get("cell_type"),
+            "".join(cell.get("source", "")),
+            cell.get("metadata", {}).get("tags", []),
+        )
+        for cell in notebook.get("cells", [])
+    ]
+    return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode()).hexdigest()
+
+
+def _combined(entries: list[tuple[str, str]]) -> str:
     digest = hashlib.sha256()
-    for folder in folders:
-        for p in sorted(folder.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts and (not suffixes or p.suffix in suffixes):
-                digest.update(str(p.relative_to(config.ROOT)).encode())
-                digest.update(p.read_bytes())
+    for name, file_digest in entries:
+        digest.update(f"{name}\0{file_digest}\n".encode())
     return digest.hexdigest()
 
 
-def inputs_digest() -> str:
-    """Digest of everything a result depends on besides its own parameters: package code,
-    frame, mappings, frameworks, raw data and the lock file. A cached result keyed by it
-    can never be stale."""
+def code_and_data_digest() -> str:
+    """Digest of what every report depends on besides its own notebook and parameters: the
+    package's Python source, everything under ``data/`` (frame, mappings, frameworks, raw
+    data) and ``requirements.lock``. A result keyed by it and by its notebook and
+    parameters is never stale."""
     lock = config.ROOT / "requirements.lock"
-    return hashlib.sha256((_tree_digest(config.ROOT / "src" / "analysis", suffixes=(".py",))
-                           + _tree_digest(config.DATA_DIR)
-                           + (hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "")).encode()
-                          ).hexdigest()
+    entries = _file_digests(config.ROOT / "src", suffixes=(".py",)) + _file_digests(config.DATA_DIR)
+    if lock.exists():
+        entries.append(("requirements.lock", hashlib.sha256(lock.read_bytes()).hexdigest()))
+    return _combined(entries)
+
+
+def notebooks_digest() -> str:
+    """Digest of ``notebooks/``: each notebook's cells (:func:`_notebook_cells_digest`) and
+    every other file there (the plan), except the jupytext text pairs of the notebooks,
+    which repeat their cells."""
+    folder = config.NOTEBOOKS_DIR
+    paired = {p.with_suffix(".py") for p in folder.glob("*.ipynb")}
+    entries = []
+    for name, file_digest in _file_digests(folder):
+        path = config.ROOT / name
+        if path.suffix == ".ipynb":
+            entries.append((name, _notebook_cells_digest(path)))
+        elif path not in paired:
+            entries.append((name, file_digest))
+    return _combined(entries)
+
+
+def inputs_digest() -> str:
+    """Digest of everything a report is made from besides its parameters (:data:`INPUT_PATHS`):
+    package source, data, lock file (:func:`code_and_data_digest`) and notebooks
+    (:func:`notebooks_digest`). Equal digests mean the same inputs, whatever the commit."""
+    return _combined([("code and data", code_and_data_digest()), ("notebooks", notebooks_digest())])
 
 
 @lru_cache(maxsize=1)
@@ -88,8 +207,8 @@ def package_digest() -> str:
     """sha256 of the package's Python source, by path within the package, computed once per
     process (the code this process runs: files edited later are not what it runs). Keys of
     cached results include it, so results of other code are never served. Not
-    :func:`_tree_digest`, which names files relative to ``config.ROOT``: ``ANALYSIS_ROOT``
-    may point that away from the code actually running."""
+    :func:`code_and_data_digest`, which names files relative to ``config.ROOT``:
+    ``ANALYSIS_ROOT`` may point that away from the code actually running."""
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for p in sorted(package.rglob("*.py")):

@@ -5,6 +5,7 @@ Every problem with an input (a file, a mapping, the frame) is raised as an
 spreadsheet user sees it, the column, the value and what was expected, in English and
 Traditional Chinese. No other exception type is meant to escape the loaders.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,7 +36,8 @@ class Problem:
         value = "" if self.value is None else f": value {self.value!r}"
         zh_value = "" if self.value is None else f"：值 {self.value!r}"
         zh = self.expected_zh or self.expected
-        return f"{', '.join(where)}{value}; expected {self.expected} / {'，'.join(zh_where)}{zh_value}；應為{zh}"
+        english = f"{', '.join(where)}{value}; expected {self.expected}"
+        return f"{english} / {'，'.join(zh_where)}{zh_value}；應為{zh}"
 
 
 class AnalysisError(Exception):

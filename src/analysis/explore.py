@@ -9,6 +9,7 @@ view instead: the table and heatmap of all cases.
 The logic is in pure functions: :func:`options` (what each filter can choose),
 :func:`filter_cases` and :func:`view` (tables for a choice of filters and measure).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,15 +19,19 @@ import numpy as np
 import pandas as pd
 
 from . import config, cooccurrence
-from .cases import TECHNIQUE_SEP
+from .canonical import TECHNIQUE_SEP
 from .errors import AnalysisError
 from .frame import Frame, load_frame
 
 FILTERS = ("inventory", "source", "category", "application_type", "technique", "flag")
 #: Measures offered by the switch (keys of :data:`analysis.cooccurrence.MEASURES`).
 EXPLORE_MEASURES = ("count", "jaccard", "p_b_given_a", "lift")
-_MEASURE_NAMES = {"count": ("次數", "Count"), "jaccard": ("Jaccard", "Jaccard"),
-                  "p_b_given_a": ("條件機率 P(欄｜列)", "P(column | row)"), "lift": ("提升度", "Lift")}
+_MEASURE_NAMES = {
+    "count": ("次數", "Count"),
+    "jaccard": ("Jaccard", "Jaccard"),
+    "p_b_given_a": ("條件機率 P(欄｜列)", "P(column | row)"),
+    "lift": ("提升度", "Lift"),
+}
 
 
 def _as_list(value) -> list:
@@ -43,24 +48,42 @@ def options(cases: pd.DataFrame, frame: Frame | None = None) -> dict[str, list[s
     frame = frame or load_frame()
     out = {}
     for name in ("inventory", "source"):
-        out[name] = sorted(cases[name].dropna().astype(str).unique()) if name in cases.columns else []
-    for name, keys in (("category", frame.category_keys), ("application_type", frame.application_type_keys)):
+        out[name] = (
+            sorted(cases[name].dropna().astype(str).unique()) if name in cases.columns else []
+        )
+    for name, keys in (
+        ("category", frame.category_keys),
+        ("application_type", frame.application_type_keys),
+    ):
         present = set(cases[name].dropna().astype(str))
         out[name] = [k for k in keys if k in present]
-    present = {t for s in cases["techniques"].dropna().unique() for t in str(s).split(TECHNIQUE_SEP) if t}
+    present = {
+        t for s in cases["techniques"].dropna().unique() for t in str(s).split(TECHNIQUE_SEP) if t
+    }
     out["technique"] = [k for k in frame.technique_keys if k in present]
     out["flag"] = [f for f in frame.flag_keys if f in cases.columns]
     return out
 
 
-def filter_cases(cases: pd.DataFrame, inventory=None, source=None, category=None, application_type=None,
-                 technique=None, flag=None) -> pd.DataFrame:
+def filter_cases(
+    cases: pd.DataFrame,
+    inventory=None,
+    source=None,
+    category=None,
+    application_type=None,
+    technique=None,
+    flag=None,
+) -> pd.DataFrame:
     """The cases matching every given filter (each a value or a list of values; empty or
     None = no filter). ``technique``: cases using any of the techniques; ``flag``: cases
     with any of the flags ticked (yes)."""
     keep = np.ones(len(cases), dtype=bool)
-    for name, value in (("inventory", inventory), ("source", source), ("category", category),
-                        ("application_type", application_type)):
+    for name, value in (
+        ("inventory", inventory),
+        ("source", source),
+        ("category", category),
+        ("application_type", application_type),
+    ):
         chosen = _as_list(value)
         if chosen:
             keep &= cases[name].isin(chosen).fillna(False).to_numpy(dtype=bool)
@@ -80,13 +103,21 @@ def filter_cases(cases: pd.DataFrame, inventory=None, source=None, category=None
     return cases[keep]
 
 
-def view(cases: pd.DataFrame, measure: str = "jaccard", filters: dict | None = None, na_policy: str = "pairwise",
-         frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE) -> dict:
+def view(
+    cases: pd.DataFrame,
+    measure: str = "jaccard",
+    filters: dict | None = None,
+    na_policy: str = "pairwise",
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+) -> dict:
     """What the explorer shows for a choice of filters and measure: ``cases`` (filtered),
     ``n``, ``pairs`` (tidy, keys), ``matrix`` (flag × flag of the measure, keys) and
     ``table`` (the matrix with labels in ``language``)."""
     if measure not in EXPLORE_MEASURES:
-        raise AnalysisError(f"measure must be one of {', '.join(EXPLORE_MEASURES)}; got {measure!r}")
+        raise AnalysisError(
+            f"measure must be one of {', '.join(EXPLORE_MEASURES)}; got {measure!r}"
+        )
     frame = frame or load_frame()
     unknown = sorted(set(filters or {}) - set(FILTERS))
     if unknown:
@@ -120,9 +151,11 @@ def _show(result: dict, measure: str, frame: Frame, language: str) -> None:
 
     from .figures import close
     from .figures.cooccurrence import pair_heatmap
+
     zh, en = _MEASURE_NAMES[measure]
     heading = f"{en}, n = {result['n']}" if language == "en" else f"{zh}（n = {result['n']}）"
     from IPython import get_ipython
+
     if get_ipython() is None:  # a script: plain text only
         print(heading)
         print(result["table"].round(3).to_string())
@@ -137,8 +170,14 @@ def _show(result: dict, measure: str, frame: Frame, language: str) -> None:
         display(Image(data=buf.getvalue(), format="png"))
 
 
-def explore(cases: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-            measure: str = "jaccard", na_policy: str = "pairwise", interactive: bool | None = None):
+def explore(
+    cases: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    measure: str = "jaccard",
+    na_policy: str = "pairwise",
+    interactive: bool | None = None,
+):
     """Interactive filters and measure switch over ``cases`` (see the module docstring);
     ``interactive=None`` decides by :func:`is_live`. Returns the widget box, or None when
     the static default view was shown."""
@@ -152,28 +191,46 @@ def explore(cases: pd.DataFrame, frame: Frame | None = None, language: str = con
     from IPython.display import display
 
     choices = options(cases, frame)
-    label_of = {"category": "category", "application_type": "application_type", "technique": "technique",
-                "flag": "flag"}
+    label_of = {
+        "category": "category",
+        "application_type": "application_type",
+        "technique": "technique",
+        "flag": "flag",
+    }
     pickers = {}
     for name in FILTERS:
         kind = label_of.get(name)
         opts = [(frame.label(kind, k, language) if kind else k, k) for k in choices[name]]
         title = frame.heading("techniques" if name == "technique" else name, language)
-        pickers[name] = w.SelectMultiple(options=opts, value=(), description=title, rows=min(6, max(len(opts), 2)),
-                                         style={"description_width": "initial"})
-    switch = w.ToggleButtons(options=[(_MEASURE_NAMES[m][1 if language == "en" else 0], m) for m in EXPLORE_MEASURES],
-                             value=measure)
+        pickers[name] = w.SelectMultiple(
+            options=opts,
+            value=(),
+            description=title,
+            rows=min(6, max(len(opts), 2)),
+            style={"description_width": "initial"},
+        )
+    switch = w.ToggleButtons(
+        options=[(_MEASURE_NAMES[m][1 if language == "en" else 0], m) for m in EXPLORE_MEASURES],
+        value=measure,
+    )
     out = w.Output()
 
     def redraw(_change=None) -> None:
         filters = {k: list(p.value) for k, p in pickers.items() if p.value}
         with out:
             out.clear_output(wait=True)
-            _show(view(cases, switch.value, filters, na_policy, frame, language), switch.value, frame, language)
+            _show(
+                view(cases, switch.value, filters, na_policy, frame, language),
+                switch.value,
+                frame,
+                language,
+            )
 
     for p in [*pickers.values(), switch]:
         p.observe(redraw, names="value")
-    box = w.VBox([w.HBox(list(pickers.values())[:3]), w.HBox(list(pickers.values())[3:]), switch, out])
+    box = w.VBox(
+        [w.HBox(list(pickers.values())[:3]), w.HBox(list(pickers.values())[3:]), switch, out]
+    )
     redraw()
     display(box)
     return box

@@ -4,6 +4,7 @@ Loaded from ``data/frame/frame.yaml`` (see :data:`analysis.config.FRAME_FILE`) a
 validated here. This module is the only reader of that file; everything else asks a
 :class:`Frame` for keys, labels, order and colours.
 """
+
 from __future__ import annotations
 
 import re
@@ -148,7 +149,9 @@ class Frame:
         """True when ``text`` is a label the frame maps explicitly but does not list
         among its own names (e.g. the study's 「內部管理流程」)."""
         folded = fold(text)
-        return any(folded == fold(lbl) for e in self.entries[kind] for lbl in e.labels_outside_frame)
+        return any(
+            folded == fold(lbl) for e in self.entries[kind] for lbl in e.labels_outside_frame
+        )
 
     def parse_tick(self, value: object) -> str | None:
         """``'yes'``, ``'no'``, ``'not_reported'`` (explicit unknown token), ``''`` for a
@@ -182,8 +185,9 @@ class Frame:
             else:
                 unknown.append(part)
         ordered = tuple(k for k in self.technique_keys if k in keys)
-        return TechniqueParse(ordered, tuple(unknown), tuple(qualifiers),
-                              not_reported=not ordered and not unknown)
+        return TechniqueParse(
+            ordered, tuple(unknown), tuple(qualifiers), not_reported=not ordered and not unknown
+        )
 
 
 def _entry(kind: str, raw: dict, where: str, category: str | None = None) -> Entry:
@@ -205,10 +209,16 @@ def _entry(kind: str, raw: dict, where: str, category: str | None = None) -> Ent
     if kind == "application_type" and not raw.get("definition_zh"):
         raise FrameError(f"{where} ({key}): every application type needs the study's definition_zh")
     return Entry(
-        kind=kind, key=key, name_zh=str(raw["name_zh"]), name_en=str(raw["name_en"]),
-        definition_zh=str(raw.get("definition_zh", "")), definition_en=str(raw.get("definition_en", "")),
-        colour=colour, synonyms=tuple(str(s) for s in raw.get("synonyms", []) or []),
-        category=category, in_study=raw.get("in_study"),
+        kind=kind,
+        key=key,
+        name_zh=str(raw["name_zh"]),
+        name_en=str(raw["name_en"]),
+        definition_zh=str(raw.get("definition_zh", "")),
+        definition_en=str(raw.get("definition_en", "")),
+        colour=colour,
+        synonyms=tuple(str(s) for s in raw.get("synonyms", []) or []),
+        category=category,
+        in_study=raw.get("in_study"),
         labels_outside_frame=tuple(str(s) for s in raw.get("labels_outside_frame", []) or []),
     )
 
@@ -233,16 +243,25 @@ def _vocabulary(raw: object, entries: dict[str, tuple[Entry, ...]], path: Path) 
         out[kind] = {}
         for key, langs in items.items():
             if key not in known:
-                raise FrameError(f"{path}: coding_vocabulary.{kind}.{key}: no {kind} with that key in the frame")
-            if not isinstance(langs, dict) or not set(langs) <= {"zh", "en"} or not langs:
-                raise FrameError(f"{path}: coding_vocabulary.{kind}.{key} needs zh and/or en term lists")
-            terms = {}
-            for lang, values in langs.items():
-                if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-                    raise FrameError(f"{path}: coding_vocabulary.{kind}.{key}.{lang} must be a list of non-empty terms")
-                terms[lang] = tuple(values)
-            out[kind][key] = terms
+                raise FrameError(
+                    f"{path}: coding_vocabulary.{kind}.{key}: no {kind} with that key in the frame"
+                )
+            out[kind][key] = _vocabulary_terms(langs, f"{path}: coding_vocabulary.{kind}.{key}")
     return out
+
+
+def _vocabulary_terms(langs: object, where: str) -> dict[str, tuple[str, ...]]:
+    """Validate one entry's ``{"zh": [...], "en": [...]}`` term lists (``where`` names it)."""
+    if not isinstance(langs, dict) or not set(langs) <= {"zh", "en"} or not langs:
+        raise FrameError(f"{where} needs zh and/or en term lists")
+    terms = {}
+    for lang, values in langs.items():
+        if not isinstance(values, list) or not all(
+            isinstance(v, str) and v.strip() for v in values
+        ):
+            raise FrameError(f"{where}.{lang} must be a list of non-empty terms")
+        terms[lang] = tuple(values)
+    return terms
 
 
 def _build_index(kind: str, entries: tuple[Entry, ...], path: Path) -> dict[str, str]:
@@ -251,7 +270,9 @@ def _build_index(kind: str, entries: tuple[Entry, ...], path: Path) -> dict[str,
         for label in (e.key, e.name_zh, e.name_en, *e.synonyms, *e.labels_outside_frame):
             folded = fold(label)
             if folded in index and index[folded] != e.key:
-                raise FrameError(f"{path}: {kind} label {label!r} names both {index[folded]!r} and {e.key!r}")
+                raise FrameError(
+                    f"{path}: {kind} label {label!r} names both {index[folded]!r} and {e.key!r}"
+                )
             index[folded] = e.key
     return index
 
@@ -263,6 +284,25 @@ def parse_frame(data: dict, path: Path) -> Frame:
     for section in ("categories", "flags", "techniques", "tick_values", "technique_separators"):
         if section not in data:
             raise FrameError(f"{path}: missing section {section!r}")
+    entries = _frame_entries(data, path)
+    tick_values = _tick_values(data["tick_values"], path)
+    seps = tuple(str(s) for s in data["technique_separators"])
+    index = {kind: _build_index(kind, items, path) for kind, items in entries.items()}
+    headings = _headings(data.get("headings") or {}, path)
+    return Frame(
+        path=path,
+        entries=entries,
+        tick_values=tick_values,
+        technique_separators=seps,
+        headings=headings,
+        _index=index,
+        vocabulary=_vocabulary(data.get("coding_vocabulary"), entries, path),
+    )
+
+
+def _frame_entries(data: dict, path: Path) -> dict[str, tuple[Entry, ...]]:
+    """Categories (with their application types), flags and techniques, each key used once
+    within its kind and by one kind only."""
     categories, app_types = [], []
     for i, raw in enumerate(data["categories"]):
         cat = _entry("category", raw, f"{path}: categories[{i}]")
@@ -271,11 +311,19 @@ def parse_frame(data: dict, path: Path) -> Frame:
         if not types:
             raise FrameError(f"{path}: category {cat.key!r} has no application_types")
         for j, t in enumerate(types):
-            app_types.append(_entry("application_type", t, f"{path}: categories[{i}].application_types[{j}]", cat.key))
+            where = f"{path}: categories[{i}].application_types[{j}]"
+            app_types.append(_entry("application_type", t, where, cat.key))
     flags = [_entry("flag", raw, f"{path}: flags[{i}]") for i, raw in enumerate(data["flags"])]
-    techniques = [_entry("technique", raw, f"{path}: techniques[{i}]") for i, raw in enumerate(data["techniques"])]
-    entries = {"category": tuple(categories), "application_type": tuple(app_types),
-               "flag": tuple(flags), "technique": tuple(techniques)}
+    techniques = [
+        _entry("technique", raw, f"{path}: techniques[{i}]")
+        for i, raw in enumerate(data["techniques"])
+    ]
+    entries = {
+        "category": tuple(categories),
+        "application_type": tuple(app_types),
+        "flag": tuple(flags),
+        "technique": tuple(techniques),
+    }
     for kind, items in entries.items():
         keys = [e.key for e in items]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
@@ -285,25 +333,32 @@ def parse_frame(data: dict, path: Path) -> Frame:
     clash = sorted({k for k in all_keys if all_keys.count(k) > 1})
     if clash:
         raise FrameError(f"{path}: keys used by more than one kind: {clash}")
-    ticks = data["tick_values"]
+    return entries
+
+
+def _tick_values(ticks: object, path: Path) -> dict[str, frozenset[str]]:
+    """The folded tick texts of each state (yes, no, not_reported), no text under two."""
     if not isinstance(ticks, dict) or set(ticks) != {YES, NO, NOT_REPORTED}:
         raise FrameError(f"{path}: tick_values must have exactly the keys yes, no, not_reported")
     tick_values = {state: frozenset(fold(v) for v in values) for state, values in ticks.items()}
-    overlap = (tick_values[YES] & tick_values[NO]) | (tick_values[YES] & tick_values[NOT_REPORTED]) \
+    overlap = (
+        (tick_values[YES] & tick_values[NO])
+        | (tick_values[YES] & tick_values[NOT_REPORTED])
         | (tick_values[NO] & tick_values[NOT_REPORTED])
+    )
     if overlap:
         raise FrameError(f"{path}: tick values listed under more than one state: {sorted(overlap)}")
-    seps = tuple(str(s) for s in data["technique_separators"])
-    index = {kind: _build_index(kind, items, path) for kind, items in entries.items()}
-    headings = data.get("headings") or {}
+    return tick_values
+
+
+def _headings(headings: dict, path: Path) -> dict[str, dict[str, str]]:
+    """Table headings: a string key, each with a zh and an en text."""
     for key, names in headings.items():
         if not isinstance(key, str):
             raise FrameError(f"{path}: heading key {key!r} must be a string (quote yes/no in YAML)")
         if not isinstance(names, dict) or not names.get("zh") or not names.get("en"):
             raise FrameError(f"{path}: heading {key!r} needs zh and en")
-    return Frame(path=path, entries=entries, tick_values=tick_values, technique_separators=seps,
-                 headings={k: dict(v) for k, v in headings.items()}, _index=index,
-                 vocabulary=_vocabulary(data.get("coding_vocabulary"), entries, path))
+    return {k: dict(v) for k, v in headings.items()}
 
 
 @lru_cache(maxsize=8)

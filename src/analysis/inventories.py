@@ -2,65 +2,64 @@
 ``data/raw/`` checked against ``data/raw/MANIFEST.tsv`` before every load.
 
 Parsing a large inventory takes a fraction of a second, so :func:`load` keeps what it
-parsed twice: in this process, and on disk under ``<cache_dir>/inventories/`` (see
-:func:`cache_folder`) for the next process. Both are keyed by content, never by time
-stamps: the sha256 of the mapping file, of the frame file and of every raw file, the
-package's own source and the versions of the packages that parse and store a load. An
-edited input or parser therefore gets a new key and is parsed afresh; a stale load cannot
-be served. Every call still hashes every raw file and checks a bundled one against the
-manifest, whichever cache answers.
+parsed twice: in this process, and in the content-addressed cache (:mod:`analysis.cache`,
+namespace ``inventories``; see :func:`cache_folder`) for the next process. Both are keyed by
+content, never by time stamps: the sha256 of the mapping file, of the frame file and of
+every raw file, the package's own source and the versions of the packages that parse and
+store a load. An edited input or parser therefore gets a new key and is parsed afresh; a
+stale load cannot be served. Every call still hashes every raw file and checks a bundled one
+against the manifest, whichever cache answers.
 
-A disk entry is one file, written atomically: a zip archive (stored, CRC-checked) of the
-case table and the rejected rows as Parquet, and of the standardization report pickled. A
-table that Parquet would not give back exactly (an ``object`` column of text reads back as
-``str``) is pickled too, so every load reads back with its exact dtypes. Pickle is fine
-here because the cache is local, written by this package for the same checkout; never
-copy entries from elsewhere. An entry that cannot be read whole is deleted and rewritten,
-never served and never an error. The folder keeps one entry per mapping file (the latest
-inputs) and at most :data:`DISK_ENTRIES` in all; deleting it is always safe.
+A disk entry holds the case table and the rejected rows as Parquet
+(:func:`analysis.cache.tables_to_bytes`: exact dtypes) and the standardization report
+pickled. The cache verifies every entry it reads against its key, length and sha256; an
+entry that is damaged or does not hold a load is deleted and the load parsed and rewritten,
+never served and never an error. The namespace keeps one entry per mapping file (the latest
+inputs) and at most :data:`DISK_ENTRIES` in all; deleting it is always safe. With the cache
+off (``ANALYSIS_CACHE=off``) nothing is read from or written to disk; a process still
+reuses the loads it parsed itself.
 """
+
 from __future__ import annotations
 
 import csv
 import dataclasses
-import glob
 import hashlib
-import io
-import json
 import logging
-import os
 import pickle
-import platform
-import zipfile
+import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow
 import yaml
 
-from . import config
-from .environment import package_digest
+from . import cache, config
 from .errors import InputError, input_error
 from .frame import Frame, load_frame
-from .mapping import LoadResult, Mapping, StandardizationReport, apply_mapping, load_mapping, sha256_of
-from .outputs import atomic_write_bytes
+from .mapping import (
+    LoadResult,
+    Mapping,
+    StandardizationReport,
+    apply_mapping,
+    load_mapping,
+    sha256_of,
+)
 
 log = logging.getLogger(__name__)
 
-#: Layout of a disk cache entry; part of every key (change it when the layout changes).
-CACHE_FORMAT = 1
+#: The cache namespace of parsed loads.
+NAMESPACE = "inventories"
+#: Layout of an entry's payload; part of every key (change it when the layout changes).
+ENTRY_LAYOUT = 2
 #: Loads kept in this process (the most recently used).
 MEMORY_ENTRIES = 16
 #: Entries kept on disk (the most recently used): mappings loaded from temporary folders
 #: (tests, benchmarks) would otherwise leave entries behind for ever.
 DISK_ENTRIES = 64
-#: The tables of a load stored in an entry, each as ``<name>.parquet`` or ``<name>.pickle``.
-_TABLES = ("cases", "rejected_rows")
-_REPORT = "report.pickle"
 
 
 def manifest(path: Path | None = None) -> pd.DataFrame:
@@ -72,8 +71,11 @@ def manifest(path: Path | None = None) -> pd.DataFrame:
 
 
 def _checksums() -> dict[str, str]:
-    table = manifest()
-    return {str((config.RAW_DIR / f).resolve()): s for f, s in zip(table["file"], table["sha256"])}
+    """The manifest's sha256 of each raw file, by resolved path (read on every load: no
+    table built, the file read as text)."""
+    with open(config.MANIFEST_FILE, encoding="utf-8", newline="") as fh:
+        rows = csv.DictReader(fh, delimiter="\t")
+        return {str((config.RAW_DIR / row["file"]).resolve()): row["sha256"] for row in rows}
 
 
 def available() -> list[str]:
@@ -90,9 +92,14 @@ def mapping_path(name_or_path: str | Path) -> Path:
         return p
     candidate = config.INVENTORIES_DIR / f"{name_or_path}.yaml"
     if not candidate.exists():
-        raise input_error(candidate, None, None, str(name_or_path),
-                          f"a bundled inventory ({', '.join(available())}) or a mapping file path",
-                          f"內建盤點（{', '.join(available())}）或對應檔路徑")
+        raise input_error(
+            candidate,
+            None,
+            None,
+            str(name_or_path),
+            f"a bundled inventory ({', '.join(available())}) or a mapping file path",
+            f"內建盤點（{', '.join(available())}）或對應檔路徑",
+        )
     return candidate
 
 
@@ -122,8 +129,8 @@ def load(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
     mapping = _mapping(str(path), mapping_sha256, str(frame.path), frame_sha256)
     checksums = _checksums()
     inputs = _Inputs.of(mapping, mapping_sha256, str(frame.path), frame_sha256, checksums)
-    if inputs is None:  # a raw file is missing or differs from the manifest:
-        return apply_mapping(mapping, frame, verify=checksums)  # the parse raises the error that says which
+    if inputs is None:  # a raw file is missing or differs from the manifest: the parse
+        return apply_mapping(mapping, frame, verify=checksums)  # raises the error saying which
     result = _cached_load(inputs, mapping, frame, checksums)
     return LoadResult(result.cases.copy(), result.report, result.rejected_rows.copy())
 
@@ -144,7 +151,7 @@ class CacheInfo:
     hits: int = 0  # loads read from a disk entry
     misses: int = 0  # loads parsed from the raw files
     writes: int = 0  # entries written
-    discarded: int = 0  # unreadable entries deleted (then rewritten)
+    discarded: int = 0  # damaged entries deleted (then rewritten)
 
 
 def cache_info() -> CacheInfo:
@@ -162,18 +169,18 @@ def clear_cache() -> None:
 
 
 def cache_folder() -> Path:
-    """The folder of the disk cache: ``inventories/`` in :func:`analysis.config.cache_dir`."""
-    return config.cache_dir() / "inventories"
+    """The folder of the disk cache: the ``inventories`` namespace of :mod:`analysis.cache`."""
+    return cache.folder(NAMESPACE)
 
 
 def cache_entries(name_or_path: str | Path) -> list[Path]:
     """The disk cache entries of one mapping file (one, unless processes disagree on inputs)."""
-    return _entries(_entry_prefix(mapping_path(name_or_path).resolve()))
+    return cache.entries(NAMESPACE, _key_prefix(mapping_path(name_or_path).resolve()))
 
 
 def forget(name_or_path: str | Path) -> int:
     """Delete the disk cache entries of one mapping file; returns how many were deleted."""
-    return sum(_unlink(p) for p in cache_entries(name_or_path))
+    return cache.prune(NAMESPACE, _key_prefix(mapping_path(name_or_path).resolve()))
 
 
 @dataclass(frozen=True)
@@ -187,8 +194,14 @@ class _Inputs:
     raw: tuple[tuple[str, str], ...]  # (path, sha256) of each raw file, in the mapping's order
 
     @classmethod
-    def of(cls, mapping: Mapping, mapping_sha256: str, frame: str, frame_sha256: str,
-           checksums: dict[str, str]) -> _Inputs | None:
+    def of(
+        cls,
+        mapping: Mapping,
+        mapping_sha256: str,
+        frame: str,
+        frame_sha256: str,
+        checksums: dict[str, str],
+    ) -> _Inputs | None:
         """The inputs of a load, each raw file hashed once; None when a raw file cannot be
         read or differs from the sha256 the manifest records for it."""
         raw = []
@@ -203,16 +216,11 @@ class _Inputs:
         return cls(str(mapping.path), mapping_sha256, frame, frame_sha256, tuple(raw))
 
     def key(self) -> str:
-        """sha256 of these inputs, the package source and the versions of what parses and
-        stores a load: equal keys, equal loads."""
-        versions = {"python": platform.python_version(), "pandas": pd.__version__, "numpy": np.__version__,
-                    "pyarrow": pyarrow.__version__, "pyyaml": yaml.__version__}
-        parts = {"format": CACHE_FORMAT, "code": _CODE_DIGEST, "versions": versions, **dataclasses.asdict(self)}
-        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-    def entry(self) -> Path:
-        """The disk cache file of this load."""
-        return cache_folder() / f"{_entry_prefix(Path(self.mapping))}{self.key()}.zip"
+        """The cache key of this load: the mapping file's :func:`_key_prefix`, then the
+        cache's key of these inputs, the layout of an entry and the versions of what parses
+        and stores a load (the package source and pandas are in every key)."""
+        versions = {"pyarrow": pyarrow.__version__, "pyyaml": yaml.__version__}
+        return _key_prefix(Path(self.mapping)) + cache.key(NAMESPACE, self, ENTRY_LAYOUT, versions)
 
 
 #: Disk cache events of this process (the fields of :class:`CacheInfo`).
@@ -227,135 +235,75 @@ def _mapping(path: str, sha256: str, frame_path: str, frame_sha256: str) -> Mapp
     return load_mapping(path, load_frame(frame_path))
 
 
-#: The source of the code this process runs, hashed once as it is imported (a couple of
-#: milliseconds): a load parsed by other code is never served, and a file edited after the
-#: import (which this process does not run) cannot mislabel what this process writes.
-_CODE_DIGEST = package_digest()
+def _key_prefix(mapping_file: Path) -> str:
+    """Start of the key of every entry of one mapping file: its stem and a hash of its path."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", mapping_file.stem)[:64]
+    return f"{stem}-{hashlib.sha256(str(mapping_file).encode()).hexdigest()[:12]}-"
 
 
-def _entry_prefix(mapping_file: Path) -> str:
-    """Start of the name of every entry of one mapping file: its stem and a hash of its path."""
-    return f"{mapping_file.stem}-{hashlib.sha256(str(mapping_file).encode()).hexdigest()[:12]}-"
-
-
-def _cached_load(inputs: _Inputs, mapping: Mapping, frame: Frame, checksums: dict[str, str]) -> LoadResult:
+def _cached_load(
+    inputs: _Inputs, mapping: Mapping, frame: Frame, checksums: dict[str, str]
+) -> LoadResult:
     """The load of ``inputs``: kept in memory, else read from disk, else parsed and written."""
     if inputs in _memory:
         _memory.move_to_end(inputs)
         return _memory[inputs]
-    result = _read_entry(inputs.entry())
+    key = inputs.key()
+    result = _read_entry(key) if cache.enabled() else None
     if result is not None:
         _counts["hits"] += 1
     else:
         _counts["misses"] += 1
         result = apply_mapping(mapping, frame, verify=checksums)
         if tuple(result.report.files["sha256"]) != tuple(digest for _, digest in inputs.raw):
-            return result  # a raw file changed while it was read: right for what was read, not for the key
-        _write_entry(inputs, result)
+            return result  # a raw file changed while read: right for what was read, not the key
+        if cache.enabled():
+            _write_entry(key, Path(inputs.mapping), result)
     _memory[inputs] = result
     while len(_memory) > MEMORY_ENTRIES:
         _memory.popitem(last=False)
     return result
 
 
-def _read_entry(entry: Path) -> LoadResult | None:
-    """The load stored in ``entry``, or None when there is none. An entry that cannot be
-    read whole (truncated, garbage, inconsistent) is deleted and None returned, so that the
-    caller parses and rewrites it: whatever is wrong with the cache costs time, not results."""
-    try:
-        data = entry.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.info("inventory cache entry %s not readable (%s): parsing instead", entry, exc)
+def _read_entry(key: str) -> LoadResult | None:
+    """The load stored under ``key``, or None when there is none. A damaged entry (the cache
+    verifies every read), or one that does not decode to a load, is deleted and None
+    returned, so that the caller parses and rewrites it: whatever is wrong with the cache
+    costs time, not results."""
+    payload, damage = cache.lookup(NAMESPACE, key)
+    if payload is None:
+        _counts["discarded"] += bool(damage)
         return None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # reading a member checks its CRC
-            cases, rejected_rows = (_read_table(archive, name) for name in _TABLES)
-            report = pickle.loads(archive.read(_REPORT))
-        if not (isinstance(cases, pd.DataFrame) and isinstance(rejected_rows, pd.DataFrame)
-                and isinstance(report, StandardizationReport) and len(cases) == report.rows_kept):
+        tables, report = pickle.loads(payload)
+        tables = cache.tables_from_bytes(tables)
+        result = LoadResult(tables["cases"], report, tables["rejected_rows"])
+        if not isinstance(report, StandardizationReport) or len(result.cases) != report.rows_kept:
             raise ValueError("the entry does not hold a load")
-    except Exception as exc:  # noqa: BLE001 - an entry that fails to read in any way is not served
-        log.info("inventory cache entry %s discarded (%s: %s)", entry, type(exc).__name__, exc)
+    except Exception as exc:  # noqa: BLE001 - an entry that fails to decode in any way is not served
         _counts["discarded"] += 1
-        _unlink(entry)
+        cache.discard(NAMESPACE, key, f"not a load: {type(exc).__name__}: {exc}")
         return None
-    try:
-        os.utime(entry)  # recently used: kept by _prune
-    except OSError:
-        pass
-    return LoadResult(cases, report, rejected_rows)
+    return result
 
 
-def _write_entry(inputs: _Inputs, result: LoadResult) -> None:
-    """Store a load (one file, written atomically) and delete the older entries of the
-    same mapping file. A failure is logged and ignored: the load returned is right, only
-    the next process will parse again."""
-    entry = inputs.entry()
+def _write_entry(key: str, mapping_file: Path, result: LoadResult) -> None:
+    """Store a load and delete the older entries of the same mapping file, then the least
+    recently used beyond :data:`DISK_ENTRIES`. A failure is logged and ignored: the load
+    returned is right, only the next process will parse again."""
     try:
-        archive_bytes = io.BytesIO()
-        with zipfile.ZipFile(archive_bytes, "w", zipfile.ZIP_STORED) as archive:  # Parquet is compressed already
-            for name, table in zip(_TABLES, (result.cases, result.rejected_rows)):
-                archive.writestr(*_table_member(name, table))
-            archive.writestr(_REPORT, pickle.dumps(result.report, protocol=pickle.HIGHEST_PROTOCOL))
-        atomic_write_bytes(entry, archive_bytes.getvalue())
+        tables = cache.tables_to_bytes(
+            {"cases": result.cases, "rejected_rows": result.rejected_rows}
+        )
+        cache.write(
+            NAMESPACE, key, pickle.dumps((tables, result.report), protocol=pickle.HIGHEST_PROTOCOL)
+        )
     except Exception as exc:  # noqa: BLE001 - a cache that cannot be written only costs time
-        log.info("inventory cache entry %s not written (%s: %s)", entry, type(exc).__name__, exc)
+        log.info("inventory cache entry %s not written (%s: %s)", key, type(exc).__name__, exc)
         return
     _counts["writes"] += 1
-    _prune(entry, _entry_prefix(Path(inputs.mapping)))
-
-
-def _table_member(name: str, table: pd.DataFrame) -> tuple[str, bytes]:
-    """A table as an entry member: Parquet when it reads back identical (values, dtypes,
-    index and column labels), else pickled."""
-    try:
-        buffer = io.BytesIO()
-        table.to_parquet(buffer)
-        pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(buffer.getvalue())), table,
-                                      check_dtype=True, check_exact=True, check_column_type=True,
-                                      check_index_type=True)
-        return f"{name}.parquet", buffer.getvalue()
-    except (AssertionError, ValueError, TypeError, pyarrow.ArrowException):  # e.g. object columns
-        return f"{name}.pickle", pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _read_table(archive: zipfile.ZipFile, name: str) -> object:
-    if f"{name}.parquet" in archive.namelist():
-        return pd.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
-    return pickle.loads(archive.read(f"{name}.pickle"))
-
-
-def _entries(prefix: str = "") -> list[Path]:
-    return sorted(cache_folder().glob(glob.escape(prefix) + "*.zip"))
-
-
-def _prune(entry: Path, prefix: str) -> None:
-    """Delete the other entries of ``entry``'s mapping file (loads of older inputs), then
-    the least recently used entries beyond :data:`DISK_ENTRIES`."""
-    for older in _entries(prefix):
-        if older != entry:
-            _unlink(older)
-    by_use = sorted(_entries(), key=_last_used, reverse=True)
-    for unused in by_use[DISK_ENTRIES:]:
-        _unlink(unused)
-
-
-def _last_used(entry: Path) -> float:
-    """When an entry was last written or served (its modification time)."""
-    try:
-        return entry.stat().st_mtime
-    except OSError:  # deleted meanwhile
-        return 0.0
-
-
-def _unlink(path: Path) -> bool:
-    try:
-        path.unlink()
-        return True
-    except OSError:  # gone already (another process), or not ours to delete
-        return False
+    cache.prune(NAMESPACE, _key_prefix(mapping_file), keep=1, spare=key)
+    cache.prune(NAMESPACE, keep=DISK_ENTRIES, spare=key)
 
 
 # -- reports and shortcuts ------------------------------------------------------------------------
@@ -364,13 +312,18 @@ def write_report(result: LoadResult, folder: str | Path) -> tuple[Path, Path]:
     and ``<folder>/rejected-<inventory>.csv`` (the native cells of every rejected row, with
     file and row; a header only when none was rejected), each atomically."""
     from .outputs import atomic_write_text, write_table
+
     folder = Path(folder)
     name = result.report.inventory
     report = atomic_write_text(folder / f"standardization-{name}.md", result.report.to_markdown())
-    rejected = result.rejected_rows.rename(columns={"_file": "file", "_row": "row", "_reason": "reason"})
+    rejected = result.rejected_rows.rename(
+        columns={"_file": "file", "_row": "row", "_reason": "reason"}
+    )
     if "file" in rejected.columns:
         rejected["file"] = rejected["file"].map(lambda f: Path(f).name)
-    table = write_table(rejected.astype(str) if len(rejected) else rejected, folder / f"rejected-{name}.csv")
+    table = write_table(
+        rejected.astype(str) if len(rejected) else rejected, folder / f"rejected-{name}.csv"
+    )
     return report, table
 
 
@@ -387,16 +340,17 @@ def load_many(names: list[str] | tuple[str, ...], frame: Frame | None = None) ->
     return pd.concat(tables, ignore_index=True)
 
 
-def accounting(names: str | list[str] | tuple[str, ...], frame: Frame | None = None) -> pd.DataFrame:
+def accounting(
+    names: str | list[str] | tuple[str, ...], frame: Frame | None = None
+) -> pd.DataFrame:
     """Rows read, kept and rejected by the load of each inventory named (a coded inventory,
     ``<name>-coded``, counts as the load of ``<name>``), with the raw files read: what a
     notebook shows for the inventories it uses (read = kept + rejected always holds: the
     load's report refuses to exist otherwise)."""
-    from .coding import CODED_SUFFIX
     names = [names] if isinstance(names, str) else list(names)
     rows = []
     for name in names:
-        report = load(str(name).removesuffix(CODED_SUFFIX), frame).report
+        report = load(str(name).removesuffix(config.CODED_SUFFIX), frame).report
         row = report.counts().assign(inventory=str(name))
         row.insert(1, "files", ", ".join(sorted(Path(str(f)).name for f in report.files["file"])))
         rows.append(row)

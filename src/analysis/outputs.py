@@ -4,9 +4,11 @@ Every table, figure and report goes through here: the bytes are written to a tem
 file beside the target and renamed into place, so an interrupted run never leaves a
 half-written file that looks complete.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
 import itertools
 import math
@@ -53,8 +55,12 @@ def csv_bytes(table: pd.DataFrame, index: bool = False) -> bytes:
     LF, and would read back as two rows; a table with such a value has every text value
     quoted instead."""
     import csv
-    has_cr = any(table[c].astype(str).str.contains("\r", regex=False).any()
-                 for c in table.columns if not pd.api.types.is_numeric_dtype(table[c]))
+
+    has_cr = any(
+        table[c].astype(str).str.contains("\r", regex=False).any()
+        for c in table.columns
+        if not pd.api.types.is_numeric_dtype(table[c])
+    )
     quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
     return table.to_csv(index=index, lineterminator="\n", quoting=quoting).encode("utf-8-sig")
 
@@ -66,7 +72,12 @@ def csv_bytes(table: pd.DataFrame, index: bool = False) -> bytes:
 # joined once.
 
 #: Excel's limits: rows and columns per sheet, characters per cell, characters per sheet name.
-XLSX_MAX_ROWS, XLSX_MAX_COLUMNS, XLSX_MAX_CELL_CHARS, XLSX_MAX_SHEET_NAME = 1_048_576, 16_384, 32_767, 31
+XLSX_MAX_ROWS, XLSX_MAX_COLUMNS, XLSX_MAX_CELL_CHARS, XLSX_MAX_SHEET_NAME = (
+    1_048_576,
+    16_384,
+    32_767,
+    31,
+)
 _XLSX_CHUNK = 65_536  # rows converted at a time (bounds the memory held in cell fragments)
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -74,15 +85,20 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 _DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_STYLES = (f'{_DECL}<styleSheet xmlns="{_NS_MAIN}">'
-           '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
-           '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-           '<fill><patternFill patternType="gray125"/></fill></fills>'
-           '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-           '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
-           '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-           '</styleSheet>')
+_STYLES = (
+    f'{_DECL}<styleSheet xmlns="{_NS_MAIN}">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    "</fonts>"
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    "</cellStyleXfs>"
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
 #: Characters XML 1.0 cannot carry (C0 controls other than tab, LF, CR; surrogates; U+FFFE/F).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: An underscore that starts a literal ``_xHHHH_`` (it would otherwise be read as an escape).
@@ -103,8 +119,14 @@ def _xml_text(value: str) -> str:
     if "_x" in value:
         value = _XSTRING_LITERAL.sub("_x005F_", value)
     value = _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&apos;").replace("\r", "&#13;"))
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+        .replace("\r", "&#13;")
+    )
 
 
 def _sheet_names(names) -> list[str]:
@@ -123,7 +145,7 @@ def _sheet_names(names) -> list[str]:
         while name.lower() in used:
             k += 1
             suffix = f" ({k})"
-            name = base[:XLSX_MAX_SHEET_NAME - len(suffix)] + suffix
+            name = base[: XLSX_MAX_SHEET_NAME - len(suffix)] + suffix
         used.add(name.lower())
         out.append(name)
     return out
@@ -141,7 +163,9 @@ class _SharedStrings:
         return [str(index.setdefault(v, len(index))) for v in values]
 
     def xml(self) -> bytes:
-        parts = [f'{_DECL}<sst xmlns="{_NS_MAIN}" count="{self.count}" uniqueCount="{len(self.index)}">']
+        parts = [
+            f'{_DECL}<sst xmlns="{_NS_MAIN}" count="{self.count}" uniqueCount="{len(self.index)}">'
+        ]
         for value in self.index:
             space = ' xml:space="preserve"' if value != value.strip() else ""
             parts.append(f"<si><t{space}>{_xml_text(value)}</t></si>")
@@ -177,79 +201,112 @@ def _classify(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return np.asarray(kinds, dtype=object), texts
 
 
-def _column_cells(col: pd.Series, letter: str, rows: list[str], sst: _SharedStrings,
-                  where: Callable[[int], str]) -> list[str]:
-    """The ``<c>`` elements of one column (one per row, ``""`` for an empty cell)."""
-    n = len(col)
-    out = [""] * n
-    dtype = col.dtype
-    missing = col.isna().to_numpy(dtype=bool)
-    present = np.flatnonzero(~missing)
-    if not len(present):
-        return out
+class _ColumnCells:
+    """The ``<c>`` elements of one column being built (one per row, ``""`` for an empty cell)."""
 
-    def put(positions, texts, kind: str) -> None:
+    def __init__(
+        self, n: int, letter: str, rows: list[str], sst: _SharedStrings, where: Callable[[int], str]
+    ) -> None:
+        self.out = [""] * n
+        self.head = f'<c r="{letter}'
+        self.rows = rows
+        self.sst = sst
+        self.where = where
+
+    def put(self, positions, texts, kind: str) -> None:
+        """Cells of ``kind`` (``n``, ``b`` or ``s``) holding ``texts`` at ``positions``."""
         t = {"n": "", "b": ' t="b"', "s": ' t="s"'}[kind]
-        head = f'<c r="{letter}'
-        for i, text in zip(positions.tolist() if isinstance(positions, np.ndarray) else positions, texts):
+        head, rows, out = self.head, self.rows, self.out
+        for i, text in zip(
+            positions.tolist() if isinstance(positions, np.ndarray) else positions, texts
+        ):
             out[i] = f'{head}{rows[i]}"{t}><v>{text}</v></c>'
 
-    def put_strings(positions: np.ndarray, values) -> None:
-        # values: str (or missing, skipped) at positions; factorized so that each distinct
-        # text is looked up, checked and escaped once
-        codes, uniques = pd.factorize(values if isinstance(values, pd.api.extensions.ExtensionArray)
-                                      else np.asarray(values, dtype=object))
+    def put_strings(self, positions: np.ndarray, values) -> None:
+        """Shared-string cells: ``values`` are str (or missing, skipped) at ``positions``,
+        factorized so that each distinct text is looked up, checked and escaped once."""
+        codes, uniques = pd.factorize(
+            values
+            if isinstance(values, pd.api.extensions.ExtensionArray)
+            else np.asarray(values, dtype=object)
+        )
         uniques = [str(u) for u in uniques]
         long = [k for k, u in enumerate(uniques) if len(u) > XLSX_MAX_CELL_CHARS]
         if long:
             i = int(positions[int(np.flatnonzero(codes == long[0])[0])])
-            raise AnalysisError(f"{where(i)}: text of {len(uniques[long[0]])} characters; an Excel cell "
-                                f"holds at most {XLSX_MAX_CELL_CHARS}")
-        keep = np.asarray([u != "" for u in uniques] + [False], dtype=bool)[codes]  # code -1: missing
-        ids = np.asarray(sst.ids(uniques), dtype=object)[codes[keep]]
-        sst.count += len(ids)
-        put(positions[keep], ids.tolist(), "s")
+            raise AnalysisError(
+                f"{self.where(i)}: text of {len(uniques[long[0]])} characters; "
+                f"an Excel cell holds at most {XLSX_MAX_CELL_CHARS}"
+            )
+        keep = np.asarray([u != "" for u in uniques] + [False], dtype=bool)[codes]  # -1: missing
+        ids = np.asarray(self.sst.ids(uniques), dtype=object)[codes[keep]]
+        self.sst.count += len(ids)
+        self.put(positions[keep], ids.tolist(), "s")
 
-    kind = dtype.kind if isinstance(dtype, np.dtype) else None
-    if kind == "b":
-        put(present, np.where(col.to_numpy()[present], "1", "0").tolist(), "b")
-    elif kind in ("i", "u"):
-        put(present, _number_text(col.to_numpy()[present]), "n")
-    elif kind == "f":
-        values = col.to_numpy()[present]
-        finite = np.isfinite(values)
-        put(present[finite], _number_text(values[finite]), "n")
-        if not finite.all():  # ±inf: written as its text, like str(v) and the CSV
-            put_strings(present[~finite], ["inf" if v > 0 else "-inf" for v in values[~finite]])
-    elif isinstance(dtype, pd.StringDtype):
-        put_strings(np.arange(n), col.array)
-    elif kind == "O" and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
-        put_strings(present, col.to_numpy()[present])
-    elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":  # nullable numbers
-        values = col.array[present].to_numpy(dtype=dtype.numpy_dtype)
+    def put_numbers(self, positions: np.ndarray, values: np.ndarray) -> None:
+        """Boolean or number cells from a numpy array; ±inf is written as its text, like
+        ``str(v)`` and the CSV."""
         if values.dtype.kind == "b":
-            put(present, np.where(values, "1", "0").tolist(), "b")
-        else:
-            finite = np.isfinite(values) if values.dtype.kind == "f" else np.ones(len(values), dtype=bool)
-            put(present[finite], _number_text(values[finite]), "n")
-            if not finite.all():
-                put_strings(present[~finite], ["inf" if v > 0 else "-inf" for v in values[~finite]])
-    else:  # mixed object, datetimes, categories, ...: value by value, str() for anything else
-        kinds, texts = _classify(col.to_numpy(dtype=object)[present])
+            self.put(positions, np.where(values, "1", "0").tolist(), "b")
+            return
+        if values.dtype.kind != "f":
+            self.put(positions, _number_text(values), "n")
+            return
+        finite = np.isfinite(values)
+        self.put(positions[finite], _number_text(values[finite]), "n")
+        if not finite.all():
+            self.put_strings(
+                positions[~finite], ["inf" if v > 0 else "-inf" for v in values[~finite]]
+            )
+
+    def put_mixed(self, positions: np.ndarray, values: np.ndarray) -> None:
+        """Cells of an object array value by value: numbers, booleans, ``str()`` of the rest."""
+        kinds, texts = _classify(values)
         for k in ("n", "b"):
             sel = np.flatnonzero(kinds == k)
-            put(present[sel], [texts[i] for i in sel], k)
+            self.put(positions[sel], [texts[i] for i in sel], k)
         sel = np.flatnonzero(kinds == "s")
         if len(sel):
-            put_strings(present[sel], [texts[i] for i in sel])
-    return out
+            self.put_strings(positions[sel], [texts[i] for i in sel])
+
+
+def _column_cells(
+    col: pd.Series, letter: str, rows: list[str], sst: _SharedStrings, where: Callable[[int], str]
+) -> list[str]:
+    """The ``<c>`` elements of one column (one per row, ``""`` for an empty cell)."""
+    cells = _ColumnCells(len(col), letter, rows, sst, where)
+    present = np.flatnonzero(~col.isna().to_numpy(dtype=bool))
+    if not len(present):
+        return cells.out
+    dtype = col.dtype
+    kind = dtype.kind if isinstance(dtype, np.dtype) else None
+    if kind in ("b", "i", "u", "f"):
+        cells.put_numbers(present, col.to_numpy()[present])
+    elif isinstance(dtype, pd.StringDtype):
+        cells.put_strings(np.arange(len(col)), col.array)
+    elif kind == "O" and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+        cells.put_strings(present, col.to_numpy()[present])
+    elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
+        # nullable booleans and numbers
+        cells.put_numbers(present, col.array[present].to_numpy(dtype=dtype.numpy_dtype))
+    else:  # mixed object, datetimes, categories, ...: value by value, str() for anything else
+        cells.put_mixed(present, col.to_numpy(dtype=object)[present])
+    return cells.out
+
+
+def _cell_place(sheet: str, first: int, name: str, i: int) -> str:
+    """Where the ``i``-th cell of a block starting at spreadsheet row ``first`` is, in words."""
+    return f"sheet {sheet!r}, row {first + i}, column {name!r}"
 
 
 def _worksheet_xml(frame: pd.DataFrame, sheet: str, sst: _SharedStrings) -> bytes:
     n, m = frame.shape
     if n + 1 > XLSX_MAX_ROWS or m > XLSX_MAX_COLUMNS:
-        raise AnalysisError(f"sheet {sheet!r}: {n} rows and {m} columns do not fit an Excel sheet "
-                            f"(at most {XLSX_MAX_ROWS - 1} rows below the header, {XLSX_MAX_COLUMNS} columns)")
+        raise AnalysisError(
+            f"sheet {sheet!r}: {n} rows and {m} columns do not fit an Excel sheet "
+            f"(at most {XLSX_MAX_ROWS - 1} rows below the header, "
+            f"{XLSX_MAX_COLUMNS} columns)"
+        )
     letters = [column_letter(j) for j in range(m)]
     names = [str(c) for c in frame.columns]
     ref = f"A1:{letters[-1]}{n + 1}" if m else "A1"
@@ -259,13 +316,12 @@ def _worksheet_xml(frame: pd.DataFrame, sheet: str, sst: _SharedStrings) -> byte
         if start is None:  # the header row: column names as text
             block, first = header, 1
         else:
-            block, first = frame.iloc[start:start + _XLSX_CHUNK], start + 2
+            block, first = frame.iloc[start : start + _XLSX_CHUNK], start + 2
         rows = [str(r) for r in range(first, first + len(block))]
         columns = []
         for j in range(m):
             col = block.iloc[:, j]
-            where = (lambda i, first=first, name=names[j]:
-                     f"sheet {sheet!r}, row {first + i}, column {name!r}")
+            where = functools.partial(_cell_place, sheet, first, names[j])
             columns.append(_column_cells(col, letters[j], rows, sst, where))
         heads = [f'<row r="{r}">' for r in rows]
         parts.append("".join(map("".join, zip(heads, *columns, itertools.repeat("</row>")))))
@@ -292,55 +348,83 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], index: bool = False) -> bytes:
         raise AnalysisError("an XLSX workbook needs at least one sheet; none was given")
     names = _sheet_names(sheets.keys())
     sst = _SharedStrings()
-    worksheets = [_worksheet_xml(table.reset_index() if index else table, name, sst)
-                  for name, table in zip(names, sheets.values())]
+    worksheets = [
+        _worksheet_xml(table.reset_index() if index else table, name, sst)
+        for name, table in zip(names, sheets.values())
+    ]
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
     k = len(names)
     members = {
         "[Content_Types].xml": (
             f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="rels"'
+            ' ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
-            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT}.worksheet+xml"/>'
-                      for i in range(1, k + 1))
+            + "".join(
+                f'<Override PartName="/xl/worksheets/sheet{i}.xml"'
+                f' ContentType="{_CT}.worksheet+xml"/>'
+                for i in range(1, k + 1)
+            )
             + f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
             f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_CT}.sharedStrings+xml"/>'
-            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-            '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            '</Types>'),
+            '<Override PartName="/docProps/core.xml"'
+            ' ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+            '<Override PartName="/docProps/app.xml"'
+            ' ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+            "</Types>"
+        ),
         "_rels/.rels": (
             f'{_DECL}<Relationships xmlns="{_NS_PKG_REL}">'
             f'<Relationship Id="rId1" Type="{_NS_REL}/officeDocument" Target="xl/workbook.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-            f'<Relationship Id="rId3" Type="{_NS_REL}/extended-properties" Target="docProps/app.xml"/>'
-            '</Relationships>'),
+            '<Relationship Id="rId2"'
+            f' Type="{_NS_PKG_REL}/metadata/core-properties"'
+            ' Target="docProps/core.xml"/>'
+            f'<Relationship Id="rId3" Type="{_NS_REL}/extended-properties"'
+            ' Target="docProps/app.xml"/>'
+            "</Relationships>"
+        ),
         "docProps/core.xml": (
-            f'{_DECL}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+            f"{_DECL}<cp:coreProperties"
+            ' xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
             ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
-            ' xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            ' xmlns:dcmitype="http://purl.org/dc/dcmitype/"'
+            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
             f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
-            '</cp:coreProperties>'),
+            "</cp:coreProperties>"
+        ),
         "docProps/app.xml": (
-            f'{_DECL}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-            '<Application>analysis</Application></Properties>'),
+            f"{_DECL}<Properties"
+            ' xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+            "<Application>analysis</Application></Properties>"
+        ),
         "xl/workbook.xml": (
             f'{_DECL}<workbook xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
             '<bookViews><workbookView activeTab="0"/></bookViews><sheets>'
-            + "".join(f'<sheet name="{_xml_text(name)}" sheetId="{i}" r:id="rId{i}"/>'
-                      for i, name in enumerate(names, start=1))
-            + '</sheets></workbook>'),
+            + "".join(
+                f'<sheet name="{_xml_text(name)}" sheetId="{i}" r:id="rId{i}"/>'
+                for i, name in enumerate(names, start=1)
+            )
+            + "</sheets></workbook>"
+        ),
         "xl/_rels/workbook.xml.rels": (
             f'{_DECL}<Relationships xmlns="{_NS_PKG_REL}">'
-            + "".join(f'<Relationship Id="rId{i}" Type="{_NS_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                      for i in range(1, k + 1))
+            + "".join(
+                f'<Relationship Id="rId{i}" Type="{_NS_REL}/worksheet"'
+                f' Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, k + 1)
+            )
             + f'<Relationship Id="rId{k + 1}" Type="{_NS_REL}/styles" Target="styles.xml"/>'
-            f'<Relationship Id="rId{k + 2}" Type="{_NS_REL}/sharedStrings" Target="sharedStrings.xml"/>'
-            '</Relationships>'),
+            f'<Relationship Id="rId{k + 2}" Type="{_NS_REL}/sharedStrings"'
+            ' Target="sharedStrings.xml"/>'
+            "</Relationships>"
+        ),
         "xl/styles.xml": _STYLES,
     }
-    members.update({f"xl/worksheets/sheet{i}.xml": body for i, body in enumerate(worksheets, start=1)})
+    members.update(
+        {f"xl/worksheets/sheet{i}.xml": body for i, body in enumerate(worksheets, start=1)}
+    )
     members["xl/sharedStrings.xml"] = sst.xml()
     return _zip_fixed(members)
 
@@ -358,15 +442,18 @@ def _zip_fixed(members: dict[str, str | bytes]) -> bytes:
     return out.getvalue()
 
 
-def _fix_zip_times(data: bytes) -> bytes:
+def fix_zip_times(data: bytes) -> bytes:
     """Rewrite an XLSX (zip) archive written by openpyxl with fixed member timestamps and a
     fixed ``dcterms:modified`` (openpyxl stamps the save time there)."""
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     src = zipfile.ZipFile(io.BytesIO(data))
     members = {info.filename: src.read(info.filename) for info in src.infolist()}
     if "docProps/core.xml" in members:
-        members["docProps/core.xml"] = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                              rb"\g<1>" + stamp + rb"\g<2>", members["docProps/core.xml"])
+        members["docProps/core.xml"] = re.sub(
+            rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+            rb"\g<1>" + stamp + rb"\g<2>",
+            members["docProps/core.xml"],
+        )
     return _zip_fixed(members)
 
 

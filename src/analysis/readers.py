@@ -4,6 +4,7 @@ A reader returns every cell as text ('' for an empty cell) together with the row
 spreadsheet user sees, so that every later problem can name its row. Nothing is dropped
 here: a ragged row is reported, not skipped.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,6 +38,19 @@ class RawTable:
     blank_rows: int = 0  # completely empty records (counted as read and rejected)
     renamed: list[str] = field(default_factory=list)  # repeated header names made unique
     header_row: int = 1  # spreadsheet row of the column names
+
+
+def _no_header(path: Path, header_row: int, summary: str) -> InputError:
+    """The error for a file without column names on its header row."""
+    return input_error(
+        path,
+        header_row,
+        None,
+        None,
+        f"a header (column names) on row {header_row}",
+        f"第 {header_row} 列為標題列（欄位名稱）",
+        summary=summary,
+    )
 
 
 def _unique_header(header: list[str]) -> tuple[list[str], list[str]]:
@@ -76,11 +90,20 @@ def _implausibility(text: str) -> int:
         cat = unicodedata.category(ch)
         if (cat == "Cc" and ch not in "\t\n\r") or cat in ("Co", "Cn"):
             score += 1
-        if previous and ((_is_cjk(ch) and previous.isascii() and previous.isalpha())
-                         or (_is_cjk(previous) and ch.isascii() and ch.isalpha())):
+        if previous and (
+            (_is_cjk(ch) and previous.isascii() and previous.isalpha())
+            or (_is_cjk(previous) and ch.isascii() and ch.isalpha())
+        ):
             score += 1
-        if previous and not ch.isascii() and not previous.isascii() and not _is_cjk(ch) and not _is_cjk(previous) \
-                and ch.isalpha() and ord(ch) < 0x250:
+        if (
+            previous
+            and not ch.isascii()
+            and not previous.isascii()
+            and not _is_cjk(ch)
+            and not _is_cjk(previous)
+            and ch.isalpha()
+            and ord(ch) < 0x250
+        ):
             score += 1
         previous = ch
     return score
@@ -124,7 +147,9 @@ def _locate(data: bytes, offset: int, delimiter: str | None) -> tuple[int, str |
         return row, None
     start = data.rfind(b"\n", 0, offset) + 1
     index = data[start:offset].decode("latin-1").count(delimiter)
-    header = data[: data.find(b"\n") if b"\n" in data else len(data)].decode("utf-8", errors="replace")
+    header = data[: data.find(b"\n") if b"\n" in data else len(data)].decode(
+        "utf-8", errors="replace"
+    )
     names = [h.strip() for h in header.rstrip("\r").split(delimiter)]
     if row > 1 and index < len(names) and names[index] and "\ufffd" not in names[index]:
         return row, names[index]
@@ -145,24 +170,43 @@ def decode(data: bytes, encoding: str, path: Path, delimiter: str | None = None)
         if not enc.startswith("utf") and _looks_utf8(data):
             position = next(i for i, b in enumerate(data) if b > 127)
             raise input_error(
-                path, *_locate(data, position, delimiter), data[position: position + 4],
-                f"text in the declared encoding {encoding}, but the file is valid UTF-8 (declare encoding: utf-8)",
+                path,
+                *_locate(data, position, delimiter),
+                data[position : position + 4],
+                f"text in the declared encoding {encoding}, "
+                "but the file is valid UTF-8 (declare encoding: utf-8)",
                 f"宣告的編碼 {encoding}，但檔案是有效的 UTF-8（請宣告 encoding: utf-8）",
-                summary=f"{path}: declared as {encoding} but the bytes are UTF-8")
+                summary=f"{path}: declared as {encoding} but the bytes are UTF-8",
+            )
         return text, enc
     except LookupError as exc:
-        raise input_error(path, None, None, encoding, "a known text encoding such as utf-8, cp950, cp1252",
-                          "已知的文字編碼（如 utf-8、cp950、cp1252）") from exc
+        raise input_error(
+            path,
+            None,
+            None,
+            encoding,
+            "a known text encoding such as utf-8, cp950, cp1252",
+            "已知的文字編碼（如 utf-8、cp950、cp1252）",
+        ) from exc
     except UnicodeDecodeError as exc:
         guess = _detect(data)
         hint = f"; the bytes decode as {guess}" if guess else ""
         zh_hint = f"；檔案可用 {guess} 解碼" if guess else ""
         if guess == "utf-16":  # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated
-            hint += " (a UTF-16 text export, as Excel writes it: declare encoding: utf-16 and format: tsv)"
+            hint += (
+                " (a UTF-16 text export, as Excel writes it: "
+                "declare encoding: utf-16 and format: tsv)"
+            )
             zh_hint += "（Excel 匯出的 UTF-16 文字檔：請宣告 encoding: utf-16 與 format: tsv）"
-        location = (data[:exc.start].count(b"\n") + 1, None) if guess == "utf-16" else _locate(data, exc.start, delimiter)
+        location = (
+            (data[: exc.start].count(b"\n") + 1, None)
+            if guess == "utf-16"
+            else _locate(data, exc.start, delimiter)
+        )
         raise input_error(
-            path, *location, data[exc.start: exc.start + 4],
+            path,
+            *location,
+            data[exc.start : exc.start + 4],
             f"text in the declared encoding {encoding} (decoding failed at byte {exc.start}{hint})",
             f"宣告的編碼 {encoding}（第 {exc.start} 位元組解碼失敗{zh_hint}）",
             summary=f"{path}: cannot decode as {encoding}{hint}",
@@ -174,25 +218,40 @@ def _check_size(path: Path, limit: int) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise input_error(path, None, None, None, "an existing, readable file", "存在且可讀取的檔案") from exc
+        raise input_error(
+            path, None, None, None, "an existing, readable file", "存在且可讀取的檔案"
+        ) from exc
     if size > limit:
-        mb = f"{limit / 2 ** 20:g} MB"
-        raise input_error(path, None, None, f"{size} bytes",
-                          f"a file of at most {mb} ({limit} bytes, the reader's limit readers.MAX_BYTES): "
-                          "split the file, or pass a larger max_bytes",
-                          f"不超過 {mb}（{limit} 位元組，讀取上限 readers.MAX_BYTES）的檔案：請分割檔案或提高 max_bytes",
-                          summary=f"{path}: file too large ({size} bytes; limit {limit})")
+        mb = f"{limit / 2**20:g} MB"
+        raise input_error(
+            path,
+            None,
+            None,
+            f"{size} bytes",
+            f"a file of at most {mb} ({limit} bytes, the reader's limit readers.MAX_BYTES): "
+            "split the file, or pass a larger max_bytes",
+            f"不超過 {mb}（{limit} 位元組，讀取上限 readers.MAX_BYTES）的檔案："
+            "請分割檔案或提高 max_bytes",
+            summary=f"{path}: file too large ({size} bytes; limit {limit})",
+        )
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise input_error(path, None, None, type(exc).__name__, "an existing, readable file", "存在且可讀取的檔案") from exc
+        raise input_error(
+            path, None, None, type(exc).__name__, "an existing, readable file", "存在且可讀取的檔案"
+        ) from exc
 
 
-def read_csv(path: Path, encoding: str = "utf-8", delimiter: str = ",", header_row: int = 1,
-             max_bytes: int = MAX_BYTES) -> RawTable:
+def read_csv(
+    path: Path,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    header_row: int = 1,
+    max_bytes: int = MAX_BYTES,
+) -> RawTable:
     """Read a delimited text file. ``header_row`` is the 1-based line of the header.
 
     A file with a header and no data rows is a table of 0 rows (not an error); a file with
@@ -202,22 +261,33 @@ def read_csv(path: Path, encoding: str = "utf-8", delimiter: str = ",", header_r
     data = _read_bytes(path)
     text, used = decode(data, encoding, path, delimiter)
     if not text.strip():
-        raise input_error(path, header_row, None, "", f"a header row (column names) on row {header_row}; the file is empty",
-                          f"第 {header_row} 列為標題列（欄位名稱）；檔案是空的", summary=f"{path}: the file is empty")
+        raise input_error(
+            path,
+            header_row,
+            None,
+            "",
+            f"a header row (column names) on row {header_row}; the file is empty",
+            f"第 {header_row} 列為標題列（欄位名稱）；檔案是空的",
+            summary=f"{path}: the file is empty",
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = []
     try:
         for record in reader:
             records.append(record)
     except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit(): an unclosed quote
-        raise input_error(path, len(records) + 1, None, str(exc),
-                          "delimited text whose quotes are closed on the row they open "
-                          "(a quote opened here may run on to the end of the file)",
-                          "引號在同一列內成對關閉的分隔文字（此列開啟的引號可能一直延續到檔尾）",
-                          summary=f"{path}: unreadable delimited text") from exc
+        raise input_error(
+            path,
+            len(records) + 1,
+            None,
+            str(exc),
+            "delimited text whose quotes are closed on the row they open "
+            "(a quote opened here may run on to the end of the file)",
+            "引號在同一列內成對關閉的分隔文字（此列開啟的引號可能一直延續到檔尾）",
+            summary=f"{path}: unreadable delimited text",
+        ) from exc
     if len(records) < header_row or not any(c.strip() for c in records[header_row - 1]):
-        raise input_error(path, header_row, None, None, f"a header (column names) on row {header_row}",
-                          f"第 {header_row} 列為標題列（欄位名稱）", summary=f"{path}: no header on row {header_row}")
+        raise _no_header(path, header_row, f"{path}: no header on row {header_row}")
     header = [h.strip() for h in records[header_row - 1]]
     body = records[header_row:]
     # Row numbers: count physical lines so that quoted multi-line cells keep the number a
@@ -229,18 +299,38 @@ def read_csv(path: Path, encoding: str = "utf-8", delimiter: str = ",", header_r
 def _check_layout(path: Path, header_row: object, delimiter: object = ",") -> None:
     """``header_row`` a spreadsheet row (1, 2, ...); ``delimiter`` one character."""
     if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
-        raise input_error(path, None, "header_row", header_row, "a spreadsheet row number: 1, 2, ...",
-                          "試算表列號：1、2…", summary=f"{path}: invalid header_row {header_row!r}")
-    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
-        raise input_error(path, None, "delimiter", delimiter, "one character such as , ; or a tab",
-                          "單一字元（如 , ; 或 tab）", summary=f"{path}: invalid delimiter {delimiter!r}")
+        raise input_error(
+            path,
+            None,
+            "header_row",
+            header_row,
+            "a spreadsheet row number: 1, 2, ...",
+            "試算表列號：1、2…",
+            summary=f"{path}: invalid header_row {header_row!r}",
+        )
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+        raise input_error(
+            path,
+            None,
+            "delimiter",
+            delimiter,
+            "one character such as , ; or a tab",
+            "單一字元（如 , ; 或 tab）",
+            summary=f"{path}: invalid delimiter {delimiter!r}",
+        )
 
 
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 
-def _table(path: Path, header: list[str], body: list[list[str]], rows: list[int], encoding: str | None,
-           header_row: int = 1) -> RawTable:
+def _table(
+    path: Path,
+    header: list[str],
+    body: list[list[str]],
+    rows: list[int],
+    encoding: str | None,
+    header_row: int = 1,
+) -> RawTable:
     header, renamed = _unique_header(header)
     width = len(header)
     ragged, blank, kept_rows, kept = [], 0, [], []
@@ -254,88 +344,182 @@ def _table(path: Path, header: list[str], body: list[list[str]], rows: list[int]
                 rec = rec[:width]
             else:
                 # Name the first column without a cell (short row) or the first surplus cell.
-                first = len(rec) if len(rec) < width else width + next(i for i, c in enumerate(rec[width:]) if str(c).strip())
+                first = (
+                    len(rec)
+                    if len(rec) < width
+                    else width + next(i for i, c in enumerate(rec[width:]) if str(c).strip())
+                )
                 column = header[first] if first < width and header[first] else column_letter(first)
                 quote = any("\n" in str(c) for c in rec)
-                hint = " (a cell here spans several lines: a quote opened in this row may not be closed)" if quote else ""
+                hint = (
+                    (
+                        " (a cell here spans several lines: "
+                        "a quote opened in this row may not be closed)"
+                    )
+                    if quote
+                    else ""
+                )
                 zh_hint = "（此列有跨多行的儲存格：此列開啟的引號可能未關閉）" if quote else ""
-                ragged.append(Problem(str(path), row, column, len(rec),
-                                      f"{width} cells as in the header (found {len(rec)}){hint}",
-                                      f"與標題相同的 {width} 個儲存格（實有 {len(rec)} 個）{zh_hint}"))
+                ragged.append(
+                    Problem(
+                        str(path),
+                        row,
+                        column,
+                        len(rec),
+                        f"{width} cells as in the header (found {len(rec)}){hint}",
+                        f"與標題相同的 {width} 個儲存格（實有 {len(rec)} 個）{zh_hint}",
+                    )
+                )
                 rec = (list(rec) + [""] * width)[:width]
         # A lone carriage return inside a cell (an old Mac line break) becomes a line feed:
         # written back to CSV unquoted, it would split the record.
         kept.append([_LONE_CR.sub("\n", c) if "\r" in c else c for c in map(str, rec)])
         kept_rows.append(row)
-    cells = pd.DataFrame(kept, columns=header, dtype=object) if kept else pd.DataFrame(columns=header, dtype=object)
+    cells = (
+        pd.DataFrame(kept, columns=header, dtype=object)
+        if kept
+        else pd.DataFrame(columns=header, dtype=object)
+    )
     return RawTable(path, header, cells, kept_rows, encoding, ragged, blank, renamed, header_row)
 
 
-def read_xlsx(path: Path, sheet: str | int | None = None, header_row: int = 1, max_bytes: int = MAX_BYTES) -> RawTable:
+def read_xlsx(
+    path: Path, sheet: str | int | None = None, header_row: int = 1, max_bytes: int = MAX_BYTES
+) -> RawTable:
     """Read one sheet of an XLSX workbook; formulas must carry cached values, and no header
     cell may be left empty under merged cells."""
-    import openpyxl
     _check_layout(path, header_row)
     _check_size(path, max_bytes)
-    try:
-        wb_values = openpyxl.load_workbook(path, data_only=True, read_only=True)
-        wb_formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
-    except Exception as exc:  # openpyxl raises many types for a corrupt file
-        raise input_error(path, None, None, type(exc).__name__, "a readable .xlsx workbook", "可讀取的 .xlsx 活頁簿") from exc
-    try:
-        names = wb_values.sheetnames
-        if sheet is None:
-            name = names[0]
-        elif isinstance(sheet, int) and not isinstance(sheet, bool):
-            if not 0 <= sheet < len(names):
-                raise input_error(path, None, None, sheet, f"a sheet index below {len(names)}", f"小於 {len(names)} 的工作表序號")
-            name = names[sheet]
-        else:
-            if sheet not in names:
-                raise input_error(path, None, None, sheet, f"one of the sheets {names}", f"工作表之一：{names}")
-            name = sheet
-        try:
-            values = [list(r) for r in wb_values[name].iter_rows(values_only=True)]
-            formulas = [list(r) for r in wb_formulas[name].iter_rows(values_only=True)]
-            merges = _merged_ranges(path, getattr(wb_values[name], "_worksheet_path", None))
-        except Exception as exc:  # a damaged sheet part
-            raise input_error(path, None, None, type(exc).__name__, f"a readable sheet {name!r}",
-                              f"可讀取的工作表「{name}」") from exc
-    finally:
-        wb_values.close()
-        wb_formulas.close()
+    name, values, formulas, merges = _read_sheet(path, sheet)
     if len(values) < header_row or all(v is None for v in values[header_row - 1]):
-        raise input_error(path, header_row, None, None, f"a header (column names) on row {header_row}",
-                          f"第 {header_row} 列為標題列（欄位名稱）", summary=f"{path}: no header on row {header_row} of sheet {name!r}")
-    problems = []
-    for r, (vrow, frow) in enumerate(zip(values, formulas), start=1):
-        for c, (v, f) in enumerate(zip(vrow, frow)):
-            if v is None and isinstance(f, str) and f.startswith("="):
-                problems.append(Problem(str(path), r, column_letter(c), f,
-                                        "a value (the formula has no cached result: open and save the file in Excel, or paste values)",
-                                        "數值（公式沒有計算結果：請以 Excel 開啟並存檔，或貼上值）"))
+        raise _no_header(
+            path, header_row, f"{path}: no header on row {header_row} of sheet {name!r}"
+        )
+    problems = _uncached_formulas(path, values, formulas)
     if problems:
         raise InputError(problems, f"{path}: {len(problems)} formula cell(s) without values")
     header_cells = values[header_row - 1]
-    for first_col, first_row, last_col, last_row in merges:
-        if not first_row <= header_row <= last_row:
-            continue
-        ref = f"{column_letter(first_col)}{first_row}:{column_letter(last_col)}{last_row}"
-        for c in range(first_col, last_col + 1):
-            if (c, header_row) != (first_col, first_row) and (c >= len(header_cells) or header_cells[c] is None):
-                problems.append(Problem(str(path), header_row, column_letter(c), ref,
-                                        f"a column name in every header cell: {column_letter(c)}{header_row} lies under "
-                                        f"the merged cells {ref} and is empty (unmerge the header and name each column)",
-                                        f"每個標題儲存格都有欄位名稱：{column_letter(c)}{header_row} 位於合併儲存格 {ref} 之下而為空白"
-                                        "（請取消合併並為每一欄命名）"))
+    problems = _empty_merged_header_cells(path, header_cells, header_row, merges)
     if problems:
-        raise InputError(problems, f"{path}: {len(problems)} header cell(s) empty under merged cells")
+        raise InputError(
+            problems, f"{path}: {len(problems)} header cell(s) empty under merged cells"
+        )
     header = ["" if h is None else str(h).strip() for h in header_cells]
     while header and header[-1] == "":
         header.pop()
     body = [["" if v is None else _cell_text(v) for v in row] for row in values[header_row:]]
     rows = list(range(header_row + 1, header_row + 1 + len(body)))
     return _table(path, header, body, rows, None, header_row)
+
+
+def _read_sheet(path: Path, sheet: str | int | None) -> tuple[str, list, list, list]:
+    """The chosen sheet's name, cell values (cached results of formulas), cell formulas and
+    merged ranges; both workbooks are closed before returning."""
+    import openpyxl
+
+    try:
+        wb_values = openpyxl.load_workbook(path, data_only=True, read_only=True)
+        wb_formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    except Exception as exc:  # openpyxl raises many types for a corrupt file
+        raise input_error(
+            path,
+            None,
+            None,
+            type(exc).__name__,
+            "a readable .xlsx workbook",
+            "可讀取的 .xlsx 活頁簿",
+        ) from exc
+    try:
+        name = _sheet_name(path, wb_values.sheetnames, sheet)
+        try:
+            values = [list(r) for r in wb_values[name].iter_rows(values_only=True)]
+            formulas = [list(r) for r in wb_formulas[name].iter_rows(values_only=True)]
+            merges = _merged_ranges(path, getattr(wb_values[name], "_worksheet_path", None))
+        except Exception as exc:  # a damaged sheet part
+            raise input_error(
+                path,
+                None,
+                None,
+                type(exc).__name__,
+                f"a readable sheet {name!r}",
+                f"可讀取的工作表「{name}」",
+            ) from exc
+    finally:
+        wb_values.close()
+        wb_formulas.close()
+    return name, values, formulas, merges
+
+
+def _sheet_name(path: Path, names: list[str], sheet: str | int | None) -> str:
+    """The name of the sheet ``sheet`` chooses: the first (None), by 0-based index, or by name."""
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if not 0 <= sheet < len(names):
+            raise input_error(
+                path,
+                None,
+                None,
+                sheet,
+                f"a sheet index below {len(names)}",
+                f"小於 {len(names)} 的工作表序號",
+            )
+        return names[sheet]
+    if sheet not in names:
+        raise input_error(
+            path, None, None, sheet, f"one of the sheets {names}", f"工作表之一：{names}"
+        )
+    return sheet
+
+
+def _uncached_formulas(path: Path, values: list, formulas: list) -> list[Problem]:
+    """A problem for every formula cell whose workbook holds no computed value."""
+    problems = []
+    for r, (vrow, frow) in enumerate(zip(values, formulas), start=1):
+        for c, (v, f) in enumerate(zip(vrow, frow)):
+            if v is None and isinstance(f, str) and f.startswith("="):
+                problems.append(
+                    Problem(
+                        str(path),
+                        r,
+                        column_letter(c),
+                        f,
+                        "a value (the formula has no cached result: "
+                        "open and save the file in Excel, or paste values)",
+                        "數值（公式沒有計算結果：請以 Excel 開啟並存檔，或貼上值）",
+                    )
+                )
+    return problems
+
+
+def _empty_merged_header_cells(
+    path: Path, header_cells: list, header_row: int, merges: list[tuple[int, int, int, int]]
+) -> list[Problem]:
+    """A problem for every header cell left empty under a merged range (only the range's
+    top-left cell holds the merged text)."""
+    problems = []
+    for first_col, first_row, last_col, last_row in merges:
+        if not first_row <= header_row <= last_row:
+            continue
+        ref = f"{column_letter(first_col)}{first_row}:{column_letter(last_col)}{last_row}"
+        for c in range(first_col, last_col + 1):
+            if (c, header_row) == (first_col, first_row):
+                continue
+            if c >= len(header_cells) or header_cells[c] is None:
+                cell = f"{column_letter(c)}{header_row}"
+                problems.append(
+                    Problem(
+                        str(path),
+                        header_row,
+                        column_letter(c),
+                        ref,
+                        f"a column name in every header cell: {cell} lies under the merged cells "
+                        f"{ref} and is empty (unmerge the header and name each column)",
+                        f"每個標題儲存格都有欄位名稱：{cell} 位於合併儲存格 {ref} 之下而為空白"
+                        "（請取消合併並為每一欄命名）",
+                    )
+                )
+    return problems
 
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
@@ -355,8 +539,10 @@ def _merged_ranges(path: Path, member: str | None) -> list[tuple[int, int, int, 
             found += _MERGE.findall(text[:cut] if cut > 0 else text)
             tail = text[cut:] if cut > 0 else b""
         found += _MERGE.findall(tail)
-    return [(_col_index(a), int(b), _col_index(c or a), int(d or b)) for a, b, c, d in
-            ((x.decode(), y.decode(), z.decode(), w.decode()) for x, y, z, w in found)]
+    return [
+        (_col_index(a), int(b), _col_index(c or a), int(d or b))
+        for a, b, c, d in ((x.decode(), y.decode(), z.decode(), w.decode()) for x, y, z, w in found)
+    ]
 
 
 def _col_index(letters: str) -> int:
@@ -377,17 +563,31 @@ def _cell_text(value: object) -> str:
 def column_letter(index: int) -> str:
     """Spreadsheet column letters of a 0-based column index (0 → A, 26 → AA)."""
     from openpyxl.utils import get_column_letter
+
     return get_column_letter(index + 1)
 
 
-def read_table(path: Path, format: str | None = None, encoding: str = "utf-8", delimiter: str = ",",
-               header_row: int = 1, sheet: str | int | None = None, max_bytes: int = MAX_BYTES) -> RawTable:
+def read_table(
+    path: Path,
+    format: str | None = None,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    header_row: int = 1,
+    sheet: str | int | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> RawTable:
     """Read a CSV/TSV or XLSX file, chosen by ``format`` or by the file's extension."""
     fmt = (format or path.suffix.lstrip(".")).lower()
     if fmt in ("xlsx", "xlsm"):
         return read_xlsx(path, sheet=sheet, header_row=header_row, max_bytes=max_bytes)
     if fmt in ("csv", "txt"):
-        return read_csv(path, encoding=encoding, delimiter=delimiter, header_row=header_row, max_bytes=max_bytes)
+        return read_csv(
+            path, encoding=encoding, delimiter=delimiter, header_row=header_row, max_bytes=max_bytes
+        )
     if fmt == "tsv":
-        return read_csv(path, encoding=encoding, delimiter="\t", header_row=header_row, max_bytes=max_bytes)
-    raise input_error(path, None, None, fmt, "a .csv, .tsv or .xlsx file", ".csv、.tsv 或 .xlsx 檔案")
+        return read_csv(
+            path, encoding=encoding, delimiter="\t", header_row=header_row, max_bytes=max_bytes
+        )
+    raise input_error(
+        path, None, None, fmt, "a .csv, .tsv or .xlsx file", ".csv、.tsv 或 .xlsx 檔案"
+    )

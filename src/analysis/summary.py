@@ -1,6 +1,7 @@
 """Descriptive counts of a canonical case table: cases by category, flags ticked, ticks by
 category. Each function takes the canonical table and returns a tidy DataFrame in the
 frame's order; not-reported values are counted, never folded into "no"."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -28,8 +29,16 @@ def flag_counts(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame
         col = cases[f]
         yes, no = int((col == True).sum()), int((col == False).sum())  # noqa: E712 (nullable boolean)
         nr = int(col.isna().sum())
-        rows.append({"flag": f, "yes": yes, "no": no, "not_reported": nr, "n": yes + no,
-                     "prevalence": yes / (yes + no) if yes + no else float("nan")})
+        rows.append(
+            {
+                "flag": f,
+                "yes": yes,
+                "no": no,
+                "not_reported": nr,
+                "n": yes + no,
+                "prevalence": yes / (yes + no) if yes + no else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -47,9 +56,19 @@ def category_flag_counts(cases: pd.DataFrame, frame: Frame | None = None) -> pd.
             col = sub[f]
             yes = int((col == True).sum())  # noqa: E712
             n = int(col.notna().sum())
-            rows.append({"category": c, "flag": f, "yes": yes, "n": n, "not_reported": int(col.isna().sum()),
-                         "prevalence": yes / n if n else float("nan")})
-    return pd.DataFrame(rows, columns=["category", "flag", "yes", "n", "not_reported", "prevalence"])
+            rows.append(
+                {
+                    "category": c,
+                    "flag": f,
+                    "yes": yes,
+                    "n": n,
+                    "not_reported": int(col.isna().sum()),
+                    "prevalence": yes / n if n else float("nan"),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["category", "flag", "yes", "n", "not_reported", "prevalence"]
+    )
 
 
 def column_counts(cases: pd.DataFrame, column: str, top: int | None = None) -> pd.DataFrame:
@@ -61,13 +80,22 @@ def column_counts(cases: pd.DataFrame, column: str, top: int | None = None) -> p
     values = cases[column].astype("string")
     counts = values.value_counts(dropna=True)
     table = pd.DataFrame({"value": counts.index.astype(str), "cases": counts.to_numpy(dtype=int)})
-    table = table.sort_values(["cases", "value"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    table = table.sort_values(
+        ["cases", "value"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
     if top is not None and len(table) > top:
         rest = int(table["cases"].iloc[top:].sum())
-        table = pd.concat([table.iloc[:top], pd.DataFrame({"value": [f"other ({len(table) - top} values)"],
-                                                           "cases": [rest]})], ignore_index=True)
+        table = pd.concat(
+            [
+                table.iloc[:top],
+                pd.DataFrame({"value": [f"other ({len(table) - top} values)"], "cases": [rest]}),
+            ],
+            ignore_index=True,
+        )
     missing = int(values.isna().sum())
-    table = pd.concat([table, pd.DataFrame({"value": [None], "cases": [missing]})], ignore_index=True)
+    table = pd.concat(
+        [table, pd.DataFrame({"value": [None], "cases": [missing]})], ignore_index=True
+    )
     table["share"] = table["cases"] / max(len(cases), 1)
     return table.rename(columns={"value": column})
 
@@ -90,11 +118,14 @@ def missingness(cases: pd.DataFrame, columns: list[str] | None = None) -> pd.Dat
     """Per column: cases with no value, and their share."""
     columns = columns or [c for c in cases.columns if not c.endswith(("_coded_by", "_as_recorded"))]
     missing = [int(cases[c].isna().sum()) for c in columns]
-    return pd.DataFrame({"column": columns, "missing": missing,
-                         "share": [m / max(len(cases), 1) for m in missing]})
+    return pd.DataFrame(
+        {"column": columns, "missing": missing, "share": [m / max(len(cases), 1) for m in missing]}
+    )
 
 
-def compare_inventories(tables: dict[str, pd.DataFrame], frame: Frame | None = None) -> pd.DataFrame:
+def compare_inventories(
+    tables: dict[str, pd.DataFrame], frame: Frame | None = None
+) -> pd.DataFrame:
     """One row per inventory on the common frame: cases, share of cases with a coded
     category, each category's share among coded cases, and each flag's prevalence among
     the cases reporting it with the share not reported."""
@@ -103,12 +134,22 @@ def compare_inventories(tables: dict[str, pd.DataFrame], frame: Frame | None = N
     for name, cases in tables.items():
         n = len(cases)
         coded = cases["category"].notna()
-        row = {"inventory": name, "cases": n, "category_coded": coded.sum() / n if n else float("nan")}
+        row = {
+            "inventory": name,
+            "cases": n,
+            "category_coded": coded.sum() / n if n else float("nan"),
+        }
         for c in frame.category_keys:
-            row[f"category:{c}"] = (cases.loc[coded, "category"] == c).sum() / coded.sum() if coded.sum() else float("nan")
+            row[f"category:{c}"] = (
+                (cases.loc[coded, "category"] == c).sum() / coded.sum()
+                if coded.sum()
+                else float("nan")
+            )
         for f in frame.flag_keys:
             reported = cases[f].notna()
-            row[f"prevalence:{f}"] = (cases[f] == True).sum() / reported.sum() if reported.sum() else float("nan")  # noqa: E712
+            row[f"prevalence:{f}"] = (
+                (cases[f] == True).sum() / reported.sum() if reported.sum() else float("nan")
+            )  # noqa: E712
             row[f"not_reported:{f}"] = 1 - reported.sum() / n if n else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)

@@ -13,13 +13,14 @@ The generator draws, all vectorised with numpy:
   category effect and a technique-combination effect per flag, thresholded at zero;
 * some not-reported flags (per-flag NA rates plus a few cases reporting no flag at all).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from . import config
-from .cases import TECHNIQUE_SEP, as_recorded_columns, canonical_columns, coded_by_columns
+from .canonical import TECHNIQUE_SEP, as_recorded_columns, canonical_columns, coded_by_columns
 from .errors import AnalysisError
 from .frame import Frame, load_frame
 
@@ -28,9 +29,15 @@ CASE_PREFIX = "synthetic-"
 SOURCES = ("synthetic-a", "synthetic-b", "synthetic-c")
 
 
-def generate(n: int, seed: int = config.SEED, frame: Frame | None = None, n_combinations: int = 60,
-             not_reported_rate: float = 0.05, technique_not_reported_rate: float = 0.03,
-             category_not_coded_rate: float = 0.01) -> pd.DataFrame:
+def generate(
+    n: int,
+    seed: int = config.SEED,
+    frame: Frame | None = None,
+    n_combinations: int = 60,
+    not_reported_rate: float = 0.05,
+    technique_not_reported_rate: float = 0.03,
+    category_not_coded_rate: float = 0.01,
+) -> pd.DataFrame:
     """``n`` synthetic cases in canonical form (see the module docstring)."""
     if n < 0:
         raise AnalysisError(f"the number of synthetic cases must be ≥ 0; got {n}")
@@ -61,7 +68,6 @@ def generate(n: int, seed: int = config.SEED, frame: Frame | None = None, n_comb
     cdf = np.cumsum(combo_p, axis=1)
     cdf[:, -1] = 1.0
     combo = (rng.random(n)[:, None] > cdf[cat]).sum(axis=1)
-    techniques = pool_str[combo]
 
     # flags: latent z = shared factor + category effect + technique effect + noise
     base = rng.normal(-0.2, 0.6, size=n_flag)
@@ -69,8 +75,13 @@ def generate(n: int, seed: int = config.SEED, frame: Frame | None = None, n_comb
     tech_effect = membership @ rng.normal(0.0, 0.5, size=(n_tech, n_flag))
     loading = rng.uniform(0.4, 0.9, size=n_flag)
     shared = rng.standard_normal(n)
-    z = base + cat_effect[cat] + tech_effect[combo] + shared[:, None] * loading \
-        + rng.standard_normal((n, n_flag)) * np.sqrt(1 - loading ** 2)
+    z = (
+        base
+        + cat_effect[cat]
+        + tech_effect[combo]
+        + shared[:, None] * loading
+        + rng.standard_normal((n, n_flag)) * np.sqrt(1 - loading**2)
+    )
     yes = z > 0
     na_rate = rng.uniform(0.3, 1.7, size=n_flag) * not_reported_rate
     missing = rng.random((n, n_flag)) < na_rate
@@ -99,6 +110,7 @@ def generate(n: int, seed: int = config.SEED, frame: Frame | None = None, n_comb
 def _strings(values, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A string column taking ``values[codes]`` (code -1 = NA), built without Python objects."""
     import pyarrow as pa
+
     table = pa.array([str(v) for v in values], type=pa.string())
     index = pa.array(np.asarray(codes, dtype=np.int64), mask=np.asarray(codes) < 0)
     return pd.array(table.take(index), dtype="string")
@@ -106,11 +118,13 @@ def _strings(values, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
 
 def _missing(n: int) -> pd.api.extensions.ExtensionArray:
     import pyarrow as pa
+
     return pd.array(pa.nulls(n, pa.string()), dtype="string")
 
 
 def _case_ids(n: int) -> pd.api.extensions.ExtensionArray:
     import pyarrow as pa
     import pyarrow.compute as pc
+
     numbers = pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), 7, "0")
     return pd.array(pc.binary_join_element_wise(CASE_PREFIX, numbers, ""), dtype="string")

@@ -3,6 +3,7 @@
 Nothing here computes a statistic; it turns analysis results (tidy DataFrames of keys)
 into the tables a reader sees, and writes them under ``reports/tables/``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +34,12 @@ def tick_mark(value: object) -> str:
     return TICK if bool(value) else NOT_TICKED
 
 
-def study_table(cases: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-                merge_repeats: bool = True) -> pd.DataFrame:
+def study_table(
+    cases: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    merge_repeats: bool = True,
+) -> pd.DataFrame:
     """A coded-case table laid out as the study prints it: AI應用類型, 應用類型, 案例名稱
     (with 【agency】), 使用AI技術, one column per risk with V.
 
@@ -57,15 +62,23 @@ def study_table(cases: pd.DataFrame, frame: Frame | None = None, language: str =
         return "、".join(frame.label("technique", k, language) for k in str(keys).split(";"))
 
     names = [n if pd.isna(a) else f"{n} 【{a}】" for n, a in zip(cases["name"], cases["agency"])]
-    out = pd.DataFrame({
-        frame.heading("category", language): [label("category", k, r) for k, r in
-                                              zip(cases["category"], cases["category_as_recorded"])],
-        frame.heading("application_type", language): [label("application_type", k, r) for k, r in
-                                                      zip(cases["application_type"], cases["application_type_as_recorded"])],
-        frame.heading("name", language): names,
-        frame.heading("techniques", language): [techniques(k, r) for k, r in
-                                                zip(cases["techniques"], cases["techniques_as_recorded"])],
-    })
+    out = pd.DataFrame(
+        {
+            frame.heading("category", language): [
+                label("category", k, r)
+                for k, r in zip(cases["category"], cases["category_as_recorded"])
+            ],
+            frame.heading("application_type", language): [
+                label("application_type", k, r)
+                for k, r in zip(cases["application_type"], cases["application_type_as_recorded"])
+            ],
+            frame.heading("name", language): names,
+            frame.heading("techniques", language): [
+                techniques(k, r)
+                for k, r in zip(cases["techniques"], cases["techniques_as_recorded"])
+            ],
+        }
+    )
     for f in frame.flag_keys:
         out[frame.label("flag", f, language)] = cases[f].map(tick_mark).to_numpy()
     if merge_repeats:
@@ -75,15 +88,19 @@ def study_table(cases: pd.DataFrame, frame: Frame | None = None, language: str =
     return out
 
 
-def study_tables(cases: pd.DataFrame, frame: Frame | None = None,
-                 language: str = config.DEFAULT_LANGUAGE) -> dict[str, pd.DataFrame]:
+def study_tables(
+    cases: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE
+) -> dict[str, pd.DataFrame]:
     """:func:`study_table` for each source, in the order the sources first appear."""
     sources = list(dict.fromkeys(cases["source"].fillna("").tolist()))
-    return {s: study_table(cases[cases["source"].fillna("") == s], frame, language) for s in sources}
+    return {
+        s: study_table(cases[cases["source"].fillna("") == s], frame, language) for s in sources
+    }
 
 
-def sources_with_tables(cases: pd.DataFrame, frame: Frame | None = None,
-                        language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+def sources_with_tables(
+    cases: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE
+) -> pd.DataFrame:
     """All sources' study tables stacked, with the source as the first column (for a CSV)."""
     frame = frame or load_frame()
     parts = []
@@ -94,21 +111,49 @@ def sources_with_tables(cases: pd.DataFrame, frame: Frame | None = None,
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def labelled(table: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-             headings: bool = True) -> pd.DataFrame:
+def labelled(
+    table: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    headings: bool = True,
+) -> pd.DataFrame:
     """Replace frame keys in the columns ``category``, ``application_type``, ``flag`` and
     ``technique`` by their labels, and (optionally) column names by the frame's headings."""
     frame = frame or load_frame()
     out = table.copy()
     not_coded = frame.heading("not_coded", language)
-    for col, kind in (("category", "category"), ("application_type", "application_type"), ("flag", "flag"),
-                      ("technique", "technique")):
+    for col, kind in (
+        ("category", "category"),
+        ("application_type", "application_type"),
+        ("flag", "flag"),
+        ("technique", "technique"),
+    ):
         if col in out.columns:
-            out[col] = out[col].map(lambda k, kind=kind: not_coded if pd.isna(k) else frame.label(kind, k, language))
+            out[col] = out[col].map(
+                lambda k, kind=kind: not_coded if pd.isna(k) else frame.label(kind, k, language)
+            )
     if headings:
-        out.columns = [frame.headings[c]["en" if language == "en" else "zh"] if c in frame.headings else c
-                       for c in out.columns]
+        out.columns = [
+            frame.headings[c]["en" if language == "en" else "zh"] if c in frame.headings else c
+            for c in out.columns
+        ]
     return out
+
+
+def labelled_with_pairs(
+    table: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    headings: bool = True,
+) -> pd.DataFrame:
+    """:func:`labelled` that also labels the flag-pair columns ``flag_a`` and ``flag_b`` (the
+    co-occurrence and flag-difference tables)."""
+    frame = frame or load_frame()
+    out = table.copy()
+    for col in ("flag_a", "flag_b"):
+        if col in out.columns:
+            out[col] = out[col].map(lambda k: frame.label("flag", k, language))
+    return labelled(out, frame, language, headings)
 
 
 def save(table: pd.DataFrame, name: str, folder: Path | None = None) -> Path:

@@ -1,4 +1,5 @@
 """Text normalisation shared by the frame, the loaders and the coders."""
+
 from __future__ import annotations
 
 import re

@@ -10,6 +10,7 @@ name ``synthetic``); nothing here is a real case. The output is deterministic: r
 to rewrite the files in this folder (they are committed). The 100 MB file is not part of the
 corpus: tests/test_bad_inputs.py writes it into a temporary folder.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,7 +29,14 @@ HEADER = ["Ref", "System", "Department", "Area", "Methods", "Personal data?"]
 ROWS = [
     ["R-1", "Synthetic parking camera", "Transport", "Enforcement", "Computer Vision", "V"],
     ["R-2", "Synthetic benefit triage", "Social care", "adjudication", "machine learning", ""],
-    ["R-3", "Synthetic helpdesk bot", "Customer service", "Public services and engagement", "chatbot", "V"],
+    [
+        "R-3",
+        "Synthetic helpdesk bot",
+        "Customer service",
+        "Public services and engagement",
+        "chatbot",
+        "V",
+    ],
 ]
 ZH_HEADER = ["編號", "名稱", "機關", "類別", "技術", "個資"]
 ZH_ROWS = [
@@ -67,11 +75,14 @@ def csv_text(rows: list[list[str]], delimiter: str = ",") -> str:
     return buf.getvalue()
 
 
-def xlsx_bytes(rows: list[list], merge: str | None = None, formulas: dict[str, str] | None = None) -> bytes:
+def xlsx_bytes(
+    rows: list[list], merge: str | None = None, formulas: dict[str, str] | None = None
+) -> bytes:
     """A workbook with fixed metadata and zip timestamps (byte-identical reruns)."""
     from openpyxl import Workbook
 
-    from analysis.outputs import FIXED_TIME, _fix_zip_times
+    from analysis.outputs import FIXED_TIME, fix_zip_times
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Register"
@@ -85,7 +96,7 @@ def xlsx_bytes(rows: list[list], merge: str | None = None, formulas: dict[str, s
     wb.properties.modified = FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return _fix_zip_times(buf.getvalue())
+    return fix_zip_times(buf.getvalue())
 
 
 def with_column(rows, index: int, values: list[str]) -> list[list[str]]:
@@ -106,18 +117,49 @@ def cases() -> dict[str, tuple[str, bytes, dict | str]]:
         out[name] = (fname, data, spec if spec is not None else mapping(fname, **kw))
 
     # -- encodings --------------------------------------------------------------------
-    add("big5_declared_cp950", "csv", csv_text(zh).encode("cp950"), file={"encoding": "cp950"}, header=ZH_HEADER)
+    add(
+        "big5_declared_cp950",
+        "csv",
+        csv_text(zh).encode("cp950"),
+        file={"encoding": "cp950"},
+        header=ZH_HEADER,
+    )
     add("big5_declared_utf8", "csv", csv_text(zh).encode("cp950"), header=ZH_HEADER)
-    cafe = with_column(table, 1, ["System", "Synthetic café “chatbot” – naïve", "Synthetic benefit triage",
-                                  "Synthetic helpdesk bot"])
-    add("cp1252_declared_cp1252", "csv", csv_text(cafe).encode("cp1252"), file={"encoding": "cp1252"})
+    cafe = with_column(
+        table,
+        1,
+        [
+            "System",
+            "Synthetic café “chatbot” – naïve",
+            "Synthetic benefit triage",
+            "Synthetic helpdesk bot",
+        ],
+    )
+    add(
+        "cp1252_declared_cp1252",
+        "csv",
+        csv_text(cafe).encode("cp1252"),
+        file={"encoding": "cp1252"},
+    )
     add("cp1252_declared_utf8", "csv", csv_text(cafe).encode("cp1252"))
     add("utf8_bom", "csv", csv_text(zh).encode("utf-8-sig"), header=ZH_HEADER)
     utf16 = csv_text(zh, delimiter="\t").encode("utf-16")  # Excel's "Unicode text": BOM, tabs
-    add("utf16_tsv_declared", "txt", utf16, file={"encoding": "utf-16", "format": "tsv"}, header=ZH_HEADER)
+    add(
+        "utf16_tsv_declared",
+        "txt",
+        utf16,
+        file={"encoding": "utf-16", "format": "tsv"},
+        header=ZH_HEADER,
+    )
     add("utf16_tsv_undeclared", "txt", utf16, header=ZH_HEADER)
     add("utf16_declared_comma", "txt", utf16, file={"encoding": "utf-16"}, header=ZH_HEADER)
-    add("utf8_declared_cp950", "csv", csv_text(zh).encode("utf-8"), file={"encoding": "cp950"}, header=ZH_HEADER)
+    add(
+        "utf8_declared_cp950",
+        "csv",
+        csv_text(zh).encode("utf-8"),
+        file={"encoding": "cp950"},
+        header=ZH_HEADER,
+    )
     add("unknown_encoding", "csv", csv_text(table).encode(), file={"encoding": "klingon-8"})
 
     # -- columns and header -------------------------------------------------------------
@@ -128,38 +170,89 @@ def cases() -> dict[str, tuple[str, bytes, dict | str]]:
     titled = [["Synthetic register of AI systems, 2025"]] + table
     add("header_second_row_declared", "csv", csv_text(titled).encode(), file={"header_row": 2})
     add("header_second_row_undeclared", "csv", csv_text(titled).encode())
-    merged = [["Ref", "System", "Department", "Classification", None, "Personal data?"]] + \
-             [[r[0], r[1], r[2], r[3], r[4], r[5]] for r in ROWS]
-    add("merged_header_xlsx", "xlsx", xlsx_bytes(merged, merge="D1:E1"),
-        header=["Ref", "System", "Department", "Classification", "Methods", "Personal data?"])
+    merged = [["Ref", "System", "Department", "Classification", None, "Personal data?"]] + [
+        [r[0], r[1], r[2], r[3], r[4], r[5]] for r in ROWS
+    ]
+    add(
+        "merged_header_xlsx",
+        "xlsx",
+        xlsx_bytes(merged, merge="D1:E1"),
+        header=["Ref", "System", "Department", "Classification", "Methods", "Personal data?"],
+    )
 
     # -- values -------------------------------------------------------------------------
-    add("unknown_category", "csv", csv_text(with_column(table, 3, ["Area", "Enforcement", "Space exploration",
-                                                                   "adjudication"])).encode())
-    add("unknown_category_reject", "csv", csv_text(with_column(table, 3, ["Area", "Enforcement", "Space exploration",
-                                                                          "adjudication"])).encode(),
-        on_problem="reject")
-    add("unknown_technique", "csv", csv_text(with_column(table, 4, ["Methods", "Computer Vision",
-                                                                    "quantum annealing", "chatbot"])).encode())
-    add("ticks_accepted", "csv", csv_text(with_column(table, 5, ["Personal data?", "v", "Ｖ", "✔"])).encode())
-    add("tick_x_unmapped", "csv", csv_text(with_column(table, 5, ["Personal data?", "V", "X", "V"])).encode())
-    add("tick_circle_unmapped", "csv", csv_text(with_column(table, 5, ["Personal data?", "○", "V", ""])).encode())
+    add(
+        "unknown_category",
+        "csv",
+        csv_text(
+            with_column(table, 3, ["Area", "Enforcement", "Space exploration", "adjudication"])
+        ).encode(),
+    )
+    add(
+        "unknown_category_reject",
+        "csv",
+        csv_text(
+            with_column(table, 3, ["Area", "Enforcement", "Space exploration", "adjudication"])
+        ).encode(),
+        on_problem="reject",
+    )
+    add(
+        "unknown_technique",
+        "csv",
+        csv_text(
+            with_column(table, 4, ["Methods", "Computer Vision", "quantum annealing", "chatbot"])
+        ).encode(),
+    )
+    add(
+        "ticks_accepted",
+        "csv",
+        csv_text(with_column(table, 5, ["Personal data?", "v", "Ｖ", "✔"])).encode(),
+    )
+    add(
+        "tick_x_unmapped",
+        "csv",
+        csv_text(with_column(table, 5, ["Personal data?", "V", "X", "V"])).encode(),
+    )
+    add(
+        "tick_circle_unmapped",
+        "csv",
+        csv_text(with_column(table, 5, ["Personal data?", "○", "V", ""])).encode(),
+    )
     x_mapped = mapping("tick_x_mapped.csv")
     x_mapped["flags"]["columns"]["personal_data"]["values"] = {"V": "yes", "X": "no"}
-    add("tick_x_mapped", "csv", csv_text(with_column(table, 5, ["Personal data?", "V", "X", ""])).encode(), x_mapped)
-    add("unknown_flag_word", "csv", csv_text(with_column(table, 5, ["Personal data?", "V", "maybe", ""])).encode())
-    add("duplicate_ids", "csv", csv_text(with_column(table, 0, ["Ref", "R-1", "R-2", "R-2"])).encode())
-    add("blank_case_id", "csv", csv_text(with_column(table, 0, ["Ref", "R-1", " ", "R-3"])).encode())
+    add(
+        "tick_x_mapped",
+        "csv",
+        csv_text(with_column(table, 5, ["Personal data?", "V", "X", ""])).encode(),
+        x_mapped,
+    )
+    add(
+        "unknown_flag_word",
+        "csv",
+        csv_text(with_column(table, 5, ["Personal data?", "V", "maybe", ""])).encode(),
+    )
+    add(
+        "duplicate_ids",
+        "csv",
+        csv_text(with_column(table, 0, ["Ref", "R-1", "R-2", "R-2"])).encode(),
+    )
+    add(
+        "blank_case_id", "csv", csv_text(with_column(table, 0, ["Ref", "R-1", " ", "R-3"])).encode()
+    )
 
     # -- shape ----------------------------------------------------------------------------
     add("empty_file", "csv", b"")
     add("blank_lines_only", "csv", b"\r\n\r\n  \r\n")
     add("header_only", "csv", csv_text([HEADER]).encode())
-    ragged = csv_text(table).replace("R-2,Synthetic benefit triage,Social care,adjudication,machine learning,",
-                                     "R-2,Synthetic benefit triage,Social care")
+    ragged = csv_text(table).replace(
+        "R-2,Synthetic benefit triage,Social care,adjudication,machine learning,",
+        "R-2,Synthetic benefit triage,Social care",
+    )
     add("ragged_short_row", "csv", ragged.encode())
     add("ragged_short_row_reject", "csv", ragged.encode(), on_problem="reject")
-    long = csv_text(table).replace("R-3,Synthetic helpdesk bot,", "R-3,Synthetic helpdesk bot,extra,")
+    long = csv_text(table).replace(
+        "R-3,Synthetic helpdesk bot,", "R-3,Synthetic helpdesk bot,extra,"
+    )
     add("ragged_long_row", "csv", long.encode())
     quote = csv_text(table).replace("R-2,Synthetic benefit triage", 'R-2,"Synthetic benefit triage')
     add("unbalanced_quote", "csv", quote.encode())
@@ -168,27 +261,60 @@ def cases() -> dict[str, tuple[str, bytes, dict | str]]:
     add("not_a_workbook", "xlsx", csv_text(table).encode())
     add("missing_sheet", "xlsx", xlsx_bytes(table), file={"sheet": "Cases"})
     add("summary_row_error", "csv", csv_text(table + [["合計", "", "", "", "", "2"]]).encode())
-    add("summary_row_reject", "csv", csv_text(table + [["Total", "", "", "", "", "2"]]).encode(), on_problem="reject")
+    add(
+        "summary_row_reject",
+        "csv",
+        csv_text(table + [["Total", "", "", "", "", "2"]]).encode(),
+        on_problem="reject",
+    )
 
     # -- identifiers a spreadsheet rewrote -------------------------------------------------
-    add("ids_as_decimals", "csv", csv_text(with_column(table, 0, ["Ref", "1.0", "2.0", "3.0"])).encode())
+    add(
+        "ids_as_decimals",
+        "csv",
+        csv_text(with_column(table, 0, ["Ref", "1.0", "2.0", "3.0"])).encode(),
+    )
     decimals = mapping("ids_as_decimals_removed.csv")
-    decimals["case_id"] = {"from": "Ref", "remove": r"\.0+$",
-                           "rationale": "A spreadsheet wrote the whole-number ids as decimals."}
-    add("ids_as_decimals_removed", "csv", csv_text(with_column(table, 0, ["Ref", "1.0", "2.0", "3.0"])).encode(),
-        decimals)
-    add("ids_in_scientific_notation", "csv",
-        csv_text(with_column(table, 0, ["Ref", "1E+03", "1.23457E+12", "1.23458E+12"])).encode())
-    add("ids_as_dates_csv", "csv", csv_text(with_column(table, 0, ["Ref", "R-1", "3-Jan", "R-3"])).encode())
+    decimals["case_id"] = {
+        "from": "Ref",
+        "remove": r"\.0+$",
+        "rationale": "A spreadsheet wrote the whole-number ids as decimals.",
+    }
+    add(
+        "ids_as_decimals_removed",
+        "csv",
+        csv_text(with_column(table, 0, ["Ref", "1.0", "2.0", "3.0"])).encode(),
+        decimals,
+    )
+    add(
+        "ids_in_scientific_notation",
+        "csv",
+        csv_text(with_column(table, 0, ["Ref", "1E+03", "1.23457E+12", "1.23458E+12"])).encode(),
+    )
+    add(
+        "ids_as_dates_csv",
+        "csv",
+        csv_text(with_column(table, 0, ["Ref", "R-1", "3-Jan", "R-3"])).encode(),
+    )
     dated = [HEADER] + [r[:] for r in ROWS]
     dated[2][0] = dt.datetime(2024, 1, 3)
     add("ids_as_dates_xlsx", "xlsx", xlsx_bytes(dated))
 
     # -- mapping files ----------------------------------------------------------------------
     base = csv_text(table).encode()
-    add("mapping_yaml_syntax", "csv", base,
-        "inventory: synthetic\nfiles:\n  - path: mapping_yaml_syntax.csv\ncase_id:\n  from: [Ref\nfields:\n  name: System\n")
-    add("mapping_unknown_top_key", "csv", base, mapping("mapping_unknown_top_key.csv", field={"name": "System"}))
+    add(
+        "mapping_yaml_syntax",
+        "csv",
+        base,
+        "inventory: synthetic\nfiles:\n  - path: mapping_yaml_syntax.csv\n"
+        "case_id:\n  from: [Ref\nfields:\n  name: System\n",
+    )
+    add(
+        "mapping_unknown_top_key",
+        "csv",
+        base,
+        mapping("mapping_unknown_top_key.csv", field={"name": "System"}),
+    )
     unknown_field_key = mapping("mapping_unknown_field_key.csv")
     unknown_field_key["fields"]["name"] = {"form": "System"}
     add("mapping_unknown_field_key", "csv", base, unknown_field_key)
@@ -214,7 +340,11 @@ def write(folder: Path = HERE) -> list[str]:
         if name != "mapping_missing_data_file":
             (folder / fname).write_bytes(data)
             written.append(fname)
-        text = spec if isinstance(spec, str) else yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+        text = (
+            spec
+            if isinstance(spec, str)
+            else yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+        )
         (folder / f"{name}.yaml").write_text(text, encoding="utf-8", newline="\n")
         written.append(f"{name}.yaml")
     return sorted(written)

@@ -19,14 +19,14 @@ computation allocates; its inputs, built before, are not counted), the process's
 peak, the baseline's median time and the ratio baseline / run. :func:`run_all` writes
 ``benchmarks.json``, ``benchmarks.md`` (a table) and a log–log scaling figure.
 """
+
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import json
-import platform
 import pkgutil
+import platform
 import resource
 import statistics
 import sys
@@ -67,14 +67,30 @@ class Benchmark:
 REGISTRY: dict[str, Benchmark] = {}
 
 
-def benchmark(name: str, sizes: tuple[int, ...], quick_sizes: tuple[int, ...] = (200, 1000), repeats: int = 5,
-              baseline_repeats: int = 3, baseline_max_n: int | None = None):
+def benchmark(
+    name: str,
+    sizes: tuple[int, ...],
+    quick_sizes: tuple[int, ...] = (200, 1000),
+    repeats: int = 5,
+    baseline_repeats: int = 3,
+    baseline_max_n: int | None = None,
+):
     """Register the decorated setup function as benchmark ``name``."""
+
     def register(setup: Callable[[int], Case]) -> Callable[[int], Case]:
         doc = (setup.__doc__ or "").strip().splitlines()
-        REGISTRY[name] = Benchmark(name, setup, tuple(sizes), tuple(quick_sizes), repeats, baseline_repeats,
-                                   baseline_max_n, doc[0] if doc else "")
+        REGISTRY[name] = Benchmark(
+            name,
+            setup,
+            tuple(sizes),
+            tuple(quick_sizes),
+            repeats,
+            baseline_repeats,
+            baseline_max_n,
+            doc[0] if doc else "",
+        )
         return setup
+
     return register
 
 
@@ -104,14 +120,14 @@ def _traced_peak_mb(fn: Callable[[], object]) -> float:
     tracemalloc.start()
     try:
         fn()
-        return tracemalloc.get_traced_memory()[1] / 2 ** 20
+        return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
 
 
 def _max_rss_mb() -> float:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2 ** 20 if sys.platform == "darwin" else rss / 1024
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
 
 
 def measure(bench: Benchmark, n: int, repeats: int | None = None, log=print) -> dict:
@@ -122,13 +138,24 @@ def measure(bench: Benchmark, n: int, repeats: int | None = None, log=print) -> 
     peak = _traced_peak_mb(case.run)
     baseline = None
     if case.baseline is not None and (bench.baseline_max_n is None or n <= bench.baseline_max_n):
-        baseline = _median_seconds(case.baseline, min(repeats or bench.baseline_repeats, bench.baseline_repeats))
-    record = {"name": bench.name, "n": int(n), "seconds": seconds, "repeats": int(repeats or bench.repeats),
-              "peak_memory_mb": peak, "max_rss_mb": _max_rss_mb(), "baseline_seconds": baseline,
-              "ratio": (baseline / seconds) if baseline is not None and seconds > 0 else None,
-              "params": case.params}
-    log(f"{bench.name:<24} n={n:>9,}  {seconds:9.4f} s  peak {peak:8.1f} MB"
-        + ("" if baseline is None else f"  baseline {baseline:9.3f} s  ×{record['ratio']:.1f}"))
+        baseline = _median_seconds(
+            case.baseline, min(repeats or bench.baseline_repeats, bench.baseline_repeats)
+        )
+    record = {
+        "name": bench.name,
+        "n": int(n),
+        "seconds": seconds,
+        "repeats": int(repeats or bench.repeats),
+        "peak_memory_mb": peak,
+        "max_rss_mb": _max_rss_mb(),
+        "baseline_seconds": baseline,
+        "ratio": (baseline / seconds) if baseline is not None and seconds > 0 else None,
+        "params": case.params,
+    }
+    log(
+        f"{bench.name:<24} n={n:>9,}  {seconds:9.4f} s  peak {peak:8.1f} MB"
+        + ("" if baseline is None else f"  baseline {baseline:9.3f} s  ×{record['ratio']:.1f}")
+    )
     return record
 
 
@@ -136,18 +163,33 @@ def _legacy_record(name: str, fn, quick: bool, log=print) -> dict:
     raw = fn(n=LEGACY_QUICK_N) if quick else fn()
     seconds = raw.get("seconds", raw.get("total_s"))
     baseline = raw.get("baseline_seconds")
-    record = {"name": name, "n": int(raw.get("n", 0)), "seconds": seconds, "repeats": 1,
-              "peak_memory_mb": raw.get("peak_memory_mb", raw.get("peak_traced_mb")),
-              "max_rss_mb": raw.get("max_rss_mb", raw.get("maxrss_mb")), "baseline_seconds": baseline,
-              "ratio": baseline / seconds if baseline is not None and seconds else None,
-              "params": {k: v for k, v in raw.items() if isinstance(v, (int, float, str, bool)) or v is None}}
-    log(f"{name:<24} n={record['n']:>9,}  {seconds:9.4f} s"
-        + ("" if baseline is None else f"  baseline {baseline:9.3f} s  ×{record['ratio']:.1f}"))
+    record = {
+        "name": name,
+        "n": int(raw.get("n", 0)),
+        "seconds": seconds,
+        "repeats": 1,
+        "peak_memory_mb": raw.get("peak_memory_mb", raw.get("peak_traced_mb")),
+        "max_rss_mb": raw.get("max_rss_mb", raw.get("maxrss_mb")),
+        "baseline_seconds": baseline,
+        "ratio": baseline / seconds if baseline is not None and seconds else None,
+        "params": {
+            k: v for k, v in raw.items() if isinstance(v, (int, float, str, bool)) or v is None
+        },
+    }
+    log(
+        f"{name:<24} n={record['n']:>9,}  {seconds:9.4f} s"
+        + ("" if baseline is None else f"  baseline {baseline:9.3f} s  ×{record['ratio']:.1f}")
+    )
     return record
 
 
-def run(quick: bool = False, only: list[str] | None = None, repeats: int | None = None, log=print,
-        sizes: tuple[int, ...] | None = None) -> list[dict]:
+def run(
+    quick: bool = False,
+    only: list[str] | None = None,
+    repeats: int | None = None,
+    log=print,
+    sizes: tuple[int, ...] | None = None,
+) -> list[dict]:
     """Run the registered benchmarks (``only``: these names; ``sizes``: instead of each
     benchmark's own) and return their records."""
     legacy = discover()
@@ -156,6 +198,7 @@ def run(quick: bool = False, only: list[str] | None = None, repeats: int | None 
         unknown = sorted(set(only) - set(names))
         if unknown:
             from ..errors import AnalysisError
+
             raise AnalysisError(f"unknown benchmark(s) {unknown}; available: {', '.join(names)}")
         names = [n for n in names if n in only]
     records = []
@@ -163,40 +206,67 @@ def run(quick: bool = False, only: list[str] | None = None, repeats: int | None 
         if name in REGISTRY:
             bench = REGISTRY[name]
             for n in sizes or (bench.quick_sizes if quick else bench.sizes):
-                records.append(measure(bench, n, repeats if repeats else (2 if quick else None), log))
+                records.append(
+                    measure(bench, n, repeats if repeats else (2 if quick else None), log)
+                )
         else:
             records.append(_legacy_record(name, legacy[name], quick, log))
     return records
 
 
 def machine() -> dict:
+    import os
+
     import numpy
     import pandas
-    import os
-    return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "numpy": numpy.__version__, "pandas": pandas.__version__,
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
 
 
 def markdown(report: dict, figure_name: str | None = None) -> str:
     """The report as a markdown table (one row per benchmark and size)."""
+
     def fmt(v, spec):
         return "–" if v is None else format(v, spec)
 
-    lines = ["# Benchmarks", "",
-             f"Machine: {report['machine']['platform']}, {report['machine']['cpus']} CPUs, Python "
-             f"{report['machine']['python']}, numpy {report['machine']['numpy']}, pandas {report['machine']['pandas']}"
-             f"{' (quick run)' if report['quick'] else ''}.", "",
-             "Seconds: median wall time of the repeats; peak: tracemalloc peak of the computation (inputs not "
-             "counted); ratio: baseline seconds / seconds.", "",
-             "| benchmark | n | seconds | peak MB | max RSS MB | baseline s | ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    machine = report["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {machine['platform']}, {machine['cpus']} CPUs, Python {machine['python']}, "
+        f"numpy {machine['numpy']}, pandas {machine['pandas']}"
+        f"{' (quick run)' if report['quick'] else ''}.",
+        "",
+        "Seconds: median wall time of the repeats; peak: tracemalloc peak of the computation "
+        "(inputs not counted); ratio: baseline seconds / seconds.",
+        "",
+        "| benchmark | n | seconds | peak MB | max RSS MB | baseline s | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in report["results"]:
-        lines.append(f"| {r['name']} | {r['n']:,} | {fmt(r['seconds'], '.4f')} | {fmt(r['peak_memory_mb'], '.1f')} | "
-                     f"{fmt(r['max_rss_mb'], '.0f')} | {fmt(r['baseline_seconds'], '.3f')} | {fmt(r['ratio'], '.1f')} |")
-    details = [f"- {r['name']} (n = {r['n']:,}): " + ", ".join(
-        f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(r["params"].items())
-        if k not in ("n", "seconds", "baseline_seconds")) for r in report["results"] if r.get("params")]
+        lines.append(
+            f"| {r['name']} | {r['n']:,} | {fmt(r['seconds'], '.4f')} | "
+            f"{fmt(r['peak_memory_mb'], '.1f')} | {fmt(r['max_rss_mb'], '.0f')} | "
+            f"{fmt(r['baseline_seconds'], '.3f')} | {fmt(r['ratio'], '.1f')} |"
+        )
+    details = [
+        f"- {r['name']} (n = {r['n']:,}): "
+        + ", ".join(
+            f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in sorted(r["params"].items())
+            if k not in ("n", "seconds", "baseline_seconds")
+        )
+        for r in report["results"]
+        if r.get("params")
+    ]
     if details:
         lines += ["", "Parameters and further measurements:", "", *details]
     if figure_name:
@@ -209,19 +279,34 @@ def scaling_figure(results: list[dict]):
     import matplotlib.pyplot as plt
 
     from ..figures import setup
+
     setup()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     names = sorted({r["name"] for r in results})
     colours = plt.get_cmap("tab10")
     for i, name in enumerate(names):
-        rows = sorted((r for r in results if r["name"] == name and r["seconds"]), key=lambda r: r["n"])
+        rows = sorted(
+            (r for r in results if r["name"] == name and r["seconds"]), key=lambda r: r["n"]
+        )
         if not rows:
             continue
-        ax.plot([r["n"] for r in rows], [r["seconds"] for r in rows], "o-", color=colours(i % 10), label=name)
+        ax.plot(
+            [r["n"] for r in rows],
+            [r["seconds"] for r in rows],
+            "o-",
+            color=colours(i % 10),
+            label=name,
+        )
         base = [r for r in rows if r["baseline_seconds"]]
         if base:
-            ax.plot([r["n"] for r in base], [r["baseline_seconds"] for r in base], "s--", color=colours(i % 10),
-                    alpha=0.6, label=f"{name} (baseline)")
+            ax.plot(
+                [r["n"] for r in base],
+                [r["baseline_seconds"] for r in base],
+                "s--",
+                color=colours(i % 10),
+                alpha=0.6,
+                label=f"{name} (baseline)",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("cases (n)")
@@ -232,32 +317,27 @@ def scaling_figure(results: list[dict]):
     return fig
 
 
-def run_all(out_dir: Path | None = None, quick: bool = False, only: list[str] | None = None,
-            repeats: int | None = None, log=print, sizes: tuple[int, ...] | None = None) -> dict:
+def run_all(
+    out_dir: Path | None = None,
+    quick: bool = False,
+    only: list[str] | None = None,
+    repeats: int | None = None,
+    log=print,
+    sizes: tuple[int, ...] | None = None,
+) -> dict:
     """Run the benchmarks and write ``benchmarks.json``, ``benchmarks.md`` and
     ``benchmarks_scaling.png/.svg`` into ``out_dir`` (default ``reports/``)."""
     from ..figures import close, save
+
     out_dir = Path(out_dir) if out_dir is not None else config.reports_dir()
     results = run(quick, only, repeats, log, sizes)
     report = {"machine": machine(), "quick": bool(quick), "results": results}
-    atomic_write_text(out_dir / "benchmarks.json", json.dumps(report, ensure_ascii=False, indent=2, default=float) + "\n")
+    atomic_write_text(
+        out_dir / "benchmarks.json",
+        json.dumps(report, ensure_ascii=False, indent=2, default=float) + "\n",
+    )
     fig = scaling_figure(results)
     save(fig, "benchmarks_scaling", out_dir)
     close(fig)
     atomic_write_text(out_dir / "benchmarks.md", markdown(report, "benchmarks_scaling"))
     return report
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="analysis bench", description="Run the suite's benchmarks.")
-    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke test)")
-    parser.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark (repeatable)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: reports/)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed repeats per size")
-    parser.add_argument("--sizes", type=int, nargs="+", default=None, help="case counts instead of the defaults")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--"]:
-        argv = argv[1:]
-    args = parser.parse_args(argv)
-    run_all(args.out, args.quick, args.only, args.repeats, sizes=tuple(args.sizes) if args.sizes else None)
-    return 0

@@ -11,6 +11,7 @@ before the cache.
 (:func:`analysis.synthetic.generate`) written as a raw CSV file with a mapping file to a
 temporary folder, to show how both scale with the number of cases.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -27,7 +28,7 @@ from ..frame import load_frame
 from ..mapping import LoadResult, load_mapping
 from . import Case, benchmark
 
-SYNTHETIC_SIZES = (10 ** 3, 10 ** 4, 10 ** 5)
+SYNTHETIC_SIZES = (10**3, 10**4, 10**5)
 #: How the synthetic raw file writes a flag; the frame's tick values read these back.
 TICKS = {True: "Y", False: "N"}
 
@@ -60,36 +61,55 @@ class Loads:
         inventories.load(self.mapping)  # writes the entry if there is none yet
         self.from_disk()
         if inventories.cache_info().hits != 1:
-            raise AnalysisError(f"{self.mapping}: the load is not served from the disk cache in "
-                                f"{inventories.cache_folder()} (is the folder writable?)")
-        params.update(raw_bytes=sum(f.path.stat().st_size for f in load_mapping(self.mapping).files),
-                      entry_bytes=sum(p.stat().st_size for p in inventories.cache_entries(self.mapping)))
+            raise AnalysisError(
+                f"{self.mapping}: the load is not served from the disk cache in "
+                f"{inventories.cache_folder()} (is the folder writable?)"
+            )
+        params.update(
+            raw_bytes=sum(f.path.stat().st_size for f in load_mapping(self.mapping).files),
+            entry_bytes=sum(p.stat().st_size for p in inventories.cache_entries(self.mapping)),
+        )
         return Case(run=self.from_disk, baseline=self.parse, params=params)
 
 
-@benchmark("inventory_load", sizes=tuple(sorted(bundled_sizes())), quick_sizes=(min(bundled_sizes()),),
-           repeats=7, baseline_repeats=3)
+@benchmark(
+    "inventory_load",
+    sizes=tuple(sorted(bundled_sizes())),
+    quick_sizes=(min(bundled_sizes()),),
+    repeats=7,
+    baseline_repeats=3,
+)
 def inventory_load(n: int) -> Case:
-    """A bundled inventory of n cases loaded from the disk cache as by a new process; baseline: parsed."""
+    """A bundled inventory of n cases loaded from the disk cache as by a new process;
+    baseline: parsed."""
     sizes = bundled_sizes()
     if n not in sizes:
-        raise AnalysisError(f"no bundled inventory has {n} cases; sizes: "
-                            + ", ".join(f"{k} ({v})" for k, v in sorted(sizes.items())))
+        raise AnalysisError(
+            f"no bundled inventory has {n} cases; sizes: "
+            + ", ".join(f"{k} ({v})" for k, v in sorted(sizes.items()))
+        )
     return Loads(inventories.mapping_path(sizes[n]).resolve()).case(inventory=sizes[n])
 
 
-# -- a synthetic inventory of any size ---------------------------------------------------------------
+# -- a synthetic inventory of any size -----------------------------------------------------
 def write_synthetic_inventory(n: int, folder: Path) -> Path:
     """Write ``n`` seeded synthetic cases as ``synthetic.csv`` (text cells, flags ticked Y/N
     or blank) with the mapping file ``synthetic.yaml`` that reads them back; returns the
     mapping file. Every column and value is named synthetic (see :mod:`analysis.synthetic`)."""
     frame = load_frame()
     # Every case coded: a blank application type stops the parse with a KeyError in
-    # mapping._map_table under pandas 3 (its blank reads back as NaN, not None).
+    # analysis.mapping.apply under pandas 3 (its blank reads back as NaN, not None).
     cases = synthetic.generate(n, frame=frame, category_not_coded_rate=0.0)
-    raw = pd.DataFrame({"synthetic_id": cases["case_id"], "synthetic_source": cases["source"],
-                        "synthetic_name": cases["name"], "synthetic_category": cases["category"],
-                        "synthetic_type": cases["application_type"], "synthetic_techniques": cases["techniques"]})
+    raw = pd.DataFrame(
+        {
+            "synthetic_id": cases["case_id"],
+            "synthetic_source": cases["source"],
+            "synthetic_name": cases["name"],
+            "synthetic_category": cases["category"],
+            "synthetic_type": cases["application_type"],
+            "synthetic_techniques": cases["techniques"],
+        }
+    )
     for flag in frame.flag_keys:
         raw[f"synthetic_{flag}"] = cases[flag].astype(object).map(TICKS).fillna("")
     folder.mkdir(parents=True, exist_ok=True)
@@ -99,10 +119,13 @@ def write_synthetic_inventory(n: int, folder: Path) -> Path:
         "title_en": f"Synthetic inventory of {n} cases (benchmarks only)",
         "files": [{"path": "synthetic.csv"}],
         "case_id": {"from": "synthetic_id"},
-        "fields": {"source": "synthetic_source", "name": "synthetic_name",
-                   "category": {"from": "synthetic_category", "coded_by": "source"},
-                   "application_type": {"from": "synthetic_type", "coded_by": "source"},
-                   "techniques": {"from": "synthetic_techniques", "coded_by": "source"}},
+        "fields": {
+            "source": "synthetic_source",
+            "name": "synthetic_name",
+            "category": {"from": "synthetic_category", "coded_by": "source"},
+            "application_type": {"from": "synthetic_type", "coded_by": "source"},
+            "techniques": {"from": "synthetic_techniques", "coded_by": "source"},
+        },
         "flags": {"coded_by": "source", "columns": {f: f"synthetic_{f}" for f in frame.flag_keys}},
     }
     path = folder / "synthetic.yaml"
@@ -120,7 +143,14 @@ class SyntheticInventory(Loads):
         weakref.finalize(self, inventories.forget, self.mapping)
 
 
-@benchmark("inventory_load_synthetic", sizes=SYNTHETIC_SIZES, quick_sizes=(500,), repeats=5, baseline_repeats=1)
+@benchmark(
+    "inventory_load_synthetic",
+    sizes=SYNTHETIC_SIZES,
+    quick_sizes=(500,),
+    repeats=5,
+    baseline_repeats=1,
+)
 def inventory_load_synthetic(n: int) -> Case:
-    """A synthetic CSV inventory of n cases loaded from the disk cache as by a new process; baseline: parsed."""
+    """A synthetic CSV inventory of n cases loaded from the disk cache as by a new process;
+    baseline: parsed."""
     return SyntheticInventory(n).case(inventory=synthetic.INVENTORY)

@@ -13,6 +13,7 @@ One record, ``n`` = the bundled inventories' cases, timing every report of
 
 ``--quick`` times the study's reports only (a smoke test of the benchmark itself).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,6 +31,7 @@ def _timed_run(jobs, out: Path, prepared, **options) -> float:
     failed = [f"{o.job.name}: {o.error}" for o in outcomes if o.status == "failed"]
     if failed:
         from ..errors import AnalysisError
+
         raise AnalysisError("regeneration failed: " + "; ".join(failed))
     return time.perf_counter() - start
 
@@ -40,8 +42,10 @@ def regeneration(n: int | None = None) -> dict:
     if n is not None:
         jobs = [j for j in jobs if j.parameters.get("inventory") == "study"]
         prepared = []
-    used = sorted({str(j.parameters.get("inventory", "study")).removesuffix("-coded") for j in jobs}
-                  | {str(v) for j in jobs for k, v in j.parameters.items() if k.endswith("_inventory")})
+    used = sorted(
+        {str(j.parameters.get("inventory", "study")).removesuffix("-coded") for j in jobs}
+        | {str(v) for j in jobs for k, v in j.parameters.items() if k.endswith("_inventory")}
+    )
     cases = sum(len(inventories.cases(name)) for name in used if name in inventories.available())
     scratch = Path(tempfile.mkdtemp(prefix="bench-regeneration-"))
     saved = os.environ.get("ANALYSIS_CACHE_DIR")
@@ -57,9 +61,16 @@ def regeneration(n: int | None = None) -> dict:
         else:
             os.environ["ANALYSIS_CACHE_DIR"] = saved
         shutil.rmtree(scratch, ignore_errors=True)
-    return {"n": cases, "seconds": warm, "baseline_seconds": serial, "cold_seconds": cold,
-            "no_change_seconds": unchanged, "reports": len(jobs), "inventories": ", ".join(used),
-            "workers": os.cpu_count() or 1}
+    return {
+        "n": cases,
+        "seconds": warm,
+        "baseline_seconds": serial,
+        "cold_seconds": cold,
+        "no_change_seconds": unchanged,
+        "reports": len(jobs),
+        "inventories": ", ".join(used),
+        "workers": os.cpu_count() or 1,
+    }
 
 
 BENCHMARKS = {"regeneration": regeneration}

@@ -5,6 +5,7 @@ PyPI package ``pylopdf-fonts-zh-tw``) with matplotlib here and nowhere else. Fig
 saved as PNG and SVG with fixed metadata and a fixed SVG hash salt, so reruns give
 identical bytes.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,6 +28,7 @@ from ..outputs import atomic_write_bytes
 def font_path() -> Path:
     """Path of the bundled Noto Sans TC font file."""
     import pylopdf_fonts_zh_tw
+
     return Path(pylopdf_fonts_zh_tw.sans_path())
 
 
@@ -37,17 +39,19 @@ def setup() -> str:
     font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=str(path)).get_name()
     sns.set_theme(style="white", context="notebook")
-    matplotlib.rcParams.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": [family, "DejaVu Sans"],
-        "axes.unicode_minus": False,
-        "svg.hashsalt": config.SVG_HASHSALT,
-        "svg.fonttype": "path",
-        "figure.dpi": 100,
-        "savefig.dpi": config.FIGURE_DPI,
-        "savefig.bbox": "tight",
-        "path.simplify": True,
-    })
+    matplotlib.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [family, "DejaVu Sans"],
+            "axes.unicode_minus": False,
+            "svg.hashsalt": config.SVG_HASHSALT,
+            "svg.fonttype": "path",
+            "figure.dpi": 100,
+            "savefig.dpi": config.FIGURE_DPI,
+            "savefig.bbox": "tight",
+            "path.simplify": True,
+        }
+    )
     return family
 
 
@@ -76,23 +80,43 @@ def publish(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None
     the file a reader finds under ``figures/``, whatever matplotlib backend the kernel has.
     """
     from IPython.display import Image
+
     paths = save(fig, name, folder)
     close(fig)
     return Image(data=paths[0].read_bytes(), format="png")
 
 
-def heatmap(table: pd.DataFrame, title: str, fmt: str = "d", cmap: str = "Blues", vmin: float | None = None,
-            vmax: float | None = None, annot: pd.DataFrame | None = None, xlabel: str = "", ylabel: str = "",
-            row_colours: list[str] | None = None) -> matplotlib.figure.Figure:
+def heatmap(
+    table: pd.DataFrame,
+    title: str,
+    fmt: str = "d",
+    cmap: str = "Blues",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    annot: pd.DataFrame | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    row_colours: list[str] | None = None,
+) -> matplotlib.figure.Figure:
     """An annotated heatmap of a labelled table (rows and columns already in display order)."""
     setup()
     height = max(2.5, 0.55 * len(table) + 1.6)
     width = max(5.0, 0.9 * len(table.columns) + 2.5)
     fig, ax = plt.subplots(figsize=(width, height))
     data = table.astype(float)
-    sns.heatmap(data, annot=annot if annot is not None else True, fmt=fmt if annot is None else "",
-                cmap=cmap, vmin=vmin, vmax=vmax, linewidths=0.5, linecolor="white", cbar=True, ax=ax,
-                annot_kws={"fontsize": 9})
+    sns.heatmap(
+        data,
+        annot=annot if annot is not None else True,
+        fmt=fmt if annot is None else "",
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        linewidths=0.5,
+        linecolor="white",
+        cbar=True,
+        ax=ax,
+        annot_kws={"fontsize": 9},
+    )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -107,27 +131,47 @@ def heatmap(table: pd.DataFrame, title: str, fmt: str = "d", cmap: str = "Blues"
     return fig
 
 
-def category_flag_heatmap(counts: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-                          title: str | None = None) -> matplotlib.figure.Figure:
+def category_flag_heatmap(
+    counts: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+) -> matplotlib.figure.Figure:
     """Ticks per category (rows) and flag (columns) from a tidy count table with columns
     ``category``, ``flag``, ``yes``, ``n``; cells show ``yes/n``, colour the share."""
     frame = frame or load_frame()
     cats = [c for c in frame.category_keys if c in set(counts["category"])]
     flags = frame.flag_keys
-    yes = counts.pivot(index="category", columns="flag", values="yes").reindex(index=cats, columns=flags)
-    n = counts.pivot(index="category", columns="flag", values="n").reindex(index=cats, columns=flags)
+    yes = counts.pivot(index="category", columns="flag", values="yes").reindex(
+        index=cats, columns=flags
+    )
+    n = counts.pivot(index="category", columns="flag", values="n").reindex(
+        index=cats, columns=flags
+    )
     share = (yes / n.replace(0, np.nan)).fillna(0.0)
     annot = yes.fillna(0).astype(int).astype(str) + "/" + n.fillna(0).astype(int).astype(str)
     share.index = [frame.label("category", c, language) for c in cats]
     share.columns = [frame.label("flag", f, language) for f in flags]
     annot.index, annot.columns = share.index, share.columns
-    default = "各類別風險勾選（勾選數／案例數）" if language != "en" else "Risk ticks by category (ticked / cases)"
+    default = (
+        "各類別風險勾選（勾選數／案例數）"
+        if language != "en"
+        else "Risk ticks by category (ticked / cases)"
+    )
     colours = [frame.entry("category", c).colour for c in cats]
-    return heatmap(share, title or default, cmap="Reds", vmin=0, vmax=1, annot=annot, row_colours=colours)
+    return heatmap(
+        share, title or default, cmap="Reds", vmin=0, vmax=1, annot=annot, row_colours=colours
+    )
 
 
-def count_bars(table: pd.DataFrame, label_col: str, value_col: str, colours: list[str], title: str,
-               xlabel: str = "") -> matplotlib.figure.Figure:
+def count_bars(
+    table: pd.DataFrame,
+    label_col: str,
+    value_col: str,
+    colours: list[str],
+    title: str,
+    xlabel: str = "",
+) -> matplotlib.figure.Figure:
     """Horizontal bars, one per row of ``table`` in its order, coloured as given."""
     setup()
     fig, ax = plt.subplots(figsize=(6.0, max(2.0, 0.45 * len(table) + 1.0)))

@@ -1,6 +1,7 @@
 """Figures and display tables of a clustering: dendrogram, cluster-profile heatmap,
 correspondence map, criteria per k. Labels come from the frame; clusters are coloured with
 a fixed colour-blind-safe palette (clusters are results, not frame entries)."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -18,7 +19,10 @@ from ..frame import Frame, load_frame
 from . import bilingual, heatmap, setup
 
 _TITLES = {
-    "dendrogram": ("案例階層分群（{metric}，{linkage} 連結）", "Hierarchical clustering of cases ({metric}, {linkage} linkage)"),
+    "dendrogram": (
+        "案例階層分群（{metric}，{linkage} 連結）",
+        "Hierarchical clustering of cases ({metric}, {linkage} linkage)",
+    ),
     "distance": ("距離", "Distance"),
     "profiles": ("各群風險盛行率", "Risk prevalence by cluster"),
     "map": ("案例對應分析圖（依群著色）", "Correspondence map of cases (coloured by cluster)"),
@@ -32,12 +36,17 @@ _t = partial(bilingual, _TITLES)
 
 
 def cluster_colours(k: int) -> list[str]:
-    """k colours, one per cluster number 1..k (seaborn's colour-blind palette, repeated if needed)."""
+    """k colours, one per cluster number 1..k (seaborn's colour-blind palette, repeated if
+    needed)."""
     return sns.color_palette("colorblind", max(k, 1)).as_hex()[:k]
 
 
-def dendrogram(result: Clustering, language: str = config.DEFAULT_LANGUAGE, title: str | None = None,
-               max_leaves: int = 60) -> matplotlib.figure.Figure:
+def dendrogram(
+    result: Clustering,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+    max_leaves: int = 60,
+) -> matplotlib.figure.Figure:
     """Dendrogram of a hierarchical clustering with one leaf per case (case names), branches
     coloured by the k clusters cut. Inventories with more than ``max_leaves`` cases show the
     distinct profiles instead (leaf label = profile number and case count)."""
@@ -52,7 +61,11 @@ def dendrogram(result: Clustering, language: str = config.DEFAULT_LANGUAGE, titl
     n = len(z) + 1
     k = result.k
     heights = z[:, 2]
-    threshold = (heights[n - k - 1] + heights[n - k]) / 2 if 1 < k < n else (heights.max() + 1 if k == 1 else 0)
+    threshold = (
+        (heights[n - k - 1] + heights[n - k]) / 2
+        if 1 < k < n
+        else (heights.max() + 1 if k == 1 else 0)
+    )
     colours = cluster_colours(k)
     # colour each leaf's branches by its cluster number (labels are ordered by size)
     leaf_cluster = result.labels if result.n_cases <= max_leaves else result.profile_labels + 1
@@ -61,10 +74,18 @@ def dendrogram(result: Clustering, language: str = config.DEFAULT_LANGUAGE, titl
     for step, (a, b, h, _) in enumerate(z):
         joined = members[int(a)] | members[int(b)]
         members[n + step] = joined
-        link_colour[n + step] = colours[next(iter(joined)) - 1] if len(joined) == 1 and h <= threshold else "#777777"
+        link_colour[n + step] = (
+            colours[next(iter(joined)) - 1] if len(joined) == 1 and h <= threshold else "#777777"
+        )
     fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.32 * n + 1.2)))
-    hierarchy.dendrogram(z, labels=leaves, orientation="right", ax=ax, link_color_func=lambda i: link_colour[i],
-                         color_threshold=threshold)
+    hierarchy.dendrogram(
+        z,
+        labels=leaves,
+        orientation="right",
+        ax=ax,
+        link_color_func=lambda i: link_colour[i],
+        color_threshold=threshold,
+    )
     if 1 < k < n:
         ax.axvline(threshold, color="#999999", linestyle="--", linewidth=0.8)
     ax.set_xlabel(_t("distance", language))
@@ -74,8 +95,12 @@ def dendrogram(result: Clustering, language: str = config.DEFAULT_LANGUAGE, titl
     return fig
 
 
-def profile_heatmap(profiles: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-                    title: str | None = None) -> matplotlib.figure.Figure:
+def profile_heatmap(
+    profiles: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+) -> matplotlib.figure.Figure:
     """Clusters (rows, by name) × flags (columns, frame order): share ticked among the
     cluster's reporting cases, from :func:`analysis.clustering.cluster_profiles`."""
     frame = frame or load_frame()
@@ -84,12 +109,23 @@ def profile_heatmap(profiles: pd.DataFrame, frame: Frame | None = None, language
     share.index = [f"{lbl} (n={n})" for lbl, n in zip(profiles["label"], profiles["cases"])]
     share.columns = [frame.label("flag", f, language) for f in flags]
     annot = share.map(lambda v: "" if np.isnan(v) else f"{v:.0%}")
-    return heatmap(share, title or _t("profiles", language), cmap="Reds", vmin=0, vmax=1, annot=annot,
-                   row_colours=cluster_colours(len(profiles)))
+    return heatmap(
+        share,
+        title or _t("profiles", language),
+        cmap="Reds",
+        vmin=0,
+        vmax=1,
+        annot=annot,
+        row_colours=cluster_colours(len(profiles)),
+    )
 
 
-def mca_scatter(coordinates: pd.DataFrame, language: str = config.DEFAULT_LANGUAGE, title: str | None = None,
-                label_points: int = 30) -> matplotlib.figure.Figure:
+def mca_scatter(
+    coordinates: pd.DataFrame,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+    label_points: int = 30,
+) -> matplotlib.figure.Figure:
     """Cases on the first two correspondence axes, coloured by cluster (from
     :func:`analysis.clustering.mca_map`); small inventories get case names beside points.
     Coincident cases are drawn once, sized by their count."""
@@ -97,15 +133,32 @@ def mca_scatter(coordinates: pd.DataFrame, language: str = config.DEFAULT_LANGUA
     k = int(coordinates["cluster"].max())
     colours = cluster_colours(k)
     fig, ax = plt.subplots(figsize=(6.5, 5.0))
-    grouped = coordinates.groupby(["cluster", "dim_1", "dim_2"], sort=True).agg(
-        count=("case_id", "size"), names=("name", lambda s: "\n".join(s.astype(str)))).reset_index()
+    grouped = (
+        coordinates.groupby(["cluster", "dim_1", "dim_2"], sort=True)
+        .agg(count=("case_id", "size"), names=("name", lambda s: "\n".join(s.astype(str))))
+        .reset_index()
+    )
     for c in range(1, k + 1):
         sub = grouped[grouped["cluster"] == c]
-        ax.scatter(sub["dim_1"], sub["dim_2"], s=20 + 30 * np.sqrt(sub["count"]), color=colours[c - 1], alpha=0.75,
-                   label=f"{_t('cluster', language)} {c}", edgecolor="white", linewidth=0.5)
+        ax.scatter(
+            sub["dim_1"],
+            sub["dim_2"],
+            s=20 + 30 * np.sqrt(sub["count"]),
+            color=colours[c - 1],
+            alpha=0.75,
+            label=f"{_t('cluster', language)} {c}",
+            edgecolor="white",
+            linewidth=0.5,
+        )
     if len(coordinates) <= label_points:
         for row in grouped.itertuples():
-            ax.annotate(row.names, (row.dim_1, row.dim_2), fontsize=7, xytext=(4, 2), textcoords="offset points")
+            ax.annotate(
+                row.names,
+                (row.dim_1, row.dim_2),
+                fontsize=7,
+                xytext=(4, 2),
+                textcoords="offset points",
+            )
     ax.axhline(0, color="#cccccc", linewidth=0.6)
     ax.axvline(0, color="#cccccc", linewidth=0.6)
     ax.set_xlabel(_t("axis", language, i=1, share=float(coordinates["inertia_1"].iloc[0])))
@@ -117,12 +170,15 @@ def mca_scatter(coordinates: pd.DataFrame, language: str = config.DEFAULT_LANGUA
     return fig
 
 
-def criteria_plot(table: pd.DataFrame, language: str = config.DEFAULT_LANGUAGE,
-                  title: str | None = None) -> matplotlib.figure.Figure:
+def criteria_plot(
+    table: pd.DataFrame, language: str = config.DEFAULT_LANGUAGE, title: str | None = None
+) -> matplotlib.figure.Figure:
     """Each criterion of :func:`analysis.clustering.select_k` against k (one panel each),
     the chosen k marked."""
     setup()
-    criteria = [c for c in ("silhouette", "cost", "bic", "aic", "relative_entropy") if c in table.columns]
+    criteria = [
+        c for c in ("silhouette", "cost", "bic", "aic", "relative_entropy") if c in table.columns
+    ]
     fig, axes = plt.subplots(1, len(criteria), figsize=(3.0 * len(criteria), 2.8), squeeze=False)
     chosen = int(table.loc[table["chosen"], "k"].iloc[0])
     for ax, crit in zip(axes[0], criteria):
@@ -137,31 +193,45 @@ def criteria_plot(table: pd.DataFrame, language: str = config.DEFAULT_LANGUAGE,
     return fig
 
 
-def profile_table(profiles: pd.DataFrame, frame: Frame | None = None,
-                  language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+def profile_table(
+    profiles: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE
+) -> pd.DataFrame:
     """The cluster-profile table for display: frame labels and headings in ``language``,
     prevalences as percentages."""
     frame = frame or load_frame()
     heading = lambda key: frame.heading(key, language)  # noqa: E731
-    out = pd.DataFrame({
-        _t("cluster", language): profiles["label"],
-        heading("cases"): profiles["cases"],
-        heading("share"): profiles["share"].map(lambda v: f"{v:.0%}"),
-    })
+    out = pd.DataFrame(
+        {
+            _t("cluster", language): profiles["label"],
+            heading("cases"): profiles["cases"],
+            heading("share"): profiles["share"].map(lambda v: f"{v:.0%}"),
+        }
+    )
     for f in frame.flag_keys:
         out[frame.label("flag", f, language)] = profiles[f"prevalence_{f}"].map(
-            lambda v: "" if pd.isna(v) else f"{v:.0%}")
+            lambda v: "" if pd.isna(v) else f"{v:.0%}"
+        )
     out[heading("category")] = profiles["category"].map(
-        lambda k: heading("not_coded") if pd.isna(k) else frame.label("category", k, language))
+        lambda k: heading("not_coded") if pd.isna(k) else frame.label("category", k, language)
+    )
     sep = ", " if language == "en" else "、"
     out[heading("techniques")] = profiles["techniques"].map(
-        lambda s: "" if pd.isna(s) else sep.join(frame.label("technique", t, language) for t in str(s).split(";")))
+        lambda s: (
+            ""
+            if pd.isna(s)
+            else sep.join(frame.label("technique", t, language) for t in str(s).split(";"))
+        )
+    )
     out[heading("name")] = profiles["exemplars"]
     return out
 
 
-def crosstab_table(table: pd.DataFrame, by: str = "category", frame: Frame | None = None,
-                   language: str = config.DEFAULT_LANGUAGE) -> pd.DataFrame:
+def crosstab_table(
+    table: pd.DataFrame,
+    by: str = "category",
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+) -> pd.DataFrame:
     """Clusters (rows) × categories or techniques (columns, frame labels) of case counts,
     from :func:`analysis.clustering.crosstab`."""
     frame = frame or load_frame()
@@ -169,10 +239,8 @@ def crosstab_table(table: pd.DataFrame, by: str = "category", frame: Frame | Non
     wide = pd.DataFrame(index=pd.Index(clusters, name=_t("cluster", language)))
     for key in dict.fromkeys(table[by].tolist()):
         rows = table[table[by].isna()] if pd.isna(key) else table[table[by] == key]
-        label = frame.heading("not_coded", language) if pd.isna(key) else frame.label(by, key, language)
+        label = (
+            frame.heading("not_coded", language) if pd.isna(key) else frame.label(by, key, language)
+        )
         wide[label] = rows.set_index("cluster")["cases"].reindex(clusters, fill_value=0).to_numpy()
     return wide.astype(int)
-
-
-def close(fig: matplotlib.figure.Figure) -> None:
-    plt.close(fig)

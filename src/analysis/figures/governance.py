@@ -5,6 +5,7 @@ workbook an agency fills in.
 Category labels, order and colours come from the frame; level labels and colours from the
 framework's data file (``data/frameworks/``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,16 +29,25 @@ NOT_CODED = "not_coded"
 
 
 def _category_label(frame: Frame, key: object, language: str) -> str:
-    return frame.heading(NOT_CODED, language) if pd.isna(key) else frame.label("category", key, language)
+    return (
+        frame.heading(NOT_CODED, language)
+        if pd.isna(key)
+        else frame.label("category", key, language)
+    )
 
 
 def _category_colour(frame: Frame, key: object) -> str:
     return "#999999" if pd.isna(key) else frame.entry("category", key).colour
 
 
-def risk_matrix(counts: pd.DataFrame, framework: Framework, dimension: str = "rating",
-                language: str = config.DEFAULT_LANGUAGE, title: str | None = None,
-                total: int | None = None) -> matplotlib.figure.Figure:
+def risk_matrix(
+    counts: pd.DataFrame,
+    framework: Framework,
+    dimension: str = "rating",
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+    total: int | None = None,
+) -> matplotlib.figure.Figure:
     """The matrix as the study prints it (rows: first axis top to bottom, columns: second
     axis), each cell coloured by its level and labelled with the level and the number of
     cases (from :func:`analysis.governance.matrix_counts`). With ``total`` (the number of
@@ -53,11 +63,26 @@ def risk_matrix(counts: pd.DataFrame, framework: Framework, dimension: str = "ra
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
             level = m["cells"][r][c]
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colours[level], edgecolor="white", linewidth=2))
+            ax.add_patch(
+                Rectangle((j, i), 1, 1, facecolor=colours[level], edgecolor="white", linewidth=2)
+            )
             k = int(n.get((r, c), 0))
-            ax.text(j + 0.5, i + 0.36, framework.label(dimension, level, language), ha="center", va="center", fontsize=8)
-            ax.text(j + 0.5, i + 0.68, str(k) if k else "·", ha="center", va="center",
-                    fontsize=13 if k else 9)
+            ax.text(
+                j + 0.5,
+                i + 0.36,
+                framework.label(dimension, level, language),
+                ha="center",
+                va="center",
+                fontsize=8,
+            )
+            ax.text(
+                j + 0.5,
+                i + 0.68,
+                str(k) if k else "·",
+                ha="center",
+                va="center",
+                fontsize=13 if k else 9,
+            )
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(rows), 0)
     ax.set_xticks(np.arange(len(cols)) + 0.5, [cdim.level(c).name(language) for c in cols])
@@ -72,15 +97,24 @@ def risk_matrix(counts: pd.DataFrame, framework: Framework, dimension: str = "ra
     default = framework.name(language)
     outside = (total or 0) - int(counts["cases"].sum())
     if outside > 0:
-        default += (f"\n({outside} more cases with an undetermined axis)" if language == "en"
-                    else f"\n（另 {outside} 案之軸無法判定）")
+        default += (
+            f"\n({outside} more cases with an undetermined axis)"
+            if language == "en"
+            else f"\n（另 {outside} 案之軸無法判定）"
+        )
     ax.set_title(title or default, pad=28)
     fig.tight_layout()
     return fig
 
 
-def placement_bars(counts: pd.DataFrame, framework: Framework, dimension: str, frame: Frame | None = None,
-                   language: str = config.DEFAULT_LANGUAGE, title: str | None = None) -> matplotlib.figure.Figure:
+def placement_bars(
+    counts: pd.DataFrame,
+    framework: Framework,
+    dimension: str,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+) -> matplotlib.figure.Figure:
     """Stacked horizontal bars: one bar per category (frame order), segments per level
     (framework order, undetermined last), from :func:`analysis.governance.by_category`."""
     setup()
@@ -92,10 +126,25 @@ def placement_bars(counts: pd.DataFrame, framework: Framework, dimension: str, f
     y = np.arange(len(cats))
     left = np.zeros(len(cats))
     for lv in levels:
-        vals = np.array([float(counts[(counts["category"].fillna("") == ("" if pd.isna(c) else c))
-                                      & (counts["placement"] == lv)]["cases"].sum()) for c in cats])
-        ax.barh(y, vals, left=left, color=colours.get(lv, "#999999"), edgecolor="white",
-                label=framework.label(dimension, lv, language))
+        vals = np.array(
+            [
+                float(
+                    counts[
+                        (counts["category"].fillna("") == ("" if pd.isna(c) else c))
+                        & (counts["placement"] == lv)
+                    ]["cases"].sum()
+                )
+                for c in cats
+            ]
+        )
+        ax.barh(
+            y,
+            vals,
+            left=left,
+            color=colours.get(lv, "#999999"),
+            edgecolor="white",
+            label=framework.label(dimension, lv, language),
+        )
         for yi, (l0, v) in enumerate(zip(left, vals)):
             if v:
                 ax.text(l0 + v / 2, yi, str(int(v)), ha="center", va="center", fontsize=8)
@@ -105,22 +154,41 @@ def placement_bars(counts: pd.DataFrame, framework: Framework, dimension: str, f
         lbl.set_color(_category_colour(frame, c))
     ax.invert_yaxis()
     ax.set_xlabel(frame.heading("cases", language))
-    ax.legend(loc="lower right", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0), ncol=len(levels))
-    ax.set_title(title or f"{framework.name(language)} · {framework.dimension(dimension).name(language)}", pad=24)
+    ax.legend(
+        loc="lower right", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0), ncol=len(levels)
+    )
+    ax.set_title(
+        title or f"{framework.name(language)} · {framework.dimension(dimension).name(language)}",
+        pad=24,
+    )
     sns.despine(ax=ax)
     fig.tight_layout()
     return fig
 
 
-def category_flow(counts: pd.DataFrame, framework: Framework, dimension: str, frame: Frame | None = None,
-                  language: str = config.DEFAULT_LANGUAGE, title: str | None = None) -> matplotlib.figure.Figure:
+def category_flow(
+    counts: pd.DataFrame,
+    framework: Framework,
+    dimension: str,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+) -> matplotlib.figure.Figure:
     """An alluvial view: categories (left, frame colours) flow into levels (right, framework
     colours); band widths are case counts (from :func:`analysis.governance.by_category`)."""
     setup()
     frame = frame or load_frame()
     flows = counts[counts["cases"] > 0].copy()
-    levels = [lv for lv in framework.dimension(dimension).level_keys + [UNDETERMINED] if lv in set(flows["placement"])]
-    cats = [c for c in dict.fromkeys(counts["category"].tolist()) if (flows["category"].fillna("") == ("" if pd.isna(c) else c)).any()]
+    levels = [
+        lv
+        for lv in framework.dimension(dimension).level_keys + [UNDETERMINED]
+        if lv in set(flows["placement"])
+    ]
+    cats = [
+        c
+        for c in dict.fromkeys(counts["category"].tolist())
+        if (flows["category"].fillna("") == ("" if pd.isna(c) else c)).any()
+    ]
     colours = framework.colours(dimension)
     total = float(flows["cases"].sum()) or 1.0
     gap = 0.04 * total
@@ -135,7 +203,10 @@ def category_flow(counts: pd.DataFrame, framework: Framework, dimension: str, fr
 
     def key(c):
         return "" if pd.isna(c) else c
-    cat_size = {key(c): float(flows[flows["category"].fillna("") == key(c)]["cases"].sum()) for c in cats}
+
+    cat_size = {
+        key(c): float(flows[flows["category"].fillna("") == key(c)]["cases"].sum()) for c in cats
+    }
     lv_size = {lv: float(flows[flows["placement"] == lv]["cases"].sum()) for lv in levels}
     cat_pos, lv_pos = stack([key(c) for c in cats], cat_size), stack(levels, lv_size)
     x0, x1, w = 0.0, 1.0, 0.06
@@ -143,37 +214,93 @@ def category_flow(counts: pd.DataFrame, framework: Framework, dimension: str, fr
     lv_off = dict(lv_pos)
     for c in cats:
         for lv in levels:
-            v = float(flows[(flows["category"].fillna("") == key(c)) & (flows["placement"] == lv)]["cases"].sum())
+            v = float(
+                flows[(flows["category"].fillna("") == key(c)) & (flows["placement"] == lv)][
+                    "cases"
+                ].sum()
+            )
             if not v:
                 continue
             a0, b0 = cat_off[key(c)], lv_off[lv]
-            verts = [(x0 + w, a0), (0.5, a0), (0.5, b0), (x1 - w, b0), (x1 - w, b0 + v), (0.5, b0 + v), (0.5, a0 + v),
-                     (x0 + w, a0 + v), (x0 + w, a0)]
-            codes = [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.LINETO,
-                     MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.CLOSEPOLY]
-            ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=_category_colour(frame, c), alpha=0.45, edgecolor="none"))
+            verts = [
+                (x0 + w, a0),
+                (0.5, a0),
+                (0.5, b0),
+                (x1 - w, b0),
+                (x1 - w, b0 + v),
+                (0.5, b0 + v),
+                (0.5, a0 + v),
+                (x0 + w, a0 + v),
+                (x0 + w, a0),
+            ]
+            codes = [
+                MplPath.MOVETO,
+                MplPath.CURVE4,
+                MplPath.CURVE4,
+                MplPath.CURVE4,
+                MplPath.LINETO,
+                MplPath.CURVE4,
+                MplPath.CURVE4,
+                MplPath.CURVE4,
+                MplPath.CLOSEPOLY,
+            ]
+            ax.add_patch(
+                PathPatch(
+                    MplPath(verts, codes),
+                    facecolor=_category_colour(frame, c),
+                    alpha=0.45,
+                    edgecolor="none",
+                )
+            )
             cat_off[key(c)] += v
             lv_off[lv] += v
     for c in cats:
-        ax.add_patch(Rectangle((x0, cat_pos[key(c)]), w, cat_size[key(c)], facecolor=_category_colour(frame, c)))
-        ax.text(x0 - 0.01, cat_pos[key(c)] + cat_size[key(c)] / 2, f"{_category_label(frame, c, language)} ({int(cat_size[key(c)])})",
-                ha="right", va="center", fontsize=9)
+        ax.add_patch(
+            Rectangle(
+                (x0, cat_pos[key(c)]), w, cat_size[key(c)], facecolor=_category_colour(frame, c)
+            )
+        )
+        ax.text(
+            x0 - 0.01,
+            cat_pos[key(c)] + cat_size[key(c)] / 2,
+            f"{_category_label(frame, c, language)} ({int(cat_size[key(c)])})",
+            ha="right",
+            va="center",
+            fontsize=9,
+        )
     for lv in levels:
-        ax.add_patch(Rectangle((x1 - w, lv_pos[lv]), w, lv_size[lv], facecolor=colours.get(lv, "#999999")))
-        ax.text(x1 + 0.01, lv_pos[lv] + lv_size[lv] / 2, f"{framework.label(dimension, lv, language)} ({int(lv_size[lv])})",
-                ha="left", va="center", fontsize=9)
-    height = max(max(p + cat_size[k] for k, p in cat_pos.items()) if cat_pos else 1.0,
-                 max(p + lv_size[k] for k, p in lv_pos.items()) if lv_pos else 1.0)
+        ax.add_patch(
+            Rectangle((x1 - w, lv_pos[lv]), w, lv_size[lv], facecolor=colours.get(lv, "#999999"))
+        )
+        ax.text(
+            x1 + 0.01,
+            lv_pos[lv] + lv_size[lv] / 2,
+            f"{framework.label(dimension, lv, language)} ({int(lv_size[lv])})",
+            ha="left",
+            va="center",
+            fontsize=9,
+        )
+    height = max(
+        max(p + cat_size[k] for k, p in cat_pos.items()) if cat_pos else 1.0,
+        max(p + lv_size[k] for k, p in lv_pos.items()) if lv_pos else 1.0,
+    )
     ax.set_xlim(-0.45, 1.45)
     ax.set_ylim(height + gap, -gap)
     ax.axis("off")
-    ax.set_title(title or f"{frame.heading('category', language)} → {framework.dimension(dimension).name(language)}")
+    placed = framework.dimension(dimension).name(language)
+    ax.set_title(title or f"{frame.heading('category', language)} → {placed}")
     fig.tight_layout()
     return fig
 
 
-def save_checklist(table: pd.DataFrame, name: str, language: str = config.DEFAULT_LANGUAGE,
-                   folder: Path | None = None) -> Path:
+def save_checklist(
+    table: pd.DataFrame,
+    name: str,
+    language: str = config.DEFAULT_LANGUAGE,
+    folder: Path | None = None,
+) -> Path:
     """Write the checklist as ``reports/tables/<name>.xlsx`` (byte-identical reruns)."""
     folder = folder or config.tables_dir()
-    return atomic_write_bytes(folder / f"{name}.xlsx", xlsx_bytes(checklist_sheets(table, language)))
+    return atomic_write_bytes(
+        folder / f"{name}.xlsx", xlsx_bytes(checklist_sheets(table, language))
+    )

@@ -1,4 +1,5 @@
 """Figures of an inventory's profile: flag status (yes / no / not reported) and missingness."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -13,8 +14,12 @@ from . import setup
 STATUS_COLOURS = {"yes": "#B2182B", "no": "#4393C3", "not_reported": "#D9D9D9"}
 
 
-def flag_status(counts: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE,
-                title: str = ""):
+def flag_status(
+    counts: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str = "",
+):
     """Stacked bars per flag: share yes, no and not reported (from summary.flag_counts)."""
     frame = frame or load_frame()
     setup()
@@ -24,7 +29,9 @@ def flag_status(counts: pd.DataFrame, frame: Frame | None = None, language: str 
     left = np.zeros(len(counts))
     for status in ("yes", "no", "not_reported"):
         share = (counts[status] / total).fillna(0).to_numpy()
-        ax.barh(y, share, left=left, color=STATUS_COLOURS[status], label=frame.heading(status, language))
+        ax.barh(
+            y, share, left=left, color=STATUS_COLOURS[status], label=frame.heading(status, language)
+        )
         left += share
     ax.set_yticks(y, [frame.label("flag", f, language) for f in counts["flag"]])
     ax.invert_yaxis()

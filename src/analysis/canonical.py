@@ -18,6 +18,7 @@ Columns (flag columns are named by the frame's flag keys):
 
 Any further column is an inventory-specific extra (agency bureau, stage, ...).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -79,55 +80,155 @@ def technique_lists(cases: pd.DataFrame) -> pd.Series:
     return cases["techniques"].fillna("").map(lambda s: [t for t in s.split(TECHNIQUE_SEP) if t])
 
 
-def validate(cases: pd.DataFrame, frame: Frame | None = None, file: str = "<canonical table>") -> list[Problem]:
+def validate(
+    cases: pd.DataFrame, frame: Frame | None = None, file: str = "<canonical table>"
+) -> list[Problem]:
     """Check a canonical table against the frame; returns the problems found.
 
     Row numbers are 1-based positions in the table plus one (as a spreadsheet with a
     header row would show them).
     """
     frame = frame or load_frame()
-    problems: list[Problem] = []
     missing = [c for c in canonical_columns(frame) if c not in cases.columns]
     if missing:
         return [Problem(file, None, c, None, "a canonical column", "標準欄位") for c in missing]
     rows = range(2, len(cases) + 2)
+    return (
+        _case_id_problems(cases, rows, file)
+        + _coded_key_problems(cases, frame, rows, file)
+        + _technique_problems(cases, frame, rows, file)
+        + _flag_dtype_problems(cases, frame, file)
+        + _provenance_problems(cases, rows, file)
+    )
 
-    def bad(row, col, value, expected, zh):
-        problems.append(Problem(file, row, col, value, expected, zh))
 
-    ids = cases["inventory"].astype("string").fillna("") + "\x00" + cases["case_id"].astype("string").fillna("")
+def _case_id_problems(cases: pd.DataFrame, rows: range, file: str) -> list[Problem]:
+    """Blank case ids, and ids repeated within an inventory (the first one kept)."""
+    problems = []
+    ids = (
+        cases["inventory"].astype("string").fillna("")
+        + "\x00"
+        + cases["case_id"].astype("string").fillna("")
+    )
     dup = ids.duplicated(keep="first")
     for row, cid, is_dup, blank in zip(rows, cases["case_id"], dup, cases["case_id"].isna()):
         if blank:
-            bad(row, "case_id", None, "a case_id", "案例編號")
+            problems.append(Problem(file, row, "case_id", None, "a case_id", "案例編號"))
         elif is_dup:
-            bad(row, "case_id", cid, "a case_id unique within its inventory", "同一盤點內不重複的案例編號")
-    allowed = {"category": set(frame.category_keys), "application_type": set(frame.application_type_keys)}
-    for col, keys in allowed.items():
-        for row, v in zip(rows, cases[col]):
-            if not pd.isna(v) and v not in keys:
-                bad(row, col, v, f"a frame {col} key ({', '.join(sorted(keys))})", f"編碼架構中的{col}代碼")
-    for row, cat, typ in zip(rows, cases["category"], cases["application_type"]):
-        if not pd.isna(typ) and typ in allowed["application_type"] and cat in allowed["category"] \
-                and frame.category_of(typ) != cat:
-            bad(row, "application_type", typ, f"an application type of category {cat}", f"屬於類別 {cat} 的應用類型")
-    tech = set(frame.technique_keys)
-    for row, v in zip(rows, cases["techniques"]):
-        if not pd.isna(v):
-            unknown = [t for t in str(v).split(TECHNIQUE_SEP) if t not in tech]
-            if unknown or not v:
-                bad(row, "techniques", v, "technique keys joined by ';'", "以「;」連接的技術代碼")
-    for f in frame.flag_keys:
-        if str(cases[f].dtype) != "boolean":
-            bad(None, f, str(cases[f].dtype), "a boolean (yes/no/NA) column", "布林欄位（是／否／未報告）")
-    for col in coded_by_columns():
-        for row, v in zip(rows, cases[col]):
-            if not pd.isna(v) and str(v).split(":")[0] not in PROVENANCE_VALUES:
-                bad(row, col, v, f"one of {', '.join(PROVENANCE_VALUES)}", "允許的編碼來源")
+            problems.append(
+                Problem(
+                    file,
+                    row,
+                    "case_id",
+                    cid,
+                    "a case_id unique within its inventory",
+                    "同一盤點內不重複的案例編號",
+                )
+            )
     return problems
 
 
-def check(cases: pd.DataFrame, frame: Frame | None = None, file: str = "<canonical table>") -> pd.DataFrame:
+def _coded_key_problems(cases: pd.DataFrame, frame: Frame, rows: range, file: str) -> list[Problem]:
+    """Category and application-type values that are not frame keys, then application types
+    that belong to another category than the case's."""
+    problems = []
+    allowed = {
+        "category": set(frame.category_keys),
+        "application_type": set(frame.application_type_keys),
+    }
+    for col, keys in allowed.items():
+        for row, v in zip(rows, cases[col]):
+            if not pd.isna(v) and v not in keys:
+                problems.append(
+                    Problem(
+                        file,
+                        row,
+                        col,
+                        v,
+                        f"a frame {col} key ({', '.join(sorted(keys))})",
+                        f"編碼架構中的{col}代碼",
+                    )
+                )
+    for row, cat, typ in zip(rows, cases["category"], cases["application_type"]):
+        if (
+            not pd.isna(typ)
+            and typ in allowed["application_type"]
+            and cat in allowed["category"]
+            and frame.category_of(typ) != cat
+        ):
+            problems.append(
+                Problem(
+                    file,
+                    row,
+                    "application_type",
+                    typ,
+                    f"an application type of category {cat}",
+                    f"屬於類別 {cat} 的應用類型",
+                )
+            )
+    return problems
+
+
+def _technique_problems(cases: pd.DataFrame, frame: Frame, rows: range, file: str) -> list[Problem]:
+    """Technique cells that are empty or hold a part that is not a frame technique key."""
+    tech = set(frame.technique_keys)
+    problems = []
+    for row, v in zip(rows, cases["techniques"]):
+        if pd.isna(v):
+            continue
+        unknown = [t for t in str(v).split(TECHNIQUE_SEP) if t not in tech]
+        if unknown or not v:
+            problems.append(
+                Problem(
+                    file,
+                    row,
+                    "techniques",
+                    v,
+                    "technique keys joined by ';'",
+                    "以「;」連接的技術代碼",
+                )
+            )
+    return problems
+
+
+def _flag_dtype_problems(cases: pd.DataFrame, frame: Frame, file: str) -> list[Problem]:
+    """Flag columns that are not of the nullable boolean dtype."""
+    return [
+        Problem(
+            file,
+            None,
+            f,
+            str(cases[f].dtype),
+            "a boolean (yes/no/NA) column",
+            "布林欄位（是／否／未報告）",
+        )
+        for f in frame.flag_keys
+        if str(cases[f].dtype) != "boolean"
+    ]
+
+
+def _provenance_problems(cases: pd.DataFrame, rows: range, file: str) -> list[Problem]:
+    """``*_coded_by`` values that do not start with a known source of coding."""
+    problems = []
+    for col in coded_by_columns():
+        for row, v in zip(rows, cases[col]):
+            if not pd.isna(v) and str(v).split(":")[0] not in PROVENANCE_VALUES:
+                problems.append(
+                    Problem(
+                        file,
+                        row,
+                        col,
+                        v,
+                        f"one of {', '.join(PROVENANCE_VALUES)}",
+                        "允許的編碼來源",
+                    )
+                )
+    return problems
+
+
+def check(
+    cases: pd.DataFrame, frame: Frame | None = None, file: str = "<canonical table>"
+) -> pd.DataFrame:
     """:func:`validate` and raise :class:`InputError` on any problem; returns ``cases``."""
     problems = validate(cases, frame, file)
     if problems:
@@ -148,10 +249,13 @@ def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
 def write(cases: pd.DataFrame, path: Path, frame: Frame | None = None) -> Path:
     """Write the canonical table as CSV (UTF-8 with BOM, for Excel) or XLSX, atomically."""
     from .outputs import write_table
+
     return write_table(to_export(cases, frame), Path(path))
 
 
-def from_export(table: pd.DataFrame, frame: Frame | None = None, file: str = "<export>") -> pd.DataFrame:
+def from_export(
+    table: pd.DataFrame, frame: Frame | None = None, file: str = "<export>"
+) -> pd.DataFrame:
     """Inverse of :func:`to_export`: read yes/no/blank flags back into a canonical table."""
     frame = frame or load_frame()
     out = table.copy()

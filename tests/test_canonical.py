@@ -1,8 +1,9 @@
 """The canonical case table: schema, validation, export and import."""
+
 import pandas as pd
 import pytest
 
-from analysis import cases as canonical
+from analysis import canonical
 from analysis.errors import InputError
 
 
@@ -26,13 +27,16 @@ def test_technique_lists(study):
     assert canonical.technique_lists(blank).iloc[0] == []
 
 
-@pytest.mark.parametrize("column,value,expected", [
-    ("category", "policing", "frame category key"),
-    ("application_type", "benefits_decisions", "application type of category enforcement"),
-    ("techniques", "image_recognition;telepathy", "technique keys"),
-    ("category_coded_by", "oracle", "one of study"),
-    ("case_id", "digi-1", "unique within its inventory"),
-])
+@pytest.mark.parametrize(
+    "column,value,expected",
+    [
+        ("category", "policing", "frame category key"),
+        ("application_type", "benefits_decisions", "application type of category enforcement"),
+        ("techniques", "image_recognition;telepathy", "technique keys"),
+        ("category_coded_by", "oracle", "one of study"),
+        ("case_id", "digi-1", "unique within its inventory"),
+    ],
+)
 def test_validation_names_row_column_value(study, frame, column, value, expected):
     bad = study.copy()
     bad.loc[3, column] = value

@@ -16,6 +16,7 @@ broken by the term itself), inverse document frequencies are smoothed
 scaled to unit length. Columns are in term order. None of it depends on which documents
 the store saw before, so results are identical whether the store is empty or full.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -54,7 +55,10 @@ class TokenStore:
                 counts[j] = counts.get(j, 0) + 1
             ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             order = np.argsort(ids)
-            row = (ids[order], np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[order])
+            row = (
+                ids[order],
+                np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[order],
+            )
             self.rows[doc] = row
         return row
 
@@ -87,9 +91,11 @@ class Analyser:
 
     def tokeniser(self) -> Callable[[str], list[str]]:
         from sklearn.feature_extraction.text import CountVectorizer
+
         if self.kind == "word":
-            return CountVectorizer(analyzer="word", ngram_range=(1, 2),
-                                   token_pattern=r"(?u)\b\w\w+\b").build_analyzer()
+            return CountVectorizer(
+                analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w\w+\b"
+            ).build_analyzer()
         if self.kind == "char":
             return CountVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
         if self.kind == "tokens":
@@ -123,7 +129,7 @@ class Tfidf:
     def __init__(self, analyser: Analyser):
         self.analyser = analyser
 
-    def fit(self, docs: Sequence[str]) -> "Tfidf":
+    def fit(self, docs: Sequence[str]) -> Tfidf:
         tokens = store(self.analyser.kind)
         counts = tokens.counts(_half(docs, self.analyser.part))
         n = counts.shape[0]
@@ -153,7 +159,9 @@ class Tfidf:
                 if i is not None:
                     rows.append(i)
                     cols.append(j)
-            matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(tokens.terms), len(self.terms_)))
+            matrix = sp.csr_matrix(
+                (np.ones(len(rows)), (rows, cols)), shape=(len(tokens.terms), len(self.terms_))
+            )
             self._select = (key, matrix)
         return self._select[1]
 
@@ -182,7 +190,7 @@ class Vectoriser:
             raise ValueError("a vectoriser needs at least one analyser")
         self.parts = [Tfidf(a) for a in analysers]
 
-    def fit(self, docs: Sequence[str]) -> "Vectoriser":
+    def fit(self, docs: Sequence[str]) -> Vectoriser:
         for p in self.parts:
             p.fit(docs)
         return self

@@ -13,19 +13,21 @@ environment variable holding the API key; the key itself is read when a request 
 and never written to a cache file, an output, an error message or a log. Nothing is sent
 unless a base URL and a model are configured.
 
-Answers are cached on disk under a hash of the model and the prompt, so re-running costs
-nothing and returns identical codes. Requests have a timeout, are retried with
-exponential backoff on timeouts, connection errors, 429 and 5xx answers, and are spaced
-to a maximum rate. :meth:`LLMCoder.dry_run` lists the prompts and the number of calls
-that would be made, without sending anything. Only the standard library speaks HTTP.
+Answers are kept in the content-addressed cache (:mod:`analysis.cache`, namespace
+``llm``) under the model and the prompt, so re-running costs nothing and returns identical
+codes; an answer depends on nothing else, so it survives changes to the package's code.
+Requests have a timeout, are retried with exponential backoff on timeouts, connection
+errors, 429 and 5xx answers, and are spaced to a maximum rate. :meth:`LLMCoder.dry_run`
+lists the prompts and the number of calls that would be made, without sending anything.
+Only the standard library speaks HTTP.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import re
-import socket
 import string
 import time
 import urllib.error
@@ -37,11 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
-from .cases import TECHNIQUE_SEP
-from .coding import PERSONAL_FIELDS, TEXT_COLUMNS, CodingError, codes_frame, strip_personal
-from .frame import Frame, load_frame
-from .outputs import atomic_write_text
+from .. import cache, config
+from ..canonical import TECHNIQUE_SEP
+from ..frame import Frame, load_frame
+from .base import PERSONAL_FIELDS, TEXT_COLUMNS, CodingError, codes_frame, strip_personal
 
 PROMPTS_DIR = config.DATA_DIR / "prompts"
 STUDY_PROMPT_FILE = PROMPTS_DIR / "study_prompt.zh-TW.txt"
@@ -52,6 +53,7 @@ ENV_KEY_NAME = "ANALYSIS_LLM_API_KEY_ENV"
 DEFAULT_KEY_ENV = "ANALYSIS_LLM_API_KEY"
 RETRY_STATUS = (408, 409, 425, 429, 500, 502, 503, 504)
 FAILURE_COLUMNS = ["case_id", "inventory", "error"]
+CACHE_NAMESPACE = "llm"
 
 
 class LLMError(CodingError):
@@ -78,11 +80,14 @@ class LLMConfig:
     progress: bool = True
 
     @classmethod
-    def from_env(cls, **overrides) -> "LLMConfig":
+    def from_env(cls, **overrides) -> LLMConfig:
         """Configuration from ``ANALYSIS_LLM_BASE_URL``, ``ANALYSIS_LLM_MODEL`` and
         ``ANALYSIS_LLM_API_KEY_ENV`` (default ``ANALYSIS_LLM_API_KEY``), then overrides."""
-        values = {"base_url": os.environ.get(ENV_BASE_URL) or None, "model": os.environ.get(ENV_MODEL) or None,
-                  "api_key_env": os.environ.get(ENV_KEY_NAME) or DEFAULT_KEY_ENV}
+        values = {
+            "base_url": os.environ.get(ENV_BASE_URL) or None,
+            "model": os.environ.get(ENV_MODEL) or None,
+            "api_key_env": os.environ.get(ENV_KEY_NAME) or DEFAULT_KEY_ENV,
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -96,7 +101,9 @@ class LLMConfig:
 
     @property
     def cache_path(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else config.cache_dir() / "llm"
+        """The folder of stored answers: ``cache_dir`` if given, else the cache's ``llm``
+        namespace."""
+        return Path(self.cache_dir) if self.cache_dir else cache.folder(CACHE_NAMESPACE)
 
     def public_url(self) -> str:
         """The base URL without any user:password part (safe to show)."""
@@ -119,16 +126,27 @@ def answer_instructions() -> string.Template:
 def _frame_lists(frame: Frame) -> dict[str, str]:
     cats = []
     for c in frame.category_keys:
-        cats.append(f"- {c}: {frame.label('category', c, 'zh-TW')} ({frame.label('category', c, 'en')})")
+        cats.append(
+            f"- {c}: {frame.label('category', c, 'zh-TW')} ({frame.label('category', c, 'en')})"
+        )
         for t in frame.application_types_of(c):
             e = frame.entry("application_type", t)
             cats.append(f"    - {t}: {e.name_zh} ({e.name_en}) — {e.definition_zh}")
-    techs = [f"- {t}: {frame.label('technique', t, 'zh-TW')} ({frame.label('technique', t, 'en')})"
-             for t in frame.technique_keys]
-    flags = [f"- {f}: {frame.label('flag', f, 'zh-TW')} ({frame.label('flag', f, 'en')})" for f in frame.flag_keys]
+    techs = [
+        f"- {t}: {frame.label('technique', t, 'zh-TW')} ({frame.label('technique', t, 'en')})"
+        for t in frame.technique_keys
+    ]
+    flags = [
+        f"- {f}: {frame.label('flag', f, 'zh-TW')} ({frame.label('flag', f, 'en')})"
+        for f in frame.flag_keys
+    ]
     template = ", ".join(f'"{f}": true|false' for f in frame.flag_keys)
-    return {"categories": "\n".join(cats), "techniques": "\n".join(techs), "flags": "\n".join(flags),
-            "flag_template": template}
+    return {
+        "categories": "\n".join(cats),
+        "techniques": "\n".join(techs),
+        "flags": "\n".join(flags),
+        "flag_template": template,
+    }
 
 
 def case_block(row: pd.Series, personal_fields: tuple[str, ...] = PERSONAL_FIELDS) -> str:
@@ -136,32 +154,42 @@ def case_block(row: pd.Series, personal_fields: tuple[str, ...] = PERSONAL_FIELD
     and e-mail addresses / phone numbers removed."""
     lines = []
     for col in TEXT_COLUMNS:
-        if col in personal_fields or col not in row.index or pd.isna(row[col]) or not str(row[col]).strip():
+        if (
+            col in personal_fields
+            or col not in row.index
+            or pd.isna(row[col])
+            or not str(row[col]).strip()
+        ):
             continue
         lines.append(f"{col}: {strip_personal(str(row[col]).strip())}")
     return "\n".join(lines)
 
 
-def build_prompt(row: pd.Series, frame: Frame | None = None,
-                 personal_fields: tuple[str, ...] = PERSONAL_FIELDS) -> str:
+def build_prompt(
+    row: pd.Series, frame: Frame | None = None, personal_fields: tuple[str, ...] = PERSONAL_FIELDS
+) -> str:
     """The full prompt for one case: the study's prompt, then the JSON instructions
     with the frame's codes and the case."""
     frame = frame or load_frame()
-    body = answer_instructions().substitute(**_frame_lists(frame), case=case_block(row, personal_fields))
+    body = answer_instructions().substitute(
+        **_frame_lists(frame), case=case_block(row, personal_fields)
+    )
     return f"{study_prompt()}\n\n{body}"
 
 
 def prompt_hash(model: str, prompt: str) -> str:
-    return hashlib.sha256(json.dumps({"model": model, "prompt": prompt}, ensure_ascii=False).encode("utf-8")).hexdigest()
+    """The key of an answer: the model and the prompt (nothing else changes the answer)."""
+    return hashlib.sha256(
+        json.dumps({"model": model, "prompt": prompt}, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
 
 
 # -- answers --------------------------------------------------------------------------------
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
 
 
-def parse_answer(content: str, frame: Frame | None = None) -> tuple[dict | None, list[str]]:
-    """Validate an answer against the frame: ``(answer, [])`` or ``(None, problems)``."""
-    frame = frame or load_frame()
+def _json_object(content: str) -> tuple[dict | None, str | None]:
+    """The answer's JSON object (a fenced block is unwrapped), or a problem."""
     text = (content or "").strip()
     m = _FENCE.match(text)
     if m:
@@ -169,53 +197,93 @@ def parse_answer(content: str, frame: Frame | None = None) -> tuple[dict | None,
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, TypeError):
-        return None, ["the answer is not valid JSON"]
+        return None, "the answer is not valid JSON"
     if not isinstance(data, dict):
-        return None, ["the answer is not a JSON object"]
+        return None, "the answer is not a JSON object"
+    return data, None
+
+
+def _closed_problems(cat: object, typ: object, frame: Frame) -> list[str]:
     problems = []
-    cat, typ = data.get("category"), data.get("application_type")
     if cat not in frame.category_keys:
         problems.append(f"category {cat!r} is not one of {', '.join(frame.category_keys)}")
     if typ is not None and typ not in frame.application_type_keys:
-        problems.append(f"application_type {typ!r} is not one of {', '.join(frame.application_type_keys)}")
+        problems.append(
+            f"application_type {typ!r} is not one of {', '.join(frame.application_type_keys)}"
+        )
     elif typ is not None and cat in frame.category_keys and frame.category_of(typ) != cat:
         problems.append(f"application_type {typ!r} does not belong to category {cat!r}")
-    techs = data.get("techniques", [])
+    return problems
+
+
+def _technique_problems(techs: object, frame: Frame) -> list[str]:
     if not isinstance(techs, list) or not all(isinstance(t, str) for t in techs):
-        problems.append("techniques must be a list of technique keys")
-        techs = []
+        return ["techniques must be a list of technique keys"]
     bad = [t for t in techs if t not in frame.technique_keys]
-    if bad:
-        problems.append(f"techniques {bad} are not in {', '.join(frame.technique_keys)}")
-    flags = data.get("flags")
+    return [f"techniques {bad} are not in {', '.join(frame.technique_keys)}"] if bad else []
+
+
+def _flag_problems(flags: object, frame: Frame) -> list[str]:
     if not isinstance(flags, dict):
-        problems.append("flags must be an object with true/false for every flag")
         flags = {}
+        problems = ["flags must be an object with true/false for every flag"]
+    else:
+        problems = []
     missing = [f for f in frame.flag_keys if not isinstance(flags.get(f), bool)]
     if missing:
         problems.append(f"flags {missing} need true or false")
     extra = sorted(set(flags) - set(frame.flag_keys))
     if extra:
         problems.append(f"flags {extra} are not in the frame")
+    return problems
+
+
+def parse_answer(content: str, frame: Frame | None = None) -> tuple[dict | None, list[str]]:
+    """Validate an answer against the frame: ``(answer, [])`` or ``(None, problems)``."""
+    frame = frame or load_frame()
+    data, problem = _json_object(content)
+    if data is None:
+        return None, [problem]
+    cat, typ = data.get("category"), data.get("application_type")
+    techs, flags = data.get("techniques", []), data.get("flags")
+    problems = (
+        _closed_problems(cat, typ, frame)
+        + _technique_problems(techs, frame)
+        + _flag_problems(flags, frame)
+    )
     if problems:
         return None, problems
     ordered = [t for t in frame.technique_keys if t in set(techs)]
     summary = data.get("summary")
-    return {"category": cat, "application_type": typ, "techniques": ordered,
-            "flags": {f: flags[f] for f in frame.flag_keys},
-            "summary": summary if isinstance(summary, str) else ""}, []
+    return {
+        "category": cat,
+        "application_type": typ,
+        "techniques": ordered,
+        "flags": {f: flags[f] for f in frame.flag_keys},
+        "summary": summary if isinstance(summary, str) else "",
+    }, []
 
 
 def answer_codes(case_id: str, inventory: str, answer: dict, frame: Frame) -> list[dict]:
     """Code rows of one validated answer (confidence NA: the model states none)."""
-    base = {"case_id": case_id, "inventory": inventory, "coded_by": "llm", "confidence": np.nan,
-            "evidence": answer["summary"]}
+    base = {
+        "case_id": case_id,
+        "inventory": inventory,
+        "coded_by": "llm",
+        "confidence": np.nan,
+        "evidence": answer["summary"],
+    }
     rows = [{**base, "field": "category", "value": answer["category"]}]
     if answer["application_type"]:
         rows.append({**base, "field": "application_type", "value": answer["application_type"]})
     if answer["techniques"]:
-        rows.append({**base, "field": "techniques", "value": TECHNIQUE_SEP.join(answer["techniques"])})
-    rows += [{**base, "field": f, "value": "yes" if answer["flags"][f] else "no"} for f in frame.flag_keys]
+        rows.append(
+            {**base, "field": "techniques", "value": TECHNIQUE_SEP.join(answer["techniques"])}
+        )
+    rows += [
+        {**base, "field": f, "value": "yes" if answer["flags"][f] else "no"}
+        for f in frame.flag_keys
+    ]
     return rows
 
 
@@ -253,7 +321,9 @@ class _Client:
             self._wait_turn()
             self.calls += 1
             try:
-                req = urllib.request.Request(cfg.endpoint, data=body, headers=headers, method="POST")
+                req = urllib.request.Request(
+                    cfg.endpoint, data=body, headers=headers, method="POST"
+                )
                 with urllib.request.urlopen(req, timeout=cfg.timeout) as resp:
                     raw = resp.read()
             except urllib.error.HTTPError as exc:
@@ -261,9 +331,11 @@ class _Client:
                 exc.close()
                 if exc.code in RETRY_STATUS:
                     continue
-                raise LLMError(f"{last}: not retried (check the base URL, the model and the API key variable "
-                               f"{cfg.api_key_env})") from None
-            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as exc:
+                raise LLMError(
+                    f"{last}: not retried (check the base URL, the model and the API key variable "
+                    f"{cfg.api_key_env})"
+                ) from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
                 last = f"no answer from {cfg.public_url()} ({type(reason).__name__})"
                 continue
@@ -288,7 +360,10 @@ class DryRun:
 
     def __str__(self) -> str:
         where = self.endpoint or "no endpoint configured"
-        return f"{len(self.prompts)} case(s): {self.cached} answered from the cache, {self.calls} call(s) to {where}"
+        return (
+            f"{len(self.prompts)} case(s): {self.cached} answered from the cache, "
+            f"{self.calls} call(s) to {where}"
+        )
 
 
 @dataclass
@@ -308,18 +383,55 @@ class LLMCoder:
         for _, row in cases.iterrows():
             prompt = build_prompt(row, self.frame, self.cfg.personal_fields)
             digest = prompt_hash(self.cfg.model or "", prompt)
-            rows.append({"case_id": row["case_id"], "inventory": row["inventory"], "prompt_sha256": digest,
-                         "cached": self._cache_file(digest).exists(), "prompt": prompt})
-        return pd.DataFrame(rows, columns=["case_id", "inventory", "prompt_sha256", "cached", "prompt"])
+            rows.append(
+                {
+                    "case_id": row["case_id"],
+                    "inventory": row["inventory"],
+                    "prompt_sha256": digest,
+                    "cached": self._stored(digest) is not None,
+                    "prompt": prompt,
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["case_id", "inventory", "prompt_sha256", "cached", "prompt"]
+        )
 
-    def _cache_file(self, digest: str) -> Path:
-        return self.cfg.cache_path / f"{digest}.json"
+    def _stored(self, digest: str) -> str | None:
+        """The stored answer to a prompt (verified by the cache), or None (always None
+        when the cache is off: every case is asked again)."""
+        data = (
+            cache.read(CACHE_NAMESPACE, digest, folder=self.cfg.cache_path)
+            if cache.enabled()
+            else None
+        )
+        if data is None:
+            return None
+        try:
+            return json.loads(data.decode("utf-8"))["content"]
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+            return None
+
+    def _store(self, digest: str, content: str) -> None:
+        if not cache.enabled():
+            return
+        record = {"model": self.cfg.model, "prompt_sha256": digest, "content": content}
+        cache.write(
+            CACHE_NAMESPACE,
+            digest,
+            (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
+            folder=self.cfg.cache_path,
+        )
 
     def dry_run(self, cases: pd.DataFrame) -> DryRun:
         """The prompts and how many calls :meth:`code` would make (nothing is sent)."""
         prompts = self._prompts(cases)
         cached = int(prompts["cached"].sum())
-        return DryRun(prompts, len(prompts) - cached, cached, self.cfg.public_url() if self.cfg.configured else "")
+        return DryRun(
+            prompts,
+            len(prompts) - cached,
+            cached,
+            self.cfg.public_url() if self.cfg.configured else "",
+        )
 
     def _ask(self, prompt: str) -> tuple[dict | None, str]:
         messages = [{"role": "user", "content": prompt}]
@@ -329,39 +441,51 @@ class LLMCoder:
             answer, problems = parse_answer(content, self.frame)
             if answer is not None:
                 return answer, content
-            messages = messages + [{"role": "assistant", "content": content}, {"role": "user", "content": (
-                "上一個回答不符合格式 / The previous answer is invalid: " + "; ".join(problems)
-                + "。請只回傳符合上述清單的 JSON / Answer again with JSON using only the codes listed.")}]
+            messages = messages + [
+                {"role": "assistant", "content": content},
+                {
+                    "role": "user",
+                    "content": (
+                        "上一個回答不符合格式 / The previous answer is invalid: "
+                        + "; ".join(problems)
+                        + "。請只回傳符合上述清單的 JSON / "
+                        + "Answer again with JSON using only the codes listed."
+                    ),
+                },
+            ]
         return None, "invalid answer: " + "; ".join(problems)
 
     def code(self, cases: pd.DataFrame) -> pd.DataFrame:
         """Codes for every case answered validly; the others go to :attr:`failures`."""
         if not self.cfg.configured:
-            raise LLMError(f"no LLM endpoint configured: set {ENV_BASE_URL} and {ENV_MODEL} (and put the API key "
-                           f"in the variable {self.cfg.api_key_env}); nothing was sent")
+            raise LLMError(
+                f"no LLM endpoint configured: set {ENV_BASE_URL} and {ENV_MODEL} (and put the API "
+                f"key in the variable {self.cfg.api_key_env}); nothing was sent"
+            )
         prompts = self._prompts(cases)
         rows, failures = [], []
         iterator = prompts.itertuples(index=False)
         if self.cfg.progress:
             from tqdm.auto import tqdm
+
             iterator = tqdm(iterator, total=len(prompts), desc="LLM coding", unit="case")
         for p in iterator:
-            cache = self._cache_file(p.prompt_sha256)
-            answer = None
-            if cache.exists():
-                stored = json.loads(cache.read_text(encoding="utf-8"))
-                answer, _ = parse_answer(stored.get("content", ""), self.frame)
+            stored = self._stored(p.prompt_sha256)
+            answer = None if stored is None else parse_answer(stored, self.frame)[0]
             if answer is None:
                 try:
                     answer, content = self._ask(p.prompt)
                 except LLMError as exc:
-                    failures.append({"case_id": p.case_id, "inventory": p.inventory, "error": str(exc)})
+                    failures.append(
+                        {"case_id": p.case_id, "inventory": p.inventory, "error": str(exc)}
+                    )
                     continue
                 if answer is None:
-                    failures.append({"case_id": p.case_id, "inventory": p.inventory, "error": content})
+                    failures.append(
+                        {"case_id": p.case_id, "inventory": p.inventory, "error": content}
+                    )
                     continue
-                atomic_write_text(cache, json.dumps({"model": self.cfg.model, "prompt_sha256": p.prompt_sha256,
-                                                     "content": content}, ensure_ascii=False, indent=1) + "\n")
+                self._store(p.prompt_sha256, content)
             rows.extend(answer_codes(p.case_id, p.inventory, answer, self.frame))
         self.failures = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
         return codes_frame(rows)

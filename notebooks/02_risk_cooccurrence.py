@@ -1,0 +1,168 @@
+# %% [markdown]
+# # 風險共現 · Risk co-occurrence
+#
+# Which of the six risks the study's coders ticked appear together, how that differs by AI use category and technique, and whether the differences are more than chance. Co-occurrence counts, Jaccard, conditional probability, lift and φ for every pair of risks; prevalence with Wilson intervals per stratum; exact risk combinations (UpSet); association tests with Benjamini–Hochberg q-values; logistic regression with Firth's correction where cells are sparse; Cochran's Q and McNemar tests between risks. A risk not reported is never read as "no" unless `na_policy` says so. Run with another `inventory` (or a list, to pool) for any coded inventory.
+
+# %% tags=["parameters"]
+inventory = "study"
+stratify_by = "category"
+language = "zh-TW"
+min_stratum_size = 1
+na_policy = "pairwise"
+measure = "jaccard"
+n_permutations = 10000
+interactive = False
+
+# %%
+from IPython.display import Markdown, display
+
+from analysis import coding, cooccurrence, explore, figures, inventories, load_frame, stats, tables
+from analysis.environment import package_versions
+from analysis.figures import cooccurrence as cooccurrence_figures
+
+tables.setup_display()
+frame = load_frame()
+names = [inventory] if isinstance(inventory, str) else list(inventory)
+cases = coding.cases_for(names, frame)
+prefix = f"{'+'.join(names)}-{na_policy}-{language}"
+inventories.accounting(names, frame)
+
+# %% [markdown]
+# ## 案例與盛行率 · Cases and prevalence
+#
+# Prevalence is the share ticked among the cases used (`n`); the Wilson 95% interval shows how little a handful of cases can say.
+
+# %%
+prevalence = stats.prevalence(cases, None, na_policy, frame=frame)
+tables.save(tables.labelled_with_pairs(prevalence, frame, language), f"{prefix}_prevalence")
+display(
+    Markdown(cooccurrence.describe(cases, na_policy, frame, language)),
+    tables.labelled_with_pairs(prevalence, frame, language),
+)
+
+# %% [markdown]
+# ## 風險 × 風險 · Risk × risk
+#
+# Every pair of risks: cases ticked with both (`count`), Jaccard, P(column | row), lift and φ; `n` is the number of cases used for the pair.
+
+# %%
+pairs = cooccurrence.pairs(cases, None, na_policy, frame=frame)
+tables.save(tables.labelled_with_pairs(pairs, frame, language), f"{prefix}_pairs")
+cooccurrence.pair_table(pairs, measure, frame, language).T
+
+# %%
+figures.publish(
+    cooccurrence_figures.pair_heatmap(pairs, measure, frame=frame, language=language),
+    f"{prefix}_pairs_{measure}",
+)
+
+# %%
+figures.publish(
+    cooccurrence_figures.pair_heatmap(pairs, "p_b_given_a", frame=frame, language=language),
+    f"{prefix}_pairs_conditional",
+)
+
+# %%
+figures.publish(cooccurrence_figures.network(pairs, frame, language), f"{prefix}_network")
+
+# %% [markdown]
+# ## 分層 · By category, technique and the chosen stratum
+#
+# Prevalence of each risk per category and per technique (a case using several techniques counts under each), with the share of cases not reporting it; then the risk pairs within each stratum of `stratify_by`. Strata with fewer than `min_stratum_size` cases are left out.
+
+# %%
+category_flag = cooccurrence.flag_table(cases, "category", na_policy, min_stratum_size, frame)
+tables.save(tables.labelled_with_pairs(category_flag, frame, language), f"{prefix}_category_flag")
+figures.publish(
+    cooccurrence_figures.stratum_heatmap(category_flag, frame, language),
+    f"{prefix}_category_flag_heatmap",
+)
+
+# %%
+technique_flag = cooccurrence.flag_table(cases, "technique", na_policy, min_stratum_size, frame)
+tables.save(tables.labelled_with_pairs(technique_flag, frame, language), f"{prefix}_technique_flag")
+figures.publish(
+    cooccurrence_figures.stratum_heatmap(technique_flag, frame, language),
+    f"{prefix}_technique_flag_heatmap",
+)
+
+# %%
+stratified = cooccurrence.pairs(cases, stratify_by, na_policy, min_stratum_size, frame)
+tables.save(
+    tables.labelled_with_pairs(stratified, frame, language), f"{prefix}_pairs_by_{stratify_by}"
+)
+cooccurrence.pair_table(stratified, measure, frame, language).T
+
+# %% [markdown]
+# ## 風險組合 · Risk combinations
+#
+# How many cases have each exact combination of risks ticked (hollow dot: not reported).
+
+# %%
+combinations = cooccurrence.combinations(cases, None, na_policy, frame=frame)
+tables.save(combinations, f"{prefix}_combinations")
+figures.publish(cooccurrence_figures.upset(combinations, frame, language), f"{prefix}_upset")
+
+# %% [markdown]
+# ## 關聯檢定 · Association tests
+#
+# Each risk against category (one stratum × yes/no table per risk) and against each technique (uses it or not). χ² when every expected count is at least 5, otherwise Fisher's exact test (2 × 2) or a seeded Monte Carlo permutation p-value; q-values control the false discovery rate over the tests of one call. Then Cochran's Q (are the risks equally prevalent in the same cases?) and McNemar's test for each pair of risks.
+
+# %%
+association = stats.association(
+    cases, "category", na_policy, n_permutations=n_permutations, frame=frame
+)
+technique_association = stats.association(
+    cases, "technique", na_policy, n_permutations=n_permutations, frame=frame
+)
+tables.save(
+    tables.labelled_with_pairs(association, frame, language), f"{prefix}_association_category"
+)
+tables.save(
+    tables.labelled_with_pairs(technique_association, frame, language),
+    f"{prefix}_association_technique",
+)
+display(
+    tables.labelled_with_pairs(association, frame, language),
+    tables.labelled_with_pairs(technique_association, frame, language),
+)
+
+# %%
+differences = stats.mcnemar_pairs(cases, frame=frame)
+tables.save(tables.labelled_with_pairs(differences, frame, language), f"{prefix}_mcnemar")
+display(
+    stats.cochrans_q(cases, frame=frame), tables.labelled_with_pairs(differences, frame, language)
+)
+
+# %% [markdown]
+# ## 羅吉斯迴歸 · Logistic regression
+#
+# Each risk on category and technique (and inventory when several are pooled): odds ratios with 95% intervals. Where a term's table with the risk has an empty cell the fit is Firth's penalised likelihood (`method`); terms that cannot be estimated say why.
+
+# %%
+odds_ratios = stats.logistic(cases, frame=frame)
+tables.save(tables.labelled_with_pairs(odds_ratios, frame, language), f"{prefix}_odds_ratios")
+figures.publish(
+    cooccurrence_figures.forest(odds_ratios, frame=frame, language=language), f"{prefix}_forest"
+)
+
+# %% [markdown]
+# ## 互動探索 · Explore
+#
+# With `interactive = True` in a live notebook: filters by inventory, source, category, application type, technique and risk, and a switch between count, Jaccard, conditional probability and lift. Otherwise the default view of all cases.
+
+# %%
+explore.explore(
+    cases,
+    frame,
+    language,
+    measure if measure in explore.EXPLORE_MEASURES else "jaccard",
+    na_policy,
+    interactive,
+)
+
+# %% [markdown]
+# ## 軟體版本 · Software versions
+
+# %%
+package_versions()

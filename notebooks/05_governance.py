@@ -1,0 +1,143 @@
+# %% [markdown]
+# # 治理視角 · The governance lens
+#
+# Places every case on the risk frameworks the study reviews — the EU AI Act's risk tiers, the US OMB M-25-21 「高影響力人工智慧」 category, Australia's 5 × 5 likelihood × consequence matrix and the UN's risk categories — and turns the study's plan–do–check–act recommendations and each framework's duties into a checklist per case. Each framework is a data file under `data/frameworks/`; its rules read the coded case fields, and where the fields cannot decide, the placement is 「無法判定 · undetermined」 with its reason, never a guess.
+
+# %% tags=["parameters"]
+inventory = "study"
+framework = "eu_ai_act"
+dimension = "tier"
+level = "high"
+language = "zh-TW"
+validation_inventory = "us-federal-2024"
+
+# %%
+from analysis import coding, figures, governance, inventories, load_frame, mapping, tables
+from analysis.environment import package_versions
+from analysis.figures import governance as governance_figures
+
+frame = load_frame()
+cases = coding.cases_for(inventory, frame)
+frameworks = governance.load_all(frame)
+chosen = governance.load_framework(framework, frame)
+matrix_framework = governance.load_framework("au_vaiss", frame)
+placements = governance.assess(cases, frameworks, language)
+prefix = f"{inventory}-{language}"
+us_framework = governance.load_framework("us_omb_m25_21", frame)
+us_cases = coding.cases_for(validation_inventory, frame)
+us_mapping = mapping.load_mapping(inventories.mapping_path(validation_inventory), frame)
+not_read = ["rights_safety"] + governance.derived_from(us_mapping, "rights_safety")
+inventories.accounting([inventory, validation_inventory], frame)
+
+# %% [markdown]
+# ## 規則 · The rubric of the chosen framework
+#
+# Rules are tried in order and the first that holds decides; a rule that cannot be read (a risk not reported) leaves its placement possible, and a case is placed only when every possible placement agrees. `basis` is the article or section each rule rests on.
+
+# %%
+governance.rules_table(chosen, language)
+
+# %% [markdown]
+# ## 各案例定位 · Every case on every framework
+#
+# Each cell: the placement, then the rule that decided it in brackets.
+
+# %%
+by_case = governance.case_table(cases, placements, frameworks, language)
+tables.save(by_case, f"{prefix}_governance_placements")
+by_case
+
+# %% [markdown]
+# ## 無法判定之理由 · Why a placement is undetermined
+#
+# The reason names the fields or facts that would decide it; `candidates` are the levels still possible.
+
+# %%
+undetermined = governance.labelled_placements(
+    placements.query("placement == 'undetermined'"), frameworks, language, cases
+)
+tables.save(undetermined, f"{prefix}_governance_undetermined")
+undetermined[["case_id", "name", "framework", "dimension", "rule", "candidates", "explanation"]]
+
+# %% [markdown]
+# ## 風險矩陣 · The likelihood × consequence matrix
+#
+# The study's table, cell for cell; the number in each cell is the cases placed there (cases with an undetermined likelihood or consequence have no cell, and the title counts them).
+
+# %%
+matrix = governance.matrix_counts(placements, matrix_framework)
+tables.save(matrix, f"{prefix}_governance_matrix")
+figures.publish(
+    governance_figures.risk_matrix(matrix, matrix_framework, language=language, total=len(cases)),
+    f"{prefix}_governance_matrix",
+)
+
+# %% [markdown]
+# ## 層級 × 類別 · Placement by category
+
+# %%
+by_category = governance.by_category(placements, cases, chosen, dimension, frame)
+tables.save(
+    tables.labelled(by_category, frame, language, headings=False),
+    f"{prefix}_governance_{framework}_by_category",
+)
+figures.publish(
+    governance_figures.placement_bars(by_category, chosen, dimension, frame, language),
+    f"{prefix}_governance_{framework}_bars",
+)
+
+# %% [markdown]
+# ## 類別 → 層級 · From category to placement
+
+# %%
+figures.publish(
+    governance_figures.category_flow(by_category, chosen, dimension, frame, language),
+    f"{prefix}_governance_{framework}_flow",
+)
+
+# %% [markdown]
+# ## 查核表 · The checklist per case
+#
+# The study's 23 recommendations (規劃 7, 執行 6, 監控 5, 調整 5; the text prints the four lists as 調整, 監控, 規劃, 執行 without their headings, and `data/frameworks/recommendations.yaml` records how count and content tell them apart) for every case, and each framework's duties: `required` where the case's placement brings the duty, `conditional` where the placement is undetermined and could bring it, `recommended` where the duty is voluntary. The workbook (`reports/tables/…_governance_checklist.xlsx`) has blank `status` and `notes` columns for the agency to fill in.
+
+# %%
+checklist = governance.checklist(cases, placements, frameworks, language=language)
+governance_figures.save_checklist(checklist, f"{prefix}_governance_checklist", language)
+governance.checklist_counts(checklist)
+
+# %% [markdown]
+# ## 依層級之查核表 · The checklist for one level
+#
+# What a case placed at the chosen level (parameters `framework`, `dimension`, `level`) must or should do.
+
+# %%
+per_level = governance.tier_checklist(chosen, dimension, level, language=language)
+tables.save(per_level, f"{prefix}_governance_{framework}_{level}_checklist")
+per_level
+
+# %% [markdown]
+# ## 驗證 · The US high-impact rubric against the US inventory's own classification
+#
+# The US 2024 federal inventory records each use case's rights/safety classification (M-24-10, merged into M-25-21's high-impact AI): the official answer. A rubric that read it would agree trivially, so the rubric variants below do not read it, nor any flag the inventory's mapping derives from the same column (`human_rights`, found from the mapping). The second variant also drops `automated_decision`, because the inventory asks its questions only of rights- or safety-impacting use cases, so whether it is reported carries the official answer. Agreement and Cohen's κ are computed on the cases both determine.
+
+# %%
+variants = {
+    "without the classification and flags derived from it": not_read,
+    "also without automated_decision": not_read + ["automated_decision"],
+}
+governance.validation_table(us_cases, us_framework, variants, language)
+
+# %% [markdown]
+# Rubric (rows) against the inventory's classification (columns), first variant, undetermined included:
+
+# %%
+governance.placement_confusion(
+    governance.place_cases(us_cases, us_framework, language, exclude_fields=not_read),
+    governance.place_cases(us_cases, us_framework, language, official_only=True),
+)
+
+# %% [markdown]
+# ## 軟體版本 · Software versions
+
+# %%
+package_versions()

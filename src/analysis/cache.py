@@ -1,0 +1,452 @@
+"""One content-addressed store for everything derived and kept between runs.
+
+Parsed inventories, coded inventories, stored computations (:mod:`analysis.memo`) and LLM
+answers are all kept here, under one key recipe and one entry format:
+
+* **Key** (:func:`key`): sha256 over the namespace, :func:`code_digest` (the package's source,
+  ``requirements.lock`` and the Python, NumPy and pandas versions) and :func:`digest` of
+  everything the value is computed from (tables by their values, index, column names and
+  dtypes; arrays; dataclasses field by field; containers). A changed input, line of code or
+  pinned version gives a new key, so a value computed from other inputs, or by another
+  checkout or version, is never served.
+* **Entry**: one file, ``<cache_dir>/<namespace>/<key>.entry`` (see :func:`path`), written
+  atomically (a temporary file, then a rename), so a reader sees a whole entry or none. It
+  starts with a header line recording the namespace, the key, the payload's length and its
+  sha256, then the payload.
+* **Verified on every read** (:func:`read`): an entry that is truncated, whose bytes changed,
+  that holds another key (two files swapped) or is not an entry at all is deleted, one line
+  ``cache: damaged entry <path> (<reason>); recomputing`` goes to stderr, and the value is
+  computed again. A damaged cache costs time, never a wrong result.
+
+:func:`remember` is get-or-compute over this store. ``ANALYSIS_CACHE=off`` (or the older
+``ANALYSIS_MEMO=off``) turns it off: :func:`enabled` is false and :func:`remember` always
+computes. :func:`read` and :func:`write` are the store itself; callers decide whether to
+use them when the cache is off.
+
+Payloads are what each namespace encodes: Parquet tables (:func:`tables_to_bytes`), JSON,
+or pickles (the default of :func:`remember`). Pickles are fine because the cache is local,
+written by this package for this checkout; never copy entries from elsewhere. Deleting the
+cache folder, or any entry, is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import glob
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import platform
+import re
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .environment import package_digest
+from .outputs import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+#: File name ending of an entry.
+SUFFIX = ".entry"
+#: First line of every entry (the layout's version is part of it).
+MAGIC = b"analysis-cache-entry 1\n"
+#: Values of ``ANALYSIS_CACHE`` / ``ANALYSIS_MEMO`` that turn the cache off.
+OFF = ("off", "0", "false", "no")
+#: A namespace segment or a key: a safe file name.
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
+
+
+def enabled() -> bool:
+    """False when ``ANALYSIS_CACHE`` (or ``ANALYSIS_MEMO``) is ``off``: everything computes."""
+    return all(
+        os.environ.get(variable, "on").strip().lower() not in OFF
+        for variable in ("ANALYSIS_CACHE", "ANALYSIS_MEMO")
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Digest of the package's source, ``requirements.lock`` and the Python, NumPy and pandas
+    versions, computed once per process: part of every key."""
+    lock = config.ROOT / "requirements.lock"
+    lock_digest = hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else ""
+    runtime = f"python {platform.python_version()} numpy {np.__version__} pandas {pd.__version__}"
+    return hashlib.sha256(f"{package_digest()}\0{lock_digest}\0{runtime}".encode()).hexdigest()
+
+
+# -- content digests --------------------------------------------------------------------------
+class Undigestible(TypeError):
+    """An argument whose content has no stable digest (the call runs uncached)."""
+
+
+_SCALARS = (bool, int, float, complex, str, bytes)
+
+
+@functools.singledispatch
+def _update(obj, h) -> None:
+    """Feed the content of ``obj`` to the hash ``h`` (one implementation per kind of object)."""
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise Undigestible(f"no content digest for a {type(obj).__qualname__}")
+    h.update(f"{type(obj).__module__}.{type(obj).__qualname__}(".encode())
+    for f in dataclasses.fields(obj):
+        if f.repr:  # derived lookup fields (repr=False) follow from the others
+            _update(f.name, h)
+            _update(getattr(obj, f.name), h)
+    h.update(b")")
+
+
+@_update.register(type(None))
+@_update.register(bool)
+@_update.register(int)
+@_update.register(float)
+@_update.register(complex)
+@_update.register(str)
+@_update.register(bytes)
+def _scalar(obj, h) -> None:
+    h.update(f"{type(obj).__name__}:{obj!r};".encode())
+
+
+@_update.register(np.generic)
+def _numpy_scalar(obj, h) -> None:
+    if isinstance(obj, _SCALARS):  # np.float64, np.complex128, np.str_, np.bytes_
+        _scalar(obj, h)
+    else:
+        _update(obj.item(), h)
+
+
+@_update.register(Path)
+def _path(obj, h) -> None:
+    h.update(f"Path:{obj.as_posix()};".encode())
+
+
+@_update.register(pd.DataFrame)
+@_update.register(pd.Series)
+def _table(obj, h) -> None:
+    h.update(f"{type(obj).__name__}:{obj.shape};".encode())
+    if isinstance(obj, pd.DataFrame):
+        _update([str(c) for c in obj.columns], h)
+        _update([str(t) for t in obj.dtypes], h)
+    else:
+        _update([str(obj.name), str(obj.dtype)], h)
+    _update(str(obj.index.dtype), h)
+    try:
+        row_hashes = pd.util.hash_pandas_object(obj, index=True, categorize=False)
+    except (TypeError, ValueError) as exc:  # unhashable cells (lists, dicts)
+        raise Undigestible(str(exc)) from exc
+    h.update(row_hashes.to_numpy().tobytes())
+
+
+@_update.register(np.ndarray)
+def _array(obj, h) -> None:
+    if obj.dtype == object:
+        _update(obj.tolist(), h)
+    else:
+        h.update(f"ndarray:{obj.dtype.str}:{obj.shape};".encode())
+        h.update(np.ascontiguousarray(obj).tobytes())
+
+
+@_update.register(list)
+@_update.register(tuple)
+def _sequence(obj, h) -> None:
+    h.update(f"{type(obj).__name__}[{len(obj)}](".encode())
+    for item in obj:
+        _update(item, h)
+    h.update(b")")
+
+
+@_update.register(set)
+@_update.register(frozenset)
+def _set(obj, h) -> None:
+    h.update(f"set[{len(obj)}](".encode())
+    for part in sorted(_digest_of(item) for item in obj):
+        h.update(part.encode())
+    h.update(b")")
+
+
+@_update.register(dict)
+def _dict(obj, h) -> None:
+    h.update(f"dict[{len(obj)}](".encode())
+    for k, value in obj.items():  # insertion order is part of the content
+        _update(k, h)
+        _update(value, h)
+    h.update(b")")
+
+
+@_update.register(range)
+def _range(obj, h) -> None:
+    _update(("range", obj.start, obj.stop, obj.step), h)
+
+
+def _digest_of(obj) -> str:
+    h = hashlib.sha256()
+    _update(obj, h)
+    return h.hexdigest()
+
+
+def digest(*args, **kwargs) -> str:
+    """Content digest of arguments (raises :class:`Undigestible` for objects without one)."""
+    return _digest_of((list(args), dict(sorted(kwargs.items()))))
+
+
+def key(namespace: str, *parts, **kw) -> str:
+    """The key recipe: sha256 over the namespace, :func:`code_digest` and the content digest
+    of ``parts`` and ``kw`` (raises :class:`Undigestible`)."""
+    return hashlib.sha256(
+        f"{namespace}\0{code_digest()}\0{digest(*parts, **kw)}".encode()
+    ).hexdigest()
+
+
+# -- entries ----------------------------------------------------------------------------------
+def folder(namespace: str) -> Path:
+    """``<config.cache_dir()>/<namespace>`` (a namespace may have ``/``-separated parts)."""
+    return _namespace_folder(namespace)
+
+
+def _namespace_folder(namespace: str) -> Path:
+    segments = namespace.split("/")
+    if not all(_NAME.fullmatch(s) for s in segments):
+        raise ValueError(
+            f"cache namespace {namespace!r}: parts of letters, digits, '.', '_', '-' "
+            "separated by '/'"
+        )
+    return config.cache_dir().joinpath(*segments)
+
+
+def path(namespace: str, key: str, *, folder: Path | None = None) -> Path:
+    """The file of the entry ``key`` of ``namespace`` (in ``folder`` if given)."""
+    if not _NAME.fullmatch(key):
+        raise ValueError(f"cache key {key!r}: letters, digits, '.', '_', '-' (at most 200)")
+    base = Path(folder) if folder is not None else _namespace_folder(namespace)
+    return base / f"{key}{SUFFIX}"
+
+
+def _header(namespace: str, key: str, payload: bytes) -> bytes:
+    record = {
+        "namespace": namespace,
+        "key": key,
+        "length": len(payload),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    return MAGIC + json.dumps(record, sort_keys=True).encode() + b"\n"
+
+
+def _open(data: bytes, namespace: str, key: str) -> tuple[bytes | None, str]:
+    """The payload of an entry's bytes, or None and what is wrong with them."""
+    if not data.startswith(MAGIC):
+        return None, "not a cache entry" if data else "empty"
+    end = data.find(b"\n", len(MAGIC))
+    try:
+        header = json.loads(data[len(MAGIC) : end]) if end >= 0 else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        return None, "unreadable header"
+    if (header.get("namespace"), header.get("key")) != (namespace, key):
+        return None, f"holds key {header.get('key')} of {header.get('namespace')!r}, not this key"
+    payload = data[end + 1 :]
+    if len(payload) != header.get("length"):
+        recorded = header.get("length")
+        return None, f"payload of {len(payload)} bytes, {recorded} recorded (truncated or extended)"
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        return None, "payload differs from its recorded sha256"
+    return payload, ""
+
+
+def lookup(namespace: str, key: str, *, folder: Path | None = None) -> tuple[bytes | None, str]:
+    """:func:`read`, also saying why nothing was served: ``(payload, "")`` for an intact
+    entry, ``(None, "")`` when there is none, ``(None, reason)`` for a damaged one (deleted)."""
+    entry = path(namespace, key, folder=folder)
+    try:
+        data = entry.read_bytes()
+    except FileNotFoundError:
+        return None, ""
+    except OSError as exc:  # not readable (permissions, a folder in its place): left alone
+        log.info("cache entry %s not readable (%s)", entry, exc)
+        return None, ""
+    payload, problem = _open(data, namespace, key)
+    if payload is None:
+        discard(namespace, key, problem, folder=folder)
+        return None, problem
+    with contextlib.suppress(OSError):
+        os.utime(entry)  # recently used: kept by prune()
+    return payload, ""
+
+
+def read(namespace: str, key: str, *, folder: Path | None = None) -> bytes | None:
+    """The payload of the entry ``key`` if it exists and is intact, else None. Verified on
+    every read: a damaged entry (truncated, changed, swapped or foreign) is deleted and
+    reported on stderr, and None returned."""
+    return lookup(namespace, key, folder=folder)[0]
+
+
+def write(namespace: str, key: str, payload: bytes, *, folder: Path | None = None) -> Path:
+    """Store ``payload`` as the entry ``key`` (atomically: concurrent writers of one key
+    leave one whole entry); returns its path."""
+    entry = path(namespace, key, folder=folder)
+    return atomic_write_bytes(entry, _header(namespace, key, payload) + payload)
+
+
+def discard(namespace: str, key: str, reason: str, *, folder: Path | None = None) -> None:
+    """Delete a damaged entry (one that cannot be served) and say so on stderr."""
+    entry = path(namespace, key, folder=folder)
+    _unlink(entry)
+    print(f"cache: damaged entry {entry} ({reason}); recomputing", file=sys.stderr)
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def remember(
+    namespace: str,
+    parts: tuple,
+    compute: Callable[[], Any],
+    encode: Callable[[Any], bytes] = _pickled,
+    decode: Callable[[bytes], Any] = pickle.loads,
+    **kw,
+) -> Any:
+    """Get or compute: the value stored under ``key(namespace, *parts, **kw)``, else
+    ``compute()`` stored as ``encode(value)``. Computes without storing when the cache is off
+    or the parts have no content digest; an entry that cannot be decoded is discarded and
+    computed again; an entry that cannot be written only costs time."""
+    if not enabled():
+        return compute()
+    try:
+        entry_key = key(namespace, *parts, **kw)
+    except Undigestible:
+        return compute()
+    payload = read(namespace, entry_key)
+    if payload is not None:
+        try:
+            return decode(payload)
+        except Exception as exc:  # noqa: BLE001 - whatever fails to decode is computed again
+            discard(namespace, entry_key, f"cannot be decoded: {type(exc).__name__}: {exc}")
+    value = compute()
+    data = encode(value)
+    try:
+        write(namespace, entry_key, data)
+    except OSError as exc:
+        log.info("cache entry %s not written (%s)", path(namespace, entry_key), exc)
+    return value
+
+
+def entries(namespace: str, prefix: str = "", *, folder: Path | None = None) -> list[Path]:
+    """The entries of a namespace whose key starts with ``prefix``, by file name."""
+    base = Path(folder) if folder is not None else _namespace_folder(namespace)
+    return sorted(base.glob(f"{glob.escape(prefix)}*{SUFFIX}"))
+
+
+def prune(
+    namespace: str,
+    prefix: str = "",
+    keep: int = 0,
+    *,
+    spare: str | None = None,
+    folder: Path | None = None,
+) -> int:
+    """Delete the entries of ``namespace`` whose key starts with ``prefix`` except the
+    ``keep`` most recently written or read (and the entry ``spare``); returns how many
+    were deleted."""
+    candidates = [
+        p for p in entries(namespace, prefix, folder=folder) if p.name != f"{spare}{SUFFIX}"
+    ]
+    if spare is not None:
+        keep -= 1
+    by_use = sorted(candidates, key=_last_used, reverse=True)
+    return sum(_unlink(p) for p in by_use[max(keep, 0) :])
+
+
+def clear(namespace: str | None = None) -> None:
+    """Delete every entry of ``namespace`` (of every namespace when None), with temporary
+    files left by interrupted writes and the folders left empty. Nothing else is touched."""
+    base = folder(namespace) if namespace is not None else config.cache_dir()
+    if not base.is_dir():
+        return
+    for p in [*base.rglob(f"*{SUFFIX}"), *base.rglob(f".*{SUFFIX}.*.tmp")]:
+        _unlink(p)
+    for d in sorted(
+        (p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+    ):
+        _rmdir(d)
+    _rmdir(base)
+
+
+def _last_used(entry: Path) -> int:
+    """When an entry was last written or read (its modification time)."""
+    try:
+        return entry.stat().st_mtime_ns
+    except OSError:  # deleted meanwhile
+        return 0
+
+
+def _unlink(p: Path) -> bool:
+    try:
+        p.unlink()
+        return True
+    except OSError:  # gone already (another process), or not ours to delete
+        return False
+
+
+def _rmdir(d: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty: holds files that are not entries
+        d.rmdir()
+
+
+# -- tables -----------------------------------------------------------------------------------
+def tables_to_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    """Tables as one payload that :func:`tables_from_bytes` reads back exactly (values,
+    dtypes, index and column labels): a zip archive (stored) of ``<name>.parquet`` for each
+    table Parquet gives back identical, ``<name>.pickle`` for the others (an ``object``
+    column of text reads back from Parquet as ``str``)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # Parquet is compressed already
+        for name, table in tables.items():
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"table name {name!r}: letters, digits, '.', '_', '-'")
+            archive.writestr(*_table_member(name, table))
+    return out.getvalue()
+
+
+def _table_member(name: str, table: pd.DataFrame) -> tuple[str, bytes]:
+    import pyarrow
+
+    try:
+        buffer = io.BytesIO()
+        table.to_parquet(buffer)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(io.BytesIO(buffer.getvalue())),
+            table,
+            check_dtype=True,
+            check_exact=True,
+            check_column_type=True,
+            check_index_type=True,
+        )
+        return f"{name}.parquet", buffer.getvalue()
+    except (AssertionError, ValueError, TypeError, pyarrow.ArrowException):  # e.g. object columns
+        return f"{name}.pickle", _pickled(table)
+
+
+def tables_from_bytes(data: bytes) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`tables_to_bytes`, in their order."""
+    tables = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.namelist():
+            name, kind = member.rsplit(".", 1)
+            body = archive.read(member)
+            table = pd.read_parquet(io.BytesIO(body)) if kind == "parquet" else pickle.loads(body)
+            if not isinstance(table, pd.DataFrame):
+                raise ValueError(f"table {name!r} holds a {type(table).__qualname__}")
+            tables[name] = table
+    return tables

@@ -1,0 +1,753 @@
+"""Applying a mapping: every raw file of a :class:`~analysis.mapping.spec.Mapping` read and
+turned into canonical cases, with a :class:`~analysis.mapping.report.StandardizationReport`
+of every recoding, every unmapped value and every rejected row."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import canonical
+from ..errors import InputError, Problem, input_error
+from ..frame import NO, NOT_REPORTED, YES, Frame, load_frame
+from ..readers import RawTable, column_letter, read_table
+from ..textnorm import fold, normalise, split_outside_brackets
+from .report import LoadLog, LoadResult, StandardizationReport, outcomes, summed
+from .spec import CLOSED_FIELDS, ROW_NUMBER, TEXT_FIELDS, FieldSpec, FileSpec, Mapping, load_mapping
+
+#: The column named in the report for a field that has a constant instead of a column.
+CONSTANT = "<constant>"
+#: What a rule returns for a native value it does not recognise.
+UNKNOWN = "<unknown>"
+#: Words that mark a summary row (合計 / Total) rather than a case, after :func:`fold`.
+SUMMARY_ROW = re.compile(
+    r"^(合計|總計|小計|總和|共計|grand total|sub-?totals?|totals?|sum)\s*([:：(（].*|\d[\d,.]*)?$"
+)
+#: Identifiers a spreadsheet has rewritten: (pattern on the id as read, what happened, 中文).
+REWRITTEN_IDS = (
+    (
+        re.compile(r"^[+-]?\d+\.0+$"),
+        "an identifier as written in the source: this whole number was stored as a decimal by a "
+        "spreadsheet (write the column as text, or add remove: '\\.0+$' to case_id in the mapping)",
+        "來源所寫的編號：此整數被試算表存成小數（請以文字格式匯出，"
+        "或在對應檔 case_id 加上 remove: '\\.0+$'）",
+    ),
+    (
+        re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$"),
+        "an identifier as written in the source: Excel rewrote this number in scientific notation, "
+        "which loses digits (format the column as Text before saving)",
+        "來源所寫的編號：Excel 將此數字改寫成科學記號，會遺失位數（請先將欄位設為文字格式再存檔）",
+    ),
+    (
+        re.compile(
+            r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?|\d{4}/\d{1,2}/\d{1,2}"
+            r"|\d{1,2}月\d{1,2}日"
+            r"|\d{1,2}-(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-\d{2,4})?"
+            r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-\d{2,4})$",
+            re.IGNORECASE,
+        ),
+        "an identifier as written in the source, not a date: a spreadsheet turned this id into a "
+        "date (format the column as Text before typing or importing)",
+        "來源所寫的編號，而非日期：試算表把此編號轉成了日期（請先將欄位設為文字格式再輸入或匯入）",
+    ),
+)
+#: Tick values named when a flag's answer is not recognised and the mapping lists none.
+TICKS_SHOWN = ["V", "✓", "Y", "Yes", "1", "TRUE", "N", "No", "0", "blank"]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- native values --------------------------------------------------------------------------
+def _native(table: RawTable, spec: FieldSpec, mapping: Mapping, strip: bool = True) -> pd.Series:
+    """The native text of a field, one value per record: its column(s) joined, filled down,
+    extracted and cleaned as the mapping says, or its constant."""
+    if spec.constant is not None:
+        return pd.Series([str(spec.constant)] * len(table.cells), dtype=object)
+    missing = [c for c in spec.columns if c not in table.columns]
+    if missing:
+        raise _missing_column(table, missing[0], spec, mapping)
+    parts = [
+        table.cells[c].astype(str).map(str.strip) if strip else table.cells[c].astype(str)
+        for c in spec.columns
+    ]
+    values = parts[0]
+    for p in parts[1:]:
+        values = pd.Series(
+            [spec.join.join(x for x in (a, b) if x) for a, b in zip(values, p)], dtype=object
+        )
+    values = values.reset_index(drop=True)
+    if spec.fill_down:
+        values = values.replace("", np.nan).ffill().fillna("")
+    if spec.extract is not None:
+        values = values.map(lambda v: m.group(1).strip() if (m := spec.extract.search(v)) else "")
+    if spec.remove is not None:
+        values = values.map(lambda v: spec.remove.sub("", v).strip())
+    return values
+
+
+def _missing_column(table: RawTable, name: str, spec: FieldSpec, mapping: Mapping) -> InputError:
+    hint, zh_hint = _missing_column_hint(table, name)
+    return input_error(
+        table.path,
+        table.header_row,
+        name,
+        None,
+        f"a column named {name!r} in the header row {table.header_row} "
+        f"(mapping {mapping.path.name}, field {spec.name}); the file has {table.columns}{hint}",
+        f"第 {table.header_row} 列標題中名為「{name}」的欄位（對應檔 {mapping.path.name}，"
+        f"欄位 {spec.name}）{zh_hint}",
+        summary=f"{table.path}: mapped column {name!r} is missing",
+    )
+
+
+def _missing_column_hint(table: RawTable, name: str) -> tuple[str, str]:
+    """Why a mapped column may be missing: the header is on a later row, the file is
+    split on another delimiter, the header has unnamed columns, or the name was changed."""
+    en, zh = [], []
+    for pos in range(min(len(table.cells), 20)):
+        if name in {str(v).strip() for v in table.cells.iloc[pos]}:
+            row = table.rows[pos]
+            en.append(f"the name is on row {row}: set header_row: {row}")
+            zh.append(f"此名稱在第 {row} 列：請設定 header_row: {row}")
+            break
+    for sep, word, key in (
+        ("\t", "tab", 'format: tsv or delimiter: "\\t"'),
+        (";", "semicolon", 'delimiter: ";"'),
+    ):
+        if any(sep in c for c in table.columns):
+            en.append(f"the header holds {word} characters: the file is {word}-separated ({key})")
+            zh.append(f"標題含有 {word} 字元：檔案以 {word} 分隔（{key}）")
+    unnamed = [column_letter(i) for i, c in enumerate(table.columns) if c == ""]
+    if unnamed:
+        en.append(f"column(s) {', '.join(unnamed)} have no name in the header")
+        zh.append(f"第 {'、'.join(unnamed)} 欄在標題列沒有名稱")
+    close = difflib.get_close_matches(name, [c for c in table.columns if c], n=1, cutoff=0.6)
+    if close:
+        en.append(f"did you mean {close[0]!r}?")
+        zh.append(f"是否為「{close[0]}」？")
+    return ("; " + "; ".join(en) if en else ""), ("；" + "；".join(zh) if zh else "")
+
+
+def _map_unique(values: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` once per distinct value (fast on large inventories)."""
+    uniques = pd.unique(values)
+    lookup = {u: fn(u) for u in uniques}
+    return values.map(lookup)
+
+
+def _source_name(spec: FieldSpec) -> str:
+    return "+".join(spec.columns) or CONSTANT
+
+
+# -- case ids -------------------------------------------------------------------------------
+def _check_ids(ids: pd.Series, column: str, log: LoadLog) -> None:
+    """Identifiers a spreadsheet rewrote (decimals, scientific notation, dates) are problems."""
+    for pattern, expected, zh in REWRITTEN_IDS:
+        hit = ids.map(lambda v, p=pattern: bool(p.match(v)))
+        for pos in np.flatnonzero(hit.to_numpy(dtype=bool)):
+            log.problem([pos], column, ids[pos], expected, zh)
+
+
+def _check_summary_rows(table: RawTable, ids: pd.Series | None, column: str, log: LoadLog) -> None:
+    """A trailing 合計 / Total row (in the id column or the first column) is no case."""
+    first = table.columns[0] if table.columns else None
+    for pos in range(len(table.cells)):
+        cells = [(column, ids[pos])] if ids is not None else []
+        if first is not None and first != column:
+            cells.append((first, str(table.cells.iloc[pos, 0]).strip()))
+        for name, value in cells:
+            if SUMMARY_ROW.match(fold(value)):
+                log.problem(
+                    [pos],
+                    name,
+                    value,
+                    "a case, not a summary row (合計 / Total): delete the row, or set "
+                    "on_problem: reject to leave it out",
+                    "案例資料，而非合計列（合計／Total）：請刪除此列，"
+                    "或設定 on_problem: reject 排除此列",
+                )
+                break
+
+
+def _case_ids(table: RawTable, mapping: Mapping, log: LoadLog) -> pd.Series:
+    id_column = "+".join(mapping.case_id.columns)
+    if mapping.case_id.constant == ROW_NUMBER:
+        _check_summary_rows(table, None, id_column, log)
+        return pd.Series([str(r) for r in table.rows], dtype=object)
+    ids = _native(table, mapping.case_id, mapping)
+    blank = ids == ""
+    if blank.any():
+        log.problem(
+            list(np.flatnonzero(blank.to_numpy(dtype=bool))), id_column, "", "a case id", "案例編號"
+        )
+    if mapping.case_id.constant is None:
+        _check_ids(ids, id_column, log)
+    _check_summary_rows(table, ids, id_column, log)
+    return ids.map(lambda v: normalise(v) or None)
+
+
+# -- text, closed fields, techniques ----------------------------------------------------------
+def _text(values: pd.Series, spec: FieldSpec, log: LoadLog | None = None) -> pd.Series:
+    """Text as recorded (trimmed); with ``values``, each native value is recoded and a value
+    not listed is an error, or kept as recorded (``unmapped: keep``, for free text)."""
+    if spec.values:
+        column = _source_name(spec)
+
+        def resolve(v: str) -> str:
+            if v == "":
+                return ""
+            folded = fold(v)
+            if folded in spec.values:
+                target = spec.values[folded]
+                return "" if target is None else str(target)
+            return UNKNOWN
+
+        mapped = _map_unique(values, resolve)
+        unknown = mapped == UNKNOWN
+        if (
+            unknown.any() and log is not None and spec.unmapped != "keep"
+        ):  # keep: free text, as recorded
+            for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
+                log.problem(
+                    list(idx),
+                    column,
+                    v,
+                    f"one of the values listed for {spec.name} in the mapping "
+                    f"({', '.join(sorted(spec.values))})",
+                    f"對應檔中 {spec.name} 列出的值",
+                )
+        mapped = mapped.where(~unknown, values)
+        if log is not None:
+            log.recode(spec.name, column, values, mapped)
+        values = mapped
+    return values.map(lambda v: v if v != "" else None)
+
+
+def _closed(name: str, values: pd.Series, spec: FieldSpec, frame: Frame, log: LoadLog) -> pd.Series:
+    """Frame keys of a closed field: the mapping's recodes first, then the frame's labels."""
+    column = _source_name(spec)
+
+    def resolve(v: str):
+        if v == "":
+            return None
+        folded = fold(v)
+        if folded in spec.values:
+            target = spec.values[folded]
+            return None if target is None else frame.lookup(name, target)
+        key = frame.lookup(name, v)
+        return UNKNOWN if key is None else key
+
+    keys = _map_unique(values, resolve)
+    unknown = keys == UNKNOWN
+    if unknown.any():
+        for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
+            if spec.unmapped == "not_coded":
+                log.unmapped.append(
+                    {
+                        "field": name,
+                        "column": column,
+                        "value": v,
+                        "rows": len(idx),
+                        "action": "left not coded",
+                    }
+                )
+            else:
+                log.problem(
+                    list(idx),
+                    column,
+                    v,
+                    f"a {name} of the coding frame ({', '.join(frame.keys(name))})",
+                    f"編碼架構中的{'類別' if name == 'category' else '應用類型'}",
+                )
+        keys = keys.where(~unknown, None)
+    log.recode(name, column, values, keys.map(lambda k: "" if k is None else k))
+    for v in sorted(set(values[(values != "")])):
+        if frame.is_outside_frame(name, v):
+            log.unmapped.append(
+                {
+                    "field": name,
+                    "column": column,
+                    "value": v,
+                    "rows": int((values == v).sum()),
+                    "action": f"label outside the frame, mapped to {frame.lookup(name, v)} "
+                    "(see frame.yaml)",
+                }
+            )
+    return keys
+
+
+def _technique_keys(
+    value: str, spec: FieldSpec, frame: Frame
+) -> tuple[str | None, tuple[str, ...]]:
+    """Techniques of one cell (frame keys joined in frame order) and the parts naming none."""
+    if value == "":
+        return None, ()
+
+    def targets_of(folded: str) -> set[str]:
+        target = spec.values[folded]
+        targets = target if isinstance(target, list) else [target]
+        return {frame.lookup("technique", t) for t in targets if t is not None}
+
+    keys, unknown = set(), []
+    if fold(value) in spec.values:  # a recode of the whole cell
+        keys = targets_of(fold(value))
+    else:  # each part: the mapping's recodes first, then the frame's vocabulary
+        for part in split_outside_brackets(normalise(value), list(frame.technique_separators)):
+            if fold(part) in spec.values:
+                keys |= targets_of(fold(part))
+                continue
+            parsed = frame.parse_techniques(part)
+            keys.update(parsed.keys)
+            unknown.extend(parsed.unknown)
+    ordered = [k for k in frame.technique_keys if k in keys]
+    return (canonical.TECHNIQUE_SEP.join(ordered) or None), tuple(unknown)
+
+
+def _techniques(values: pd.Series, spec: FieldSpec, frame: Frame, log: LoadLog) -> pd.Series:
+    column = _source_name(spec)
+    results = _map_unique(values, lambda v: _technique_keys(v, spec, frame))
+    keys = results.map(lambda r: r[0])
+    unknown_parts: dict[str, list[int]] = {}
+    for pos, (_, unknown) in enumerate(results):
+        for part in unknown:
+            unknown_parts.setdefault(part, []).append(pos)
+    for part in sorted(unknown_parts):
+        positions = unknown_parts[part]
+        if spec.unmapped == "report":
+            log.unmapped.append(
+                {
+                    "field": "techniques",
+                    "column": column,
+                    "value": part,
+                    "rows": len(positions),
+                    "action": "not a technique of the frame: left out of techniques",
+                }
+            )
+        else:
+            log.problem(
+                positions,
+                column,
+                part,
+                "techniques of the coding frame (or their synonyms)",
+                "編碼架構中的技術（或其同義詞）",
+            )
+    log.recode("techniques", column, values, keys.map(lambda k: "" if k is None else k))
+    return keys
+
+
+# -- flags ------------------------------------------------------------------------------------
+def _answer(value: str, rule: FieldSpec, frame: Frame) -> str:
+    """yes, no or not_reported for one native answer, or :data:`UNKNOWN`."""
+    folded = fold(value)
+    if folded == "":
+        return rule.blank
+    if not (rule.values or rule.patterns):
+        state = frame.parse_tick(value)
+        return UNKNOWN if state is None else state
+    target = rule.values.get(folded)
+    if target is None:
+        target = next((t for rx, t in rule.patterns if rx.search(folded)), None)
+    if target is None:
+        return UNKNOWN
+    t = str(target).lower()
+    return {"true": YES, "false": NO}.get(t, t)
+
+
+def _flag_column(
+    name: str, column: str, values: pd.Series, rule: FieldSpec, frame: Frame, log: LoadLog
+) -> pd.Series:
+    """The answers of one native column of a flag; an answer no rule reads is a problem, or
+    not reported (``unmapped: not_reported``)."""
+    states = _map_unique(values, lambda v: _answer(v, rule, frame))
+    unknown = states == UNKNOWN
+    if unknown.any():
+        for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
+            if rule.unmapped == "not_reported":
+                log.unmapped.append(
+                    {
+                        "field": name,
+                        "column": column,
+                        "value": v,
+                        "rows": len(idx),
+                        "action": "read as not reported",
+                    }
+                )
+            else:
+                known = sorted(rule.values) if rule.values else TICKS_SHOWN
+                log.problem(
+                    list(idx),
+                    column,
+                    v,
+                    f"a value listed for flag {name} ({', '.join(map(str, known))}); "
+                    "other marks such as X or ○ are not guessed: list them under the flag's values",
+                    "勾選值（如 V、✓、Y、是、空白）或對應檔列出的值；X、○ 等其他記號不會被猜測，"
+                    "請在該風險的 values 中列出",
+                )
+        states = states.where(~unknown, NOT_REPORTED)
+    log.recode(name, column, values, states)
+    return states
+
+
+def _combined(answers: list[pd.Series], combine: str) -> pd.Series:
+    """One flag from the answers of several columns (``combine``; see the mapping format)."""
+    if combine == "first" or len(answers) == 1:
+        return answers[0]
+    stacked = pd.concat(answers, axis=1)
+    yes, no = stacked == YES, stacked == NO
+    if combine == "any":
+        states = np.where(yes.any(axis=1), YES, np.where(no.all(axis=1), NO, NOT_REPORTED))
+    elif combine == "any_reported":
+        states = np.where(yes.any(axis=1), YES, np.where(no.any(axis=1), NO, NOT_REPORTED))
+    else:  # all
+        states = np.where(no.any(axis=1), NO, np.where(yes.all(axis=1), YES, NOT_REPORTED))
+    return pd.Series(states)
+
+
+def _flag(
+    name: str, table: RawTable, spec: FieldSpec, frame: Frame, log: LoadLog, mapping: Mapping
+) -> pd.Series:
+    """A flag from its native column(s), each read by its own rule (``per_column``) or the
+    flag's, then combined."""
+    answers = []
+    for c in spec.columns or [CONSTANT]:
+        one = FieldSpec(
+            name=spec.name, columns=[c] if c != CONSTANT else [], constant=spec.constant
+        )
+        values = _native(table, one, mapping, strip=False)  # as recorded, e.g. 'Rights-Impacting\n'
+        answers.append(_flag_column(name, c, values, spec.per_column.get(c, spec), frame, log))
+    combined = _combined(answers, spec.combine)
+    return combined.map({YES: True, NO: False, NOT_REPORTED: pd.NA}).astype("boolean")
+
+
+# -- one raw table ----------------------------------------------------------------------------
+def _closed_fields(
+    out: dict, table: RawTable, mapping: Mapping, frame: Frame, log: LoadLog
+) -> None:
+    for name in CLOSED_FIELDS:
+        if name in mapping.fields:
+            spec = mapping.fields[name]
+            native = _native(table, spec, mapping)
+            out[f"{name}_as_recorded"] = native.map(lambda v: v or None)
+            out[name] = _closed(name, native, spec, frame, log)
+            by = spec.coded_by
+            out[f"{name}_coded_by"] = out[name].map(lambda k, by=by: None if pd.isna(k) else by)
+    if "techniques" in mapping.fields:
+        spec = mapping.fields["techniques"]
+        native = _native(table, spec, mapping)
+        out["techniques_as_recorded"] = native.map(lambda v: v or None)
+        out["techniques"] = _techniques(native, spec, frame, log)
+        out["techniques_coded_by"] = out["techniques"].map(
+            lambda k: None if pd.isna(k) else spec.coded_by
+        )
+
+
+def _derive_category(out: dict, mapping: Mapping, frame: Frame, log: LoadLog, n: int) -> None:
+    """The category of the application type where only the type is coded; a pair that
+    contradicts is a problem."""
+    if "application_type" not in out:
+        return
+    derived = out["application_type"].map(lambda t: None if pd.isna(t) else frame.category_of(t))
+    cat = out.get("category", pd.Series([None] * n, dtype=object))
+    fill = cat.isna() & derived.notna()
+    if fill.any():
+        out["category"] = cat.where(~fill, derived)
+        by = out.get("category_coded_by", pd.Series([None] * n, dtype=object))
+        out["category_coded_by"] = by.where(~fill, out["application_type_coded_by"])
+    both = cat.notna() & derived.notna() & (cat != derived)
+    for pos in np.flatnonzero(both.to_numpy()):
+        log.problem(
+            [pos],
+            "+".join(mapping.fields["application_type"].columns),
+            out["application_type"][pos],
+            f"an application type of category {cat[pos]}",
+            f"屬於類別 {cat[pos]} 的應用類型",
+        )
+
+
+def _flags(out: dict, table: RawTable, mapping: Mapping, frame: Frame, log: LoadLog) -> None:
+    flag_values = {
+        key: _flag(key, table, spec, frame, log, mapping) for key, spec in mapping.flags.items()
+    }
+    out.update(flag_values)
+    if flag_values:
+        sources = {spec.coded_by for spec in mapping.flags.values()}
+        any_value = pd.concat(list(flag_values.values()), axis=1).notna().any(axis=1)
+        label = sources.pop() if len(sources) == 1 else "+".join(sorted(sources))
+        out["flags_coded_by"] = any_value.map(lambda v: label if v else None)
+
+
+def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.DataFrame, LoadLog]:
+    n = len(table.cells)
+    log = LoadLog(str(table.path), np.asarray(table.rows, dtype=int))
+    out: dict[str, pd.Series] = {
+        "case_id": _case_ids(table, mapping, log),
+        "inventory": pd.Series([mapping.inventory] * n, dtype=object),
+    }
+    for name in TEXT_FIELDS:
+        if name in mapping.fields:
+            out[name] = _text(
+                _native(table, mapping.fields[name], mapping), mapping.fields[name], log
+            )
+    _closed_fields(out, table, mapping, frame, log)
+    _derive_category(out, mapping, frame, log, n)
+    _flags(out, table, mapping, frame, log)
+    for name, spec in mapping.extras.items():
+        out[name] = _text(_native(table, spec, mapping), spec, log)
+    df = pd.DataFrame(out)
+    df["_row"] = table.rows
+    df["_file"] = str(table.path)
+    return df, log
+
+
+def _repeated_keys(table: RawTable, mapping: Mapping) -> pd.DataFrame:
+    """Native key combinations (``case_id.report_duplicates``) that occur on several rows."""
+    spec = FieldSpec(name="case_id.report_duplicates", columns=mapping.duplicate_key, join=" | ")
+    keys = _native(table, spec, mapping)
+    rows = pd.Series(table.rows)
+    repeated = keys.duplicated(keep=False) & (keys != "")
+    records = [
+        {
+            "file": table.path.name,
+            "key": k,
+            "rows": ", ".join(str(r) for r in rows[idx]),
+            "count": len(idx),
+        }
+        for k, idx in keys[repeated].groupby(keys[repeated], sort=True).groups.items()
+    ]
+    return pd.DataFrame(records, columns=["file", "key", "rows", "count"])
+
+
+# -- every file of a mapping ------------------------------------------------------------------
+@dataclass
+class _Reads:
+    """What reading and mapping every raw file gave, file by file."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+    logs: list[LoadLog] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+    native: list[pd.DataFrame] = field(default_factory=list)
+    duplicates: list[pd.DataFrame] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+
+
+def _checked_digest(spec: FileSpec, mapping: Mapping, verify: dict[str, str] | None) -> str:
+    if not spec.path.exists():
+        raise input_error(
+            spec.path,
+            None,
+            None,
+            None,
+            f"the raw file named by {mapping.path.name}",
+            f"對應檔 {mapping.path.name} 指定的原始檔案",
+        )
+    digest = sha256_of(spec.path)
+    if verify is not None and str(spec.path) in verify and verify[str(spec.path)] != digest:
+        raise input_error(
+            spec.path,
+            None,
+            None,
+            digest,
+            f"sha256 {verify[str(spec.path)]} as recorded in the manifest "
+            "(the raw file has changed)",
+            "清單記錄的 sha256（原始檔案已被更動）",
+            summary=f"{spec.path}: checksum does not match the manifest",
+        )
+    return digest
+
+
+def _read_file(
+    spec: FileSpec, mapping: Mapping, frame: Frame, verify: dict[str, str] | None, reads: _Reads
+) -> None:
+    digest = _checked_digest(spec, mapping, verify)
+    table = read_table(
+        spec.path, spec.format, spec.encoding, spec.delimiter, spec.header_row, spec.sheet
+    )
+    if mapping.duplicate_key:
+        reads.duplicates.append(_repeated_keys(table, mapping))
+    reads.notes += [f"{spec.path.name}: column {r}" for r in table.renamed]
+    if len(table.cells) + table.blank_rows == 0:
+        reads.notes.append(f"{spec.path.name}: a header and no data rows (0 cases read)")
+    df, log = _map_table(table, mapping, frame)
+    log.problems.extend(table.ragged)
+    reads.blank_rows += table.blank_rows
+    reads.parts.append(df)
+    reads.logs.append(log)
+    reads.files.append(
+        {
+            "file": spec.path.name,
+            "sha256": digest,
+            "encoding": table.encoding or "xlsx",
+            "rows_read": len(table.cells) + table.blank_rows,
+        }
+    )
+    cells = table.cells.copy()
+    cells.insert(0, "_row", table.rows)
+    cells.insert(0, "_file", str(spec.path))
+    reads.native.append(cells)
+
+
+def _duplicate_ids(df: pd.DataFrame, mapping: Mapping) -> list[Problem]:
+    """A case id on several rows of the inventory is a problem on each of them."""
+    problems = []
+    dup = df["case_id"].notna() & df.duplicated("case_id", keep=False)
+    for cid, grp in df[dup].groupby("case_id", sort=True):
+        rows = [int(r) for r in grp["_row"]]
+        for f, r in zip(grp["_file"], grp["_row"]):
+            problems.append(
+                Problem(
+                    f,
+                    int(r),
+                    "+".join(mapping.case_id.columns) or "case_id",
+                    cid,
+                    f"a unique case id (also on rows {rows}); key by several columns in the "
+                    "mapping if the source's ids repeat",
+                    f"不重複的案例編號（亦見於第 {rows} 列）",
+                )
+            )
+    return problems
+
+
+def _by_place(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
+
+
+def _rejected_table(problems: list[Problem], blank_rows: int) -> pd.DataFrame:
+    rejected = pd.DataFrame(
+        [
+            {
+                "file": Path(p.file).name,
+                "row": p.row,
+                "column": p.column,
+                "value": None if p.value is None else str(p.value),
+                "reason": p.expected,
+            }
+            for p in _by_place(problems)
+        ],
+        columns=["file", "row", "column", "value", "reason"],
+    )
+    if blank_rows:
+        blank = pd.DataFrame(
+            [
+                {
+                    "file": "",
+                    "row": None,
+                    "column": None,
+                    "value": "",
+                    "reason": f"{blank_rows} completely blank row(s)",
+                }
+            ]
+        )
+        rejected = pd.concat([rejected, blank], ignore_index=True)
+    return rejected
+
+
+def _rejected_rows(
+    native: list[pd.DataFrame], problems: list[Problem], reject: np.ndarray
+) -> pd.DataFrame:
+    """The native cells of every rejected row, with the reasons."""
+    cells = pd.concat(native, ignore_index=True)
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for p in problems:
+        reasons.setdefault((p.file, p.row), []).append(
+            f"{p.column or '<row>'}: expected {p.expected}"
+        )
+    cells.insert(
+        2,
+        "_reason",
+        ["; ".join(reasons.get((f, int(r)), [])) for f, r in zip(cells["_file"], cells["_row"])],
+    )
+    return cells[reject].reset_index(drop=True)
+
+
+def _rules(mapping: Mapping) -> pd.DataFrame:
+    """The crosswalk rules: every field with a provenance or a rationale."""
+    rules = []
+    for name, spec in [
+        ("case_id", mapping.case_id),
+        *mapping.fields.items(),
+        *mapping.flags.items(),
+        *mapping.extras.items(),
+    ]:
+        if spec.coded_by or spec.rationale:
+            source = " + ".join(spec.columns) or str(spec.constant)
+            if name in mapping.flags and len(spec.columns) > 1:
+                source = f"{spec.combine}( {source} )"
+            rules.append(
+                {
+                    "field": name,
+                    "from": source,
+                    "coded_by": spec.coded_by or "",
+                    "rationale": spec.rationale,
+                }
+            )
+    return pd.DataFrame(rules, columns=["field", "from", "coded_by", "rationale"])
+
+
+def apply_mapping(
+    mapping: Mapping | str | Path, frame: Frame | None = None, verify: dict[str, str] | None = None
+) -> LoadResult:
+    """Load every file of a mapping into the canonical case table.
+
+    ``verify`` maps resolved file paths to the sha256 they must have (the manifest of
+    bundled raw files); a mismatch is an error, never a silent re-read.
+    """
+    frame = frame or load_frame()
+    if not isinstance(mapping, Mapping):
+        mapping = load_mapping(mapping, frame)
+    reads = _Reads()
+    for spec in mapping.files:
+        _read_file(spec, mapping, frame, verify, reads)
+    df = pd.concat(reads.parts, ignore_index=True)
+    problems = [p for log in reads.logs for p in log.problems] + _duplicate_ids(df, mapping)
+    if problems and mapping.on_problem == "error":
+        raise InputError(
+            _by_place(problems),
+            f"{mapping.path.name}: {len(problems)} problem(s) "
+            f"loading inventory {mapping.inventory!r}",
+        )
+    bad_keys = {(p.file, p.row) for p in problems}
+    reject = np.array(
+        [(f, int(r)) in bad_keys for f, r in zip(df["_file"], df["_row"])], dtype=bool
+    )
+    cases = canonical.coerce(
+        df[~reject].drop(columns=["_row", "_file"]).reset_index(drop=True), frame
+    )
+    canonical.check(cases, frame, str(mapping.path))
+    report = StandardizationReport(
+        inventory=mapping.inventory,
+        mapping=mapping.path.name,
+        files=pd.DataFrame(reads.files),
+        rows_read=len(df) + reads.blank_rows,
+        rows_kept=len(cases),
+        rows_rejected=int(reject.sum()) + reads.blank_rows,
+        rejected=_rejected_table(problems, reads.blank_rows),
+        recodings=summed(
+            [r for log in reads.logs for r in log.recodings],
+            ["field", "column", "native", "canonical"],
+        ),
+        unmapped=summed(
+            [r for log in reads.logs for r in log.unmapped], ["field", "column", "value", "action"]
+        ),
+        rules=_rules(mapping),
+        notes=mapping.notes + reads.notes,
+        duplicates=(
+            pd.concat(reads.duplicates, ignore_index=True)
+            if reads.duplicates
+            else pd.DataFrame(columns=["file", "key", "rows", "count"])
+        ),
+        outcomes=outcomes(cases, frame),
+    )
+    return LoadResult(cases, report, _rejected_rows(reads.native, problems, reject))

@@ -1,0 +1,375 @@
+"""The content-addressed cache: every damaged entry (a changed byte or value, a truncated
+entry, two entries swapped, a file that is no entry, an entry of other code) is detected,
+deleted, reported and computed again, equal to a fresh computation; off means computed;
+concurrent writers leave one whole entry."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import cache, config, inventories, load_frame, summary
+
+NAMESPACE = "test-tables"
+CALLS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ANALYSIS_CACHE", raising=False)
+    monkeypatch.delenv("ANALYSIS_MEMO", raising=False)
+    CALLS.clear()
+    return tmp_path / "cache"
+
+
+def category_flags(name: str) -> pd.DataFrame:
+    """A real computation on a real inventory: counts of every flag by category."""
+    CALLS.append(name)
+    return summary.category_flag_counts(inventories.cases(name), load_frame())
+
+
+def remembered(name: str) -> pd.DataFrame:
+    """:func:`category_flags` through the cache, stored as a table (Parquet)."""
+    return cache.remember(
+        NAMESPACE,
+        (name,),
+        lambda: category_flags(name),
+        lambda t: cache.tables_to_bytes({"t": t}),
+        lambda b: cache.tables_from_bytes(b)["t"],
+    )
+
+
+def assert_frame_equal(ours, theirs):
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=True, check_dtype=True)
+
+
+def entry_of(name: str):
+    return cache.path(NAMESPACE, cache.key(NAMESPACE, name))
+
+
+def payload_start(entry) -> int:
+    data = entry.read_bytes()
+    return data.index(b"\n", len(cache.MAGIC)) + 1
+
+
+def test_an_intact_entry_is_served_and_equals_a_fresh_computation(private_cache):
+    first = remembered("jrc-ai-watch")
+    entry = entry_of("jrc-ai-watch")
+    assert entry.parent == private_cache / NAMESPACE and entry.exists()
+    served = remembered("jrc-ai-watch")
+    assert CALLS == ["jrc-ai-watch"]
+    pd.testing.assert_frame_equal(served, first, check_exact=True)
+    pd.testing.assert_frame_equal(served, category_flags("jrc-ai-watch"), check_exact=True)
+
+
+def _flip_a_payload_byte(entry, other):
+    data = bytearray(entry.read_bytes())
+    start = payload_start(entry)
+    data[start + (len(data) - start) // 2] ^= 0x01
+    entry.write_bytes(bytes(data))
+
+
+def _change_a_value(entry, other):
+    """The payload replaced by a well-formed table with one count changed: it decodes."""
+    data = entry.read_bytes()
+    start = payload_start(entry)
+    table = cache.tables_from_bytes(data[start:])["t"]
+    table.loc[0, "yes"] += 1
+    entry.write_bytes(data[:start] + cache.tables_to_bytes({"t": table}))
+
+
+def _truncate(entry, other):
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) - 100])
+
+
+def _swap(entry, other):
+    a, b = entry.read_bytes(), other.read_bytes()
+    entry.write_bytes(b)
+    other.write_bytes(a)
+
+
+def _foreign_parquet(entry, other):
+    """A well-formed file that is no entry: the table as plain Parquet (how tables used to be
+    kept)."""
+    buffer = io.BytesIO()
+    category_flags("jrc-ai-watch").to_parquet(buffer)
+    CALLS.pop()
+    entry.write_bytes(buffer.getvalue())
+
+
+def _entry_of_other_code(entry, other):
+    """An entry written by other code (another code digest) put where this one belongs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache, "code_digest", lambda: "0" * 64)
+        other_key = cache.key(NAMESPACE, "jrc-ai-watch")
+        stale = pd.DataFrame({"yes": [1]})
+        written = cache.write(NAMESPACE, other_key, cache.tables_to_bytes({"t": stale}))
+    assert other_key != entry.name.removesuffix(cache.SUFFIX)  # other code, other key: a miss
+    os.replace(written, entry)
+
+
+DAMAGE = {
+    "flipped byte": (_flip_a_payload_byte, "payload differs from its recorded sha256"),
+    "changed value, well-formed": (_change_a_value, "payload"),
+    "truncated": (_truncate, "truncated or extended"),
+    "swapped": (_swap, "holds key"),
+    "foreign file": (_foreign_parquet, "not a cache entry"),
+    "other code digest": (_entry_of_other_code, "holds key"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_entry_is_detected_recomputed_and_rewritten(damage, capsys):
+    expected = {name: category_flags(name) for name in ("jrc-ai-watch", "taiwan-public")}
+    for name in expected:
+        remembered(name)
+    CALLS.clear()
+    entry, other = entry_of("jrc-ai-watch"), entry_of("taiwan-public")
+    damage_entry, reason = DAMAGE[damage]
+    damage_entry(entry, other)
+    capsys.readouterr()
+
+    again = remembered("jrc-ai-watch")
+    assert CALLS == ["jrc-ai-watch"]  # computed again, not served
+    assert_frame_equal(again, expected["jrc-ai-watch"])
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"cache: damaged entry {entry} (")
+    assert reason in err[0] and err[0].endswith("; recomputing")
+    if damage == "swapped":  # the other entry is in the wrong place too
+        assert_frame_equal(remembered("taiwan-public"), expected["taiwan-public"])
+        assert CALLS == ["jrc-ai-watch", "taiwan-public"]
+        assert f"cache: damaged entry {other} (holds key" in capsys.readouterr().err
+    # rewritten whole: served from now on
+    for name in expected:
+        assert_frame_equal(remembered(name), expected[name])
+    assert len(CALLS) == (2 if damage == "swapped" else 1)
+    assert capsys.readouterr().err == ""
+
+
+def test_read_says_none_for_a_missing_entry_and_for_a_damaged_one(capsys):
+    key = cache.key(NAMESPACE, "x")
+    assert cache.read(NAMESPACE, key) is None and capsys.readouterr().err == ""
+    entry = cache.write(NAMESPACE, key, b"payload")
+    assert cache.read(NAMESPACE, key) == b"payload"
+    assert cache.lookup(NAMESPACE, cache.key(NAMESPACE, "y")) == (None, "")
+    entry.write_bytes(entry.read_bytes() + b"!")
+    assert cache.lookup(NAMESPACE, key) == (
+        None,
+        "payload of 8 bytes, 7 recorded (truncated or extended)",
+    )
+    assert not entry.exists()
+    entry.parent.joinpath(f"{key}{cache.SUFFIX}").write_bytes(b"")
+    assert cache.read(NAMESPACE, key) is None
+    assert (
+        capsys.readouterr().err.splitlines()[-1]
+        == f"cache: damaged entry {entry} (empty); recomputing"
+    )
+
+
+def test_an_entry_of_another_namespace_is_not_served(capsys):
+    key = cache.key(NAMESPACE, "x")
+    written = cache.write("elsewhere", key, b"payload")
+    cache.folder(NAMESPACE).mkdir(parents=True)
+    os.replace(written, cache.path(NAMESPACE, key))
+    assert cache.read(NAMESPACE, key) is None
+    assert "of 'elsewhere', not this key" in capsys.readouterr().err
+
+
+def test_a_value_that_cannot_be_decoded_is_computed_again(capsys):
+    def compute():
+        CALLS.append("computed")
+        return [1, 2]
+
+    cache.write(NAMESPACE, cache.key(NAMESPACE, "v"), b"intact, but not a pickle")
+    assert cache.remember(NAMESPACE, ("v",), compute) == [1, 2] and CALLS == ["computed"]
+    assert "cannot be decoded: UnpicklingError" in capsys.readouterr().err
+    assert cache.remember(NAMESPACE, ("v",), compute) == [1, 2] and CALLS == ["computed"]
+
+
+@pytest.mark.parametrize("variable", ["ANALYSIS_CACHE", "ANALYSIS_MEMO"])
+def test_switched_off_everything_computes(variable, monkeypatch, private_cache):
+    monkeypatch.setenv(variable, "off")
+    assert not cache.enabled()
+    first, second = remembered("taiwan-public"), remembered("taiwan-public")
+    assert CALLS == ["taiwan-public", "taiwan-public"] and not (private_cache / NAMESPACE).exists()
+    pd.testing.assert_frame_equal(first, second)
+    monkeypatch.setenv(variable, "on")
+    assert cache.enabled()
+
+
+def test_undigestible_parts_compute_every_time():
+    with open(__file__, encoding="utf-8") as fh:
+        for _ in range(2):
+            assert cache.remember(NAMESPACE, (fh,), lambda: CALLS.append("c") or 7) == 7
+    assert CALLS == ["c", "c"] and not cache.folder(NAMESPACE).exists()
+
+
+def test_the_key_follows_namespace_parts_and_code():
+    base = cache.key(NAMESPACE, "jrc-ai-watch", folds=5)
+    assert base == cache.key(NAMESPACE, "jrc-ai-watch", folds=5)
+    others = {
+        cache.key("other", "jrc-ai-watch", folds=5),
+        cache.key(NAMESPACE, "jrc-ai-watch", folds=3),
+        cache.key(NAMESPACE, "taiwan-public", folds=5),
+        cache.key(NAMESPACE, ("jrc-ai-watch",), folds=5),
+    }
+    assert len(others) == 4 and base not in others
+
+
+def test_the_key_changes_with_the_code_digest(monkeypatch):
+    base = cache.key(NAMESPACE, "x")
+    monkeypatch.setattr(cache, "code_digest", lambda: "0" * 64)
+    assert cache.key(NAMESPACE, "x") != base
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    c: float = 1.0
+    names: tuple = ("a", "b")
+    lookup: dict = dataclasses.field(default_factory=dict, repr=False)  # derived: not digested
+
+
+Spec.__module__, Spec.__qualname__ = "reference", "Spec"  # as the digest names its class
+TABLE = pd.DataFrame(
+    {
+        "name": pd.array(["a", None, "台灣"], dtype="string"),
+        "flag": pd.array([True, None, False], dtype="boolean"),
+        "n": [1, 2, 3],
+    },
+    index=pd.Index([10, 11, 12]),
+)
+#: Digests computed by ``analysis.memo.digest`` before the cache took it over: stored results
+#: keep their recipe (``digest(*values, k=values)`` for each kind of value).
+REFERENCE_DIGESTS = {
+    "scalars": (
+        [None, True, 3, 2**80, 1.5, float("nan"), 1 + 2j, "台灣", b"\x00"],
+        "3d46b70c25775ea6ad4a44965b7fe3230691b3ab3efc48b47354b570be7dbd1e",
+    ),
+    "numpy scalars": (
+        [np.float64(1.5), np.int64(3), np.bool_(True), np.str_("s")],
+        "b1f56b5771ca91c4385211021df3fc688964b6564b7515c847ddcd8638bf9e2b",
+    ),
+    "containers": (
+        [Path("data/raw"), [1, (2, [3])], {3, 1, 2}, {"b": 1, "a": [2]}, range(1, 9, 2)],
+        "2dfc1ade32406792af2f9869ce92db7bee100cf9e1f16828bdaa95759e353a7a",
+    ),
+    "arrays": (
+        [np.arange(6.0).reshape(2, 3).T, np.array(["a", None], dtype=object)],
+        "2470020cc3c970b26aaa8a045b3e4ac8fda61e6bedac9e96247504d2a7aa946c",
+    ),
+    "tables": (
+        [TABLE, TABLE["name"]],
+        "8fa7d3a61d1791f1cc74e5239c4b5a92415b981744459ef078b814812676746c",
+    ),
+    "dataclass": ([Spec()], "26a13972b3f7a9c8da87585b58f1920ede3c96ea372b39619103f58500578c28"),
+}
+
+
+@pytest.mark.parametrize("kind", list(REFERENCE_DIGESTS))
+def test_content_digests_keep_their_recipe(kind):
+    values, expected = REFERENCE_DIGESTS[kind]
+    assert cache.digest(*values, k=values) == expected
+
+
+def test_content_digests_follow_content():
+    assert cache.digest(Spec()) == cache.digest(Spec(lookup={"derived": 1}))
+    assert cache.digest(Spec()) != cache.digest(Spec(c=2.0))
+    assert cache.digest(np.int64(3)) == cache.digest(3)  # a NumPy integer is an integer
+    changed = TABLE.copy()
+    changed.loc[10, "n"] = 4
+    assert cache.digest(changed) != cache.digest(TABLE) == cache.digest(TABLE.copy())
+    for value in (
+        object(),
+        pd.Index([1]),
+        np.datetime64("2024-01-01"),
+        Spec,
+        pd.DataFrame({"cells": [[1], [2]]}),
+    ):
+        with pytest.raises(cache.Undigestible):
+            cache.digest(value)
+
+
+CONCURRENT_WRITER = """
+import sys
+from analysis import cache
+payload = bytes(range(256)) * 4096  # 1 MiB
+key = cache.key("race", "one key")
+for _ in range(25):
+    cache.write("race", key, payload)
+    data = cache.read("race", key)
+    assert data is None or data == payload, "a partial entry was read"
+"""
+
+
+def test_concurrent_writers_of_one_key_leave_one_intact_entry(private_cache):
+    env = {**os.environ, "ANALYSIS_CACHE_DIR": str(private_cache)}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_WRITER], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    errors = [w.communicate()[1] for w in writers]
+    assert [w.returncode for w in writers] == [0] * 4 and errors == [
+        ""
+    ] * 4  # no damaged entry seen
+    assert [p.name for p in cache.folder("race").iterdir()] == [
+        f"{cache.key('race', 'one key')}{cache.SUFFIX}"
+    ]
+    assert cache.read("race", cache.key("race", "one key")) == bytes(range(256)) * 4096
+
+
+def test_tables_round_trip_exactly():
+    study = inventories.load("study")
+    tables = {
+        "cases": study.cases,
+        "files": study.report.files,
+        "objects": pd.DataFrame(
+            {"text": pd.Series(["a", None], dtype=object), "n": [1, 2]},
+            index=pd.Index(["x", "y"], name="id"),
+        ),
+    }
+    back = cache.tables_from_bytes(cache.tables_to_bytes(tables))
+    assert list(back) == list(tables)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(
+            back[name], table, check_exact=True, check_column_type=True, check_index_type=True
+        )
+
+
+def test_prune_keeps_the_most_recently_used_and_clear_only_deletes_entries(private_cache):
+    keys = [f"k-{i}" for i in range(4)]
+    for i, key in enumerate(keys):
+        os.utime(cache.write(NAMESPACE, key, b"x"), (i, i))
+    cache.read(NAMESPACE, "k-0")  # used now
+    assert cache.prune(NAMESPACE, "k-", keep=2) == 2
+    assert [p.name for p in cache.entries(NAMESPACE)] == ["k-0.entry", "k-3.entry"]
+    assert cache.prune(NAMESPACE, keep=0, spare="k-3") == 1
+    notes = cache.folder(NAMESPACE) / "notes.txt"
+    notes.write_text("not an entry", encoding="utf-8")
+    cache.write("memo/f", "a", b"x")
+    cache.clear()
+    assert notes.exists() and list(private_cache.rglob(f"*{cache.SUFFIX}")) == []
+    assert not cache.folder("memo").exists()
+
+
+def test_keys_and_namespaces_are_file_names():
+    for bad in ("../up", "a/b", "", ".hidden"):
+        with pytest.raises(ValueError, match="cache key"):
+            cache.path(NAMESPACE, bad)
+    with pytest.raises(ValueError, match="cache namespace"):
+        cache.folder("../up")
+    assert (
+        cache.folder("memo/agreement.evaluate")
+        == config.cache_dir() / "memo" / "agreement.evaluate"
+    )
