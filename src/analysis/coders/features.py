@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 #: Documents a store keeps before it starts afresh (bounds memory on huge inputs).
 STORE_LIMIT = 200_000
@@ -64,6 +67,8 @@ class TokenStore:
 
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Documents × every term seen so far, as term counts."""
+        import scipy.sparse as sp  # imported when used: reports that never code skip it
+
         if len(self.rows) + len(docs) > STORE_LIMIT:
             self.clear()
         rows = [self._row(d) for d in docs]
@@ -151,6 +156,8 @@ class Tfidf:
     def _selector(self, tokens: TokenStore) -> sp.csr_matrix:
         """Store columns → this vectoriser's columns (rebuilt when the store grew or was
         cleared since)."""
+        import scipy.sparse as sp
+
         key = (tokens.generation, len(tokens.terms))
         if self._select is None or self._select[0] != key:
             rows, cols = [], []
@@ -166,6 +173,8 @@ class Tfidf:
         return self._select[1]
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         tokens = store(self.analyser.kind)
         counts = tokens.counts(_half(docs, self.analyser.part))
         x = (counts @ self._selector(tokens)).tocsr()
@@ -196,6 +205,8 @@ class Vectoriser:
         return self
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         return sp.hstack([p.transform(docs) for p in self.parts], format="csr")
 
     @property

@@ -197,7 +197,9 @@ class Place(BaseModel):
     """Base of every place in a mapping file: unknown keys are errors, and a value has the
     type its key needs (no silent reading of ``"2"`` as 2 or of ``yes`` as a text)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
+    # defer_build: validators are built on the first validation, not at import (every report
+    # imports this module; 30 ms less per kernel start)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False, defer_build=True)
     #: What a value in this place is (for errors): English, Traditional Chinese.
     expected: ClassVar[tuple[str, str]] = ("a mapping", "對應（mapping）")
     #: Heading of this place in the key reference.
