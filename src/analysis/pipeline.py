@@ -200,7 +200,7 @@ def job_key(job: Job, inputs: str) -> str:
 
 
 # -- execution -----------------------------------------------------------------------------
-def _execute(job: Job, out_root: str, key: str) -> Outcome:
+def execute(job: Job, out_root: str, key: str) -> Outcome:
     """Run one notebook (in a worker process) and render it."""
     import papermill as pm
 
@@ -442,7 +442,7 @@ class _Scheduler:
                 self.failed_prep[name] = f"{type(exc).__name__}: {exc}"
             self.bar.update(1)
         for job in self.todo:
-            outcome = self.blocked(job) or _execute(job, self.out_root, self.keys[job.name])
+            outcome = self.blocked(job) or execute(job, self.out_root, self.keys[job.name])
             self.bar.update(1)
             yield outcome
 
@@ -479,7 +479,7 @@ class _Scheduler:
     def _submit(self, pool, kind: str, item):
         if kind == "prepare":
             return pool.submit(_prepare_one, item, self.out_root)
-        return pool.submit(_execute, item, self.out_root, self.keys[item.name])
+        return pool.submit(execute, item, self.out_root, self.keys[item.name])
 
     def _release(self, held: list[Job], pending: set[str], tasks: list):
         """Jobs no longer waiting on a pending preparation leave ``held``: those whose
