@@ -289,3 +289,17 @@ def test_xlsx_text_too_long_for_a_cell_names_sheet_row_and_column():
     table = pd.DataFrame({"id": ["a", "b"], "text": ["short", "x" * 32_768]})
     with pytest.raises(AnalysisError, match=r"sheet 'long', row 3, column 'text'.*32767"):
         outputs.xlsx_bytes({"long": table})
+
+
+def test_written_files_take_the_umask_not_mkstemps_private_mode(tmp_path):
+    import os
+    import stat
+
+    from analysis.outputs import FILE_MODE, atomic_write_text
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = atomic_write_text(tmp_path / "t.csv", "a\n")
+    assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE == 0o666 & ~mask
+    if mask == 0o022:
+        assert FILE_MODE == 0o644

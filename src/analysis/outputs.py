@@ -29,11 +29,26 @@ from .readers import column_letter
 FIXED_TIME = _dt.datetime(2025, 1, 1)
 
 
+def _umask() -> int:
+    """The process's umask (read once: setting it to read it is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of every file written: what ``open`` would give under the user's umask (0644 under
+#: 022), not mkstemp's private 0600, so colleagues and a web server can read reports.
+FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (a temporary file, then a rename), with the
+    mode of :data:`FILE_MODE`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
