@@ -7,7 +7,14 @@
 inventory = "us-federal-2024"
 language = "zh-TW"
 top = 15
-compare = ["study", "us-federal-2024", "us-federal-2023", "jrc-ai-watch", "taiwan-public"]
+compare = [
+    "study",
+    "us-federal-2025",
+    "us-federal-2024",
+    "us-federal-2023",
+    "jrc-ai-watch",
+    "taiwan-public",
+]
 
 # %%
 from IPython.display import Markdown, display

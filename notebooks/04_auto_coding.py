@@ -1,113 +1,159 @@
 # %% [markdown]
 # # 自動編碼與一致性 · Coding cases automatically, measured
 #
-# The study coded each case (category, application type, technique, six risks) by giving GPT its prompt and checking the answers by hand. This notebook makes that step measurable: a rule coder (the frame's bilingual vocabulary; every decision lists its terms) and a trained coder (TF-IDF over word and character n-grams, linear models, calibrated probabilities) are scored against human or source labels — the trained coder only on cases it was not trained on (stratified, seeded cross-validation). The best measured coder then codes the inventory named by `coded_inventory`, each code marked with `coded_by` and a confidence. The LLM coder (the study's own prompt) runs only when an endpoint is configured; here it shows what it would send.
+# The study coded each case (category, application type, technique, six risks) by giving GPT its prompt and checking the answers by hand. This notebook makes that step measurable for one inventory (`coded_inventory`): which reference labels the coders are measured on, how a rule coder (the frame's bilingual vocabulary; every decision lists its terms) and a trained coder (TF-IDF over word and character n-grams, linear models, calibrated probabilities) score on them — the trained coder only on cases it was not trained on — with 95% bootstrap intervals over cases, and a plain sentence per field on whether the codes are good enough to analyse. The best measured coder then codes the inventory's empty fields, each code marked with `coded_by` and a confidence.
 
 # %% tags=["parameters"]
-evaluation_inventory = "jrc-ai-watch"
-target = "category"
 coded_inventory = "taiwan-public"
+target = "category"
 language = "zh-TW"
 folds = 5
+n_boot = 2000
 
 # %%
-from analysis import agreement, coding, config, figures, inventories, load_frame, tables
-from analysis.coders import LLMCoder, LLMConfig, ModelSpec
+from IPython.display import Markdown, display
+
+from analysis import (
+    agreement,
+    annotations,
+    coding,
+    config,
+    figures,
+    inventories,
+    load_frame,
+    tables,
+)
+from analysis.coders import LLMCoder, LLMConfig
 from analysis.environment import package_versions
 from analysis.figures import coding as coding_figures
 
 tables.setup_display()
 frame = load_frame()
-labelled = coding.cases_for(coding.reference_inventories(), frame)
-evaluation_cases = labelled[labelled["inventory"] == evaluation_inventory]
-prefix = f"auto-coding-{evaluation_inventory}-{target}-{language}"
-inventories.accounting([*sorted(labelled["inventory"].unique()), coded_inventory], frame)
+reference = coding.CODING_PLAN[coded_inventory][0].reference
+reference_cases = coding.cases_for(reference, frame)
+evaluation = coding.plan_evaluation(coded_inventory, frame, folds)
+scored = agreement.with_intervals(evaluation, n_boot)
+coded = coding.coded(coded_inventory, frame)
+annotation = annotations.summary(coded_inventory, frame)
+technique_scores, technique_classes = coding.technique_check(coded_inventory, frame, folds)
+prefix = f"auto-coding-{coded_inventory}-{language}"
+inventories.accounting([coded_inventory, reference], frame)
 
 # %% [markdown]
-# ## 一致性 · Agreement with the labels
+# ## 參考標籤 · The reference labels the coders are measured on
 #
-# Accuracy, macro-F1 (over the label's classes), Cohen's κ and Krippendorff's α (nominal). A case the rule coder cannot decide counts as a miss; `coverage` is the share it coded. The trained coder is cross-validated on the evaluation inventory alone.
+# Per step of the coding plan: the inventory whose labels measure the coders, who made those labels (`coded_by`: the study, a source's own field read by a crosswalk, or an adjudicated annotation), how many cases carry them, and the classes.
 
 # %%
-evaluation = agreement.evaluate(
-    evaluation_cases, ("rules", "model"), [target], folds=folds, frame=frame
+references = coding.plan_references(coded_inventory, frame)
+tables.save(references, f"{prefix}_references")
+references
+
+# %% [markdown]
+# ## 標註一致性 · How far the reference annotation agrees with itself and with the study
+#
+# Only where the reference is an annotation (`data/raw/<set>/README.md` tells how it was made). Between the two blind passes: agreement, Krippendorff's α and Cohen's κ per field; then each pass against the study's own codes of its 11 excerpt cases, coded blind in the same passes; then how the adjudication resolved the disagreements.
+
+# %%
+(
+    display(
+        annotation.reliability, annotation.study_check, annotation.choices, annotation.confusion
+    )
+    if annotation
+    else Markdown("No annotation set for this inventory.")
 )
-tables.save(evaluation.scores, f"{prefix}_scores")
-evaluation.scores
 
 # %% [markdown]
-# ## 各類別精確率與召回率 · Precision and recall per class
+# ## 一致性 · Agreement with the reference labels, with 95% intervals
+#
+# Accuracy, macro-F1 (over the label's classes), Cohen's κ and Krippendorff's α (nominal), each with a percentile bootstrap interval over cases (`*_low`, `*_high`). A case a coder leaves uncoded counts as a miss; `coverage` is the share it coded. The trained coder is cross-validated on the reference, the plan's other reference inventories added to each training fold.
 
 # %%
-tables.save(evaluation.per_class, f"{prefix}_per_class")
-evaluation.per_class
+tables.save(scored, f"{prefix}_scores")
+scored[
+    [
+        "target",
+        "coder",
+        "n",
+        "coverage",
+        "macro_f1",
+        "macro_f1_low",
+        "macro_f1_high",
+        "kappa",
+        "kappa_low",
+        "kappa_high",
+    ]
+]
 
 # %% [markdown]
-# ## 混淆矩陣 · Confusion matrix (trained coder, out-of-fold)
+# ## 判讀 · Are the codes good enough to analyse?
+#
+# For the coder chosen per field: macro-F1 against 0.75 (category, application type) or κ against 0.6 (risks, techniques), and whether the interval stays above it.
+
+# %%
+verdict = coding.verdict(scored, coded.choice, language)
+tables.save(verdict, f"{prefix}_verdict")
+Markdown("\n".join(f"- **{t}** — {s}" for t, s in zip(verdict["target"], verdict["sentence"])))
+
+# %% [markdown]
+# ## 混淆矩陣 · Confusions of the coders for `target` (out-of-fold for the trained coder)
 
 # %%
 figures.publish(
     coding_figures.confusion_matrix(evaluation.confusion, target, "model", frame, language),
-    f"{prefix}_confusion_model",
+    f"{prefix}_{target}_confusion_model",
 )
-
-# %% [markdown]
-# ## 規則編碼之混淆矩陣 · Confusion matrix (rule coder)
-
-# %%
 figures.publish(
     coding_figures.confusion_matrix(evaluation.confusion, target, "rules", frame, language),
-    f"{prefix}_confusion_rules",
+    f"{prefix}_{target}_confusion_rules",
 )
 
 # %% [markdown]
-# ## 模型變體 · Trained-coder variants
+# ## 學習曲線 · Learning curve (trained coder, on the reference alone)
 #
-# Feature sets, classifiers and decision rules tried, each cross-validated the same way. The first row is the default.
+# Would more labels help? The trained coder cross-validated on growing shares of each training fold.
 
 # %%
-variants = agreement.compare_variants(
-    evaluation_cases,
-    target,
-    [
-        ModelSpec(),
-        ModelSpec(decide="calibrated"),
-        ModelSpec(balanced=False),
-        ModelSpec(char=False),
-        ModelSpec(bridge=False),
-        ModelSpec(classifier="svm", c=0.5),
-    ],
-    folds=folds,
-    frame=frame,
-)
-tables.save(variants, f"{prefix}_variants")
-variants
-
-# %% [markdown]
-# ## 學習曲線 · Learning curve (trained coder)
-
-# %%
-curve = agreement.learning_curve(evaluation_cases, target, folds=folds, frame=frame)
+curve = agreement.learning_curve(reference_cases, target, folds=folds, frame=frame)
 tables.save(curve, f"{prefix}_learning_curve")
 figures.publish(coding_figures.learning_curve(curve, frame, language), f"{prefix}_learning_curve")
 
 # %% [markdown]
-# ## 選擇編碼器並編碼 · The best measured coder codes the inventory
+# ## 主要技術 · The one technique a source names per case, agencies held out
 #
-# Per field, the coder (rules or trained model) with the higher macro-F1 where labels exist: the study's 11 zh-TW cases for the Taiwanese cases, the JRC Engstrom labels for US federal 2024 (`measured_on` says which). Only fields the inventory leaves uncoded are filled; the coded inventory is written to `reports/coded-<inventory>.csv` and read from the cache by the other notebooks as `<inventory>-coded`.
+# Only where the inventory's own field names one technique per case (US federal 2025 `classification`, the one "most closely aligned"). A coder may name several techniques; it is scored by the one it ranks first (`in_set`: how often the source's technique is among all it names). The trained coder is cross-validated with whole agencies held out of training.
 
 # %%
-coded = coding.coded(coded_inventory, frame)
-coding.write_coded(coded_inventory, coded, config.reports_dir(), frame)
-coded.choice
+if len(technique_scores):
+    tables.save(technique_scores, f"{prefix}_primary_technique_scores")
+    tables.save(technique_classes, f"{prefix}_primary_technique_per_class")
+    display(technique_scores, technique_classes)
+else:
+    display(Markdown("This inventory names no single technique per case."))
 
 # %% [markdown]
-# ## 編碼結果 · Coded cases by category, coder and confidence
+# ## 選擇編碼器並編碼 · The best measured coder codes the inventory
+#
+# Per field, the coder with the higher macro-F1 on the reference. Only fields the inventory leaves empty are filled; the coded inventory is written to `reports/coded-<inventory>.csv` and read from the cache by the other notebooks as `<inventory>-coded`.
 
 # %%
+coding.write_coded(coded_inventory, coded, config.reports_dir(), frame)
 by_category = tables.labelled(coding.coded_summary(coded.cases, "category", frame), frame, language)
-tables.save(by_category, f"auto-coding-{coded_inventory}-{language}_by_category")
+tables.save(by_category, f"{prefix}_by_category")
 by_category
+
+# %% [markdown]
+# ## 自動編碼與標註之比較 · Automatic codes beside the annotation
+#
+# Where the inventory has an adjudicated annotation: what the analyses would conclude on the annotation and on automatic codes — category shares, risk prevalences, and the Jaccard index of every risk pair. The automatic codes here are out-of-fold: each case coded by a model that never saw its labels, as new cases would be. (The coded inventory above is coded by the final model, which learnt from these very cases' annotation: analyse `<inventory>-annotated` instead.)
+
+# %%
+compared = coding.codings_compared(coded_inventory, frame)
+(
+    display(compared["summary"], compared["pairs"])
+    if compared
+    else Markdown("No annotation to compare with.")
+)
 
 # %% [markdown]
 # ## LLM 編碼（試跑）· The LLM coder, dry run
@@ -115,11 +161,7 @@ by_category
 # The study's prompt (stored verbatim in `data/prompts/`) adapted to ask for JSON checked against the frame. Nothing is sent unless `ANALYSIS_LLM_BASE_URL` and `ANALYSIS_LLM_MODEL` are set; the dry run counts the calls it would make.
 
 # %%
-print(
-    LLMCoder(LLMConfig.from_env(progress=False), frame).dry_run(
-        coding.cases_for(coded_inventory, frame)
-    )
-)
+print(LLMCoder(LLMConfig.from_env(progress=False), frame).dry_run(coded.cases))
 
 # %% [markdown]
 # ## 軟體版本 · Software versions

@@ -10,9 +10,12 @@ dimension = "tier"
 level = "high"
 language = "zh-TW"
 validation_inventory = "us-federal-2024"
+validation_inventory_2025 = "us-federal-2025-coded"
 
 # %%
-from analysis import coding, figures, governance, inventories, load_frame, mapping, tables
+from IPython.display import display
+
+from analysis import coding, config, figures, governance, inventories, load_frame, mapping, tables
 from analysis.environment import package_versions
 from analysis.figures import governance as governance_figures
 
@@ -26,8 +29,13 @@ prefix = f"{inventory}-{language}"
 us_framework = governance.load_framework("us_omb_m25_21", frame)
 us_cases = coding.cases_for(validation_inventory, frame)
 us_mapping = mapping.load_mapping(inventories.mapping_path(validation_inventory), frame)
-not_read = ["rights_safety"] + governance.derived_from(us_mapping, "rights_safety")
-inventories.accounting([inventory, validation_inventory], frame)
+not_read = governance.must_not_read(us_framework, us_mapping)
+us25_cases = coding.cases_for(validation_inventory_2025, frame)
+us25_mapping = mapping.load_mapping(
+    inventories.mapping_path(validation_inventory_2025.removesuffix(config.CODED_SUFFIX)), frame
+)
+not_read_2025 = governance.must_not_read(us_framework, us25_mapping)
+inventories.accounting([inventory, validation_inventory, validation_inventory_2025], frame)
 
 # %% [markdown]
 # ## 規則 · The rubric of the chosen framework
@@ -116,24 +124,38 @@ tables.save(per_level, f"{prefix}_governance_{framework}_{level}_checklist")
 per_level
 
 # %% [markdown]
-# ## 驗證 · The US high-impact rubric against the US inventory's own classification
+# ## 驗證 · The US high-impact rubric against the US inventories' own answers
 #
-# The US 2024 federal inventory records each use case's rights/safety classification (M-24-10, merged into M-25-21's high-impact AI): the official answer. A rubric that read it would agree trivially, so the rubric variants below do not read it, nor any flag the inventory's mapping derives from the same column (`human_rights`, found from the mapping). The second variant also drops `automated_decision`, because the inventory asks its questions only of rights- or safety-impacting use cases, so whether it is reported carries the official answer. Agreement and Cohen's κ are computed on the cases both determine.
+# The US federal inventories record each use case's official answer: in 2024 the rights/safety classification (M-24-10, merged into M-25-21's high-impact AI), in 2025 the M-25-21 high-impact determination itself. A rubric that read it would agree trivially, so the rubric variants below do not read it, nor any flag the inventory's mapping derives from the same column (found from the mapping: `human_rights` in 2024, none in 2025). The second variant also drops `automated_decision`: the 2024 inventory asks its questions only of rights- or safety-impacting use cases, so whether it is reported carries the official answer. The 2025 cases are the coded inventory: their categories come from the coder measured on the JRC labels and their unreported flags from the coder measured on the 2024 flags (a text model; it never reads the 2025 answer, but it learnt `human_rights` from 2024's rights/safety classification). Agreement and Cohen's κ are computed on the cases both determine; then the rubric (rows) against the official answer (columns), first variant, undetermined included.
 
 # %%
 variants = {
-    "without the classification and flags derived from it": not_read,
+    "without the official answer and flags derived from it": not_read,
     "also without automated_decision": not_read + ["automated_decision"],
 }
-governance.validation_table(us_cases, us_framework, variants, language)
-
-# %% [markdown]
-# Rubric (rows) against the inventory's classification (columns), first variant, undetermined included:
+variants_2025 = {
+    "without the official answer and flags derived from it": not_read_2025,
+    "also without automated_decision": not_read_2025 + ["automated_decision"],
+}
+display(
+    governance.validation_table(us_cases, us_framework, variants, language).assign(
+        inventory=validation_inventory
+    ),
+    governance.validation_table(us25_cases, us_framework, variants_2025, language).assign(
+        inventory=validation_inventory_2025
+    ),
+)
 
 # %%
-governance.placement_confusion(
-    governance.place_cases(us_cases, us_framework, language, exclude_fields=not_read),
-    governance.place_cases(us_cases, us_framework, language, official_only=True),
+display(
+    governance.placement_confusion(
+        governance.place_cases(us_cases, us_framework, language, exclude_fields=not_read),
+        governance.place_cases(us_cases, us_framework, language, official_only=True),
+    ),
+    governance.placement_confusion(
+        governance.place_cases(us25_cases, us_framework, language, exclude_fields=not_read_2025),
+        governance.place_cases(us25_cases, us_framework, language, official_only=True),
+    ),
 )
 
 # %% [markdown]

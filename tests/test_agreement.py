@@ -175,3 +175,60 @@ def test_learning_curve_grows_the_training_folds(frame, study):
         157 * 2 / 3
     )
     assert curve["macro_f1"].between(0, 1).all()
+
+
+# -- bootstrap intervals and the primary technique ------------------------------------------
+def test_fast_scores_equal_scikit_learn_on_resamples():
+    """The bootstrap's vectorised scores are the same numbers scikit-learn computes on
+    each resample (uncoded predictions included)."""
+    from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
+
+    from analysis.agreement import UNCODED, _fast_scores
+
+    rng = np.random.default_rng(7)
+    labels = ["a", "b", "c", "d"]
+    for _ in range(30):
+        t = rng.choice(labels, 40)
+        p = np.where(rng.random(40) < 0.1, UNCODED, rng.choice(labels, 40))
+        present = sorted(set(t))
+        index = {v: i for i, v in enumerate(present)}
+        k = len(present)
+        acc, f1, kappa = _fast_scores(
+            np.array([index[v] for v in t]), np.array([index.get(v, k) for v in p]), k
+        )
+        assert acc == pytest.approx(accuracy_score(t, p))
+        assert f1 == pytest.approx(f1_score(t, p, labels=present, average="macro", zero_division=0))
+        assert kappa == pytest.approx(cohen_kappa_score(t, p))
+
+
+def test_bootstrap_interval_contains_the_estimate_and_narrows_with_more_cases():
+    from analysis.agreement import bootstrap_scores, score
+
+    rng = np.random.default_rng(3)
+    t = pd.Series(rng.choice(["x", "y", "z"], 400))
+    p = t.where(rng.random(400) < 0.7, pd.Series(rng.choice(["x", "y", "z"], 400)))
+    small = bootstrap_scores(t[:50], p[:50], 500)
+    large = bootstrap_scores(t, p, 500)
+    est = score(t, p)
+    for m in ("accuracy", "macro_f1", "kappa"):
+        assert large[f"{m}_low"] <= est[m] <= large[f"{m}_high"]
+        assert large[f"{m}_high"] - large[f"{m}_low"] < small[f"{m}_high"] - small[f"{m}_low"]
+    assert bootstrap_scores(t, p, 300, seed=1) == bootstrap_scores(t, p, 300, seed=1)
+
+
+def test_primary_technique_holds_whole_agencies_out(frame):
+    """On the US 2025 inventory (one technique per case from its own classification), no
+    agency is ever in the training folds of its own predictions: every case is predicted
+    by a model fitted without its agency."""
+    from analysis import inventories
+    from analysis.agreement import _group_folds, single_technique
+
+    cases = inventories.cases("us-federal-2025", frame)
+    y = single_technique(cases, frame)
+    groups = cases.loc[y.index, "agency"].astype(str)
+    seen = 0
+    for train, test in _group_folds(y, groups, 5, 1):
+        assert not set(groups.iloc[train]) & set(groups.iloc[test])
+        seen += len(test)
+    assert seen == len(y)
+    assert (cases["techniques"].str.contains(";", na=False)).sum() == 0

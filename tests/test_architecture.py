@@ -18,7 +18,7 @@ LAYERS = [
     ["frame"],
     ["canonical", "mapping", "synthetic"],
     ["coders", "inventories", "summary", "cooccurrence", "stats", "clustering", "governance"],
-    ["agreement", "coding_sheets"],
+    ["agreement", "coding_sheets", "annotations"],
     ["coding", "tables", "figures", "explore"],
     ["pipeline", "benchmarks", "cli", "__main__"],
 ]

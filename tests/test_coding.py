@@ -366,3 +366,89 @@ def test_coded_inventory_is_cached_and_read_back_identically(output_dir):
 def test_inventory_without_an_offline_coder_is_refused(output_dir):
     with pytest.raises(CodingError, match="no offline coder for inventory 'study'"):
         coding.coded("study")
+
+
+# -- measured on the zh-TW annotation; the US 2025 techniques ---------------------------------
+def test_taiwanese_cases_are_measured_on_their_adjudicated_annotation(frame):
+    refs = coding.plan_references("taiwan-public", frame).set_index("target")
+    assert set(refs["reference"]) == {"taiwan-public-annotated"}
+    assert refs.at["category", "coded_by"] == "annotator:adjudicated"
+    assert refs.at["category", "n"] == 133
+    for flag in frame.flag_keys:
+        assert refs.at[flag, "n"] == 133
+    # every technique the annotation names for at least one case is a target
+    annotated = coding.cases_for("taiwan-public-annotated", frame)
+    named = {t for v in annotated["techniques"].dropna() for t in v.split(";")}
+    assert {t.split(":", 1)[1] for t in refs.index if t.startswith("technique:")} == named
+
+
+def test_verdict_compares_the_chosen_coders_score_and_interval_with_the_goal():
+    scored = pd.DataFrame(
+        [
+            # target, coder, n, macro_f1 (low, high), kappa (low, high)
+            ("category", "model", 100, 0.80, 0.76, 0.84, 0.7, 0.6, 0.8),
+            ("category", "rules", 100, 0.50, 0.40, 0.60, 0.4, 0.3, 0.5),
+            ("ethics", "rules", 100, 0.70, 0.60, 0.80, 0.65, 0.55, 0.75),
+            ("human_rights", "model", 100, 0.60, 0.50, 0.70, 0.30, 0.20, 0.40),
+        ],
+        columns=[
+            "target",
+            "coder",
+            "n",
+            "macro_f1",
+            "macro_f1_low",
+            "macro_f1_high",
+            "kappa",
+            "kappa_low",
+            "kappa_high",
+        ],
+    )
+    choice = pd.DataFrame(
+        {"target": ["category", "ethics", "human_rights"], "coder": ["model", "rules", "model"]}
+    )
+    v = coding.verdict(scored, choice, "en").set_index("target")
+    assert list(v.index) == ["category", "ethics", "human_rights"]
+    assert v.at["category", "metric"] == "macro_f1" and v.at["ethics", "metric"] == "kappa"
+    assert v["meets_goal"].tolist() == [True, True, False]
+    assert "good enough" in v.at["category", "sentence"]
+    assert "with care" in v.at["ethics", "sentence"]  # 0.65 but the interval reaches 0.55
+    assert "below the goal" in v.at["human_rights", "sentence"]
+    assert "未達標準" in coding.verdict(scored, choice, "zh-TW").iloc[2]["sentence"]
+
+
+def test_us_2025_techniques_scored_with_agencies_held_out(frame):
+    import csv
+
+    with open(
+        config.RAW_DIR / "us-federal-2025" / "2025_individually_reported_AI_use_cases.csv",
+        encoding="utf-8-sig",
+        newline="",
+    ) as fh:
+        rows = list(csv.DictReader(fh))
+    named = [r for r in rows if r["classification"] not in ("", "Other")]
+    scores, per_class = coding.technique_check("us-federal-2025", frame)
+    scores = scores.set_index("coder")
+    assert scores.loc["model", "n"] == len(named)
+    assert scores.loc["model", "groups"] == len({r["agency"] for r in named})
+    for coder in ("rules", "model"):
+        s = scores.loc[coder]
+        assert s["macro_f1_low"] <= s["macro_f1"] <= s["macro_f1_high"]
+        assert s["in_set"] >= s["accuracy"] - 1e-9  # the first-ranked is one of those named
+    assert set(per_class["coder"]) == {"rules", "model"}
+    # an inventory naming several techniques per case has no primary-technique check
+    assert coding.technique_check("study", frame)[0].empty
+
+
+def test_out_of_fold_codes_score_as_the_evaluation_reports(frame):
+    """The out-of-fold recoding of the Taiwanese cases agrees with their annotation
+    exactly as often as the evaluation says the chosen coder does, field by field."""
+    oof = coding.out_of_fold_cases("taiwan-public", frame).set_index("case_id")
+    annotated = coding.cases_for("taiwan-public-annotated", frame).set_index("case_id")
+    evaluation = coding.plan_evaluation("taiwan-public", frame)
+    chosen = coding.choose(evaluation.scores).set_index("target")["coder"]
+    scores = evaluation.scores.set_index(["target", "coder"])
+    for f in ["category", *frame.flag_keys]:
+        same = (oof[f].astype(object) == annotated[f].astype(object)).fillna(False)
+        assert same.mean() == pytest.approx(scores.at[(f, chosen[f]), "accuracy"])
+    assert set(oof["category_coded_by"].dropna()) <= {"rules", "model"}
+    assert not (oof["flags_coded_by"] == "annotator:adjudicated").any()

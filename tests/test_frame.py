@@ -149,6 +149,20 @@ def test_every_study_technique_is_in_the_vocabulary(frame):
     }
 
 
+def test_techniques_of_the_us_2025_template_come_last_outside_the_study(frame):
+    assert frame.technique_keys[-2:] == ["agentic_ai", "reinforcement_learning"]
+    for key in ("agentic_ai", "reinforcement_learning"):
+        assert frame.entry("technique", key).in_study is False
+    assert frame.lookup("technique", "Agentic AI") == "agentic_ai"
+    assert frame.lookup("technique", "AI agents") == "agentic_ai"
+    assert frame.lookup("technique", "代理式人工智慧") == "agentic_ai"
+    assert frame.lookup("technique", "Reinforcement Learning") == "reinforcement_learning"
+    assert frame.lookup("technique", "強化學習") == "reinforcement_learning"
+    assert frame.lookup("technique", "rl") is None  # would fire on unrelated words (RLS, ...)
+    assert "agentic" in frame.terms("technique", "agentic_ai")["en"]
+    assert "reward function" in frame.terms("technique", "reinforcement_learning")["en"]
+
+
 @pytest.mark.parametrize(
     "mutate,message",
     [

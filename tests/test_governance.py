@@ -3,6 +3,8 @@ study's 11 cases, checklists and agreement statistics."""
 
 from __future__ import annotations
 
+import csv
+
 import pandas as pd
 import pytest
 
@@ -761,6 +763,53 @@ def test_validation_variant_does_not_read_the_official_answer(us2024, frameworks
     pd.testing.assert_frame_equal(variant, again)
     stats = g.agreement(variant, g.place_cases(cases, us, "en", official_only=True)).iloc[0]
     assert 0 < stats["compared"] < len(cases)
+
+
+# -- the 2025 inventory's own M-25-21 determination (extra `high_impact`) ----------------------
+@pytest.fixture(scope="module")
+def us2025():
+    from analysis import config, inventories
+
+    raw = config.RAW_DIR / "us-federal-2025" / "2025_individually_reported_AI_use_cases.csv"
+    with open(raw, encoding="utf-8-sig", newline="") as fh:
+        recorded = [r["is_high_impact"].strip() for r in csv.DictReader(fh)]
+    return inventories.cases("us-federal-2025"), recorded
+
+
+def test_official_placement_follows_the_2025_high_impact_determination(us2025, frameworks):
+    cases, recorded = us2025
+    official = g.place_cases(cases, frameworks["us_omb_m25_21"], "en", official_only=True)
+    placed_by_id = dict(zip(official["case_id"], official["placement"]))
+    # The case id is the spreadsheet row: the first record is row 2.
+    placement = [placed_by_id[str(row)] for row in range(2, len(recorded) + 2)]
+    assert len(placement) == len(cases) == 3611
+    yes = [p == "yes" for p in placement]
+    assert yes == [v == "High-impact" for v in recorded]
+    assert [p == "no" for p in placement] == [
+        v in ("Not High-impact", "Presumed High-Impact, but Not High-impact") for v in recorded
+    ]
+    assert [p == "undetermined" for p in placement] == [v == "" for v in recorded]
+    assert set(official["rule"]) == {
+        "us_official_high_impact",
+        "us_official_not_high_impact",
+        "otherwise",
+    }
+
+
+def test_official_fields_of_both_inventories_and_a_missing_column(us2025, us2024, frameworks):
+    us = frameworks["us_omb_m25_21"]
+    assert us.fields_read(official=True) == {"rights_safety", "high_impact"}
+    cases25, _ = us2025
+    cases24, m24 = us2024
+    assert "high_impact" not in cases24.columns and "rights_safety" not in cases25.columns
+    # A 2024 variant need not exclude the 2025 column it does not have, and vice versa ...
+    not_read = ["rights_safety", *g.derived_from(m24, "rights_safety")]
+    table = g.validation_table(cases24, us, {"without": not_read}, "en")
+    assert table["compared"].iloc[0] > 0
+    g.validation_table(cases25, us, {"without": ["high_impact"]}, "en")
+    # ... but one that could read the official answer of its own inventory is refused.
+    with pytest.raises(AnalysisError, match="would read the official answer"):
+        g.validation_table(cases25, us, {"reads it": ["rights_safety"]}, "en")
 
 
 def test_recommendations_once_lists_them_once_per_inventory(frameworks, placements):

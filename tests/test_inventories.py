@@ -209,6 +209,122 @@ def test_us_federal_2023_free_text_techniques():
     )
 
 
+# -- US federal 2025 (M-25-21 template) ---------------------------------------------------------
+US25 = config.RAW_DIR / "us-federal-2025" / "2025_individually_reported_AI_use_cases.csv"
+#: The crosswalk of 12_classification under test (OMB's short codes as the file spells them).
+CLASSIFICATION = {
+    "Classical ML": "machine_learning",
+    "Generative AI": "generative_ai",
+    "NLP": "nlp",
+    "Computer Vision": "image_recognition",
+    "Agentic AI": "agentic_ai",
+    "Reinforcement Learning": "reinforcement_learning",
+}
+
+
+@pytest.fixture(scope="module")
+def us25():
+    return inventories.load("us-federal-2025")
+
+
+@pytest.fixture(scope="module")
+def us25_raw():
+    """The raw file read independently: the csv module, the BOM stripped by utf-8-sig."""
+    with open(US25, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_us_federal_2025_keeps_every_use_case(us25, us25_raw):
+    report = us25.report
+    assert len(us25_raw) == 3611
+    assert (report.rows_read, report.rows_kept, report.rows_rejected) == (len(us25_raw), 3611, 0)
+    assert report.rows_read == report.rows_kept + report.rows_rejected
+    assert us25.cases["case_id"].is_unique
+    names = us25.cases["name"].fillna("").tolist()
+    assert names == [r["use_case_name"].strip() for r in us25_raw]  # a blank name stays NA
+    assert sum(not r["id"].strip() for r in us25_raw) == 704  # why the row is the case id
+    assert us25.cases["use_case_id"].isna().sum() == 704
+
+
+def test_us_federal_2025_bom_does_not_leak_into_a_column_name(us25, us25_raw):
+    from analysis import readers
+
+    assert US25.read_bytes().startswith(b"\xef\xbb\xbf")
+    table = readers.read_table(US25, encoding="utf-8-sig")
+    assert table.columns[0] == "agency" and not any("\ufeff" in h for h in table.columns)
+    assert us25.report.files["encoding"].tolist() == ["utf-8-sig"]
+    cases = us25.cases
+    assert cases["agency_abbreviation"].tolist() == [r["agency"] for r in us25_raw]
+    assert cases["agency"].tolist() == [r["agency_name"] for r in us25_raw]
+    assert not any("\ufeff" in str(c) for c in cases.columns)
+
+
+def test_us_federal_2025_one_technique_per_case_from_the_classification(us25, us25_raw):
+    recorded = Counter(r["classification"].strip() for r in us25_raw)
+    assert set(recorded) == {*CLASSIFICATION, "Other", ""}  # every spelling present is mapped
+    techniques = us25.cases["techniques"]
+    counts = Counter(techniques.dropna())
+    assert counts == Counter(
+        {CLASSIFICATION[v]: n for v, n in recorded.items() if v in CLASSIFICATION}
+    )
+    assert all(";" not in t for t in techniques.dropna())  # the one closest classification
+    # "Other" and a blank name no technique: not reported.
+    assert int(techniques.isna().sum()) == recorded["Other"] + recorded[""]
+    assert set(us25.cases["techniques_coded_by"].dropna()) == {"crosswalk"}
+    assert us25.cases["classification"].fillna("").tolist() == [
+        r["classification"].strip() for r in us25_raw
+    ]
+    assert us25.report.unmapped.query("field == 'techniques'").empty
+
+
+def test_us_federal_2025_personal_data_from_has_pii_and_no_other_flag(us25, us25_raw):
+    answers = Counter(r["has_pii"].strip() for r in us25_raw)
+    assert set(answers) == {"Yes", "No", ""}
+    flag = us25.cases["personal_data"]
+    assert int((flag == True).sum()) == answers["Yes"]  # noqa: E712
+    assert int((flag == False).sum()) == answers["No"]  # noqa: E712
+    assert int(flag.isna().sum()) == answers[""]  # a blank is not reported, never no
+    assert set(us25.cases["flags_coded_by"].dropna()) == {"crosswalk"}
+    for other in ("data_governance", "human_rights", "ethics", "explainability"):
+        assert us25.cases[other].isna().all(), other
+    assert us25.cases["automated_decision"].isna().all()
+
+
+def test_us_federal_2025_high_impact_extra_normalised(us25, us25_raw):
+    spelled = {
+        "High-impact": "high-impact",
+        "Presumed High-Impact, but Not High-impact": (
+            "presumed high-impact, determined not high-impact"
+        ),
+        "Not High-impact": "not high-impact",
+    }
+    recorded = Counter(r["is_high_impact"].strip() for r in us25_raw)
+    assert set(recorded) == {*spelled, ""}
+    extra = us25.cases["high_impact"]
+    assert Counter(extra.dropna()) == Counter(
+        {spelled[v]: n for v, n in recorded.items() if v in spelled}
+    )
+    assert int(extra.isna().sum()) == recorded[""]
+    assert {"stage", "topic_area", "bureau", "has_pii", "benefits", "outputs"} <= set(
+        us25.cases.columns
+    )
+
+
+def test_us_federal_2025_category_only_from_agency_support_topics(us25, us25_raw):
+    support = {
+        "Admin Functions",
+        "Administrative functions",
+        "HR",
+        "IT",
+        "Procurement and Finance Mgmt",
+    }
+    topics = Counter(r["topic_area"].strip() for r in us25_raw)
+    cats = us25.cases["category"]
+    assert int((cats == "internal_management").sum()) == sum(topics[t] for t in support)
+    assert set(cats.dropna()) == {"internal_management"}
+    assert int(cats.isna().sum()) == sum(n for t, n in topics.items() if t not in support)
+
+
 @pytest.mark.parametrize("name", ["study", "us-federal-2023", "jrc-ai-watch", "taiwan-public"])
 def test_every_load_accounts_for_every_row(name):
     report = inventories.load(name).report

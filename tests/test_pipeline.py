@@ -226,12 +226,11 @@ def test_jobs_wait_only_for_the_prepared_inventories_they_use():
     jobs = {j.name: j for j in pipeline.load_plan()}
     prepared = pipeline.load_prepare()
     assert pipeline.needs(jobs["study-tables"], prepared) == set()
-    assert pipeline.needs(jobs["taiwan-public-cooccurrence"], prepared) == {"taiwan-public-coded"}
-    # the coding report codes its inventory and evaluates on another whose coded version is prepared
-    assert pipeline.needs(jobs["coding-jrc-ai-watch"], prepared) == {
-        "jrc-ai-watch-coded",
-        "us-federal-2024-coded",
-    }
+    # the Taiwanese analyses rest on the annotation, which needs no preparation
+    assert pipeline.needs(jobs["taiwan-public-cooccurrence"], prepared) == set()
+    assert pipeline.needs(jobs["coding-jrc-ai-watch"], prepared) == {"jrc-ai-watch-coded"}
+    # the governance report validates on the coded US 2025 inventory
+    assert pipeline.needs(jobs["study-governance"], prepared) == {"us-federal-2025-coded"}
 
 
 def test_a_failed_preparation_fails_the_reports_that_need_it_and_no_other(tmp_path):

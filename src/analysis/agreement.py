@@ -422,3 +422,175 @@ def pairwise_kappa(ratings: pd.DataFrame) -> pd.DataFrame:
                 {"coder_a": a, "coder_b": b, "n": len(both), "kappa": cohen_kappa(both[a], both[b])}
             )
     return pd.DataFrame(rows, columns=["coder_a", "coder_b", "n", "kappa"])
+
+
+# -- uncertainty of a score ------------------------------------------------------------------
+def _fast_scores(t: np.ndarray, p: np.ndarray, k: int) -> tuple[float, float, float]:
+    """Accuracy, macro-F1 (over classes present in ``t``) and Cohen's κ of integer-coded
+    labels ``t`` (0..k-1) and predictions ``p`` (0..k, k = uncoded)."""
+    m = np.bincount(t * (k + 1) + p, minlength=k * (k + 1)).reshape(k, k + 1)
+    n = m.sum()
+    diag = np.diag(m[:, :k])
+    acc = diag.sum() / n
+    support, predicted = m.sum(axis=1), m[:, :k].sum(axis=0)
+    present = support > 0
+    denom = support + predicted
+    f1 = np.divide(2 * diag, denom, out=np.zeros(k), where=denom > 0)
+    col = np.append(predicted, m[:, k].sum())
+    expected = (support * col[:k]).sum() / n**2
+    kappa = (acc - expected) / (1 - expected) if expected < 1 else np.nan
+    return float(acc), float(f1[present].mean()), float(kappa)
+
+
+def bootstrap_scores(
+    true: pd.Series, pred: pd.Series, n_boot: int = 2000, seed: int = config.SEED, level=0.95
+) -> dict:
+    """Percentile bootstrap intervals over cases (resampling cases with replacement,
+    ``n_boot`` times, seeded) for accuracy, macro-F1 and Cohen's κ; ``pred`` NA =
+    uncoded (a miss)."""
+    t = pd.Series(true).astype(object).to_numpy()
+    p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).to_numpy()
+    labels = sorted(set(t), key=str)
+    index = {v: i for i, v in enumerate(labels)}
+    k = len(labels)
+    ti = np.array([index[v] for v in t], dtype=np.int64)
+    pi = np.array([index.get(v, k) for v in p], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    draws = np.array(
+        [_fast_scores(ti[s], pi[s], k) for s in rng.integers(0, len(t), (n_boot, len(t)))]
+    )
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    out = {}
+    for j, name in enumerate(("accuracy", "macro_f1", "kappa")):
+        col = draws[:, j][~np.isnan(draws[:, j])]
+        out[f"{name}_low"] = float(np.percentile(col, lo)) if len(col) else np.nan
+        out[f"{name}_high"] = float(np.percentile(col, hi)) if len(col) else np.nan
+    return out
+
+
+def with_intervals(evaluation: Evaluation, n_boot: int = 2000, seed: int = config.SEED):
+    """An evaluation's scores with bootstrap intervals over cases (``*_low``/``*_high``
+    for accuracy, macro-F1 and κ), from the predictions the scores were computed on."""
+    rows = []
+    pred = evaluation.predictions
+    for r in evaluation.scores.to_dict("records"):
+        sub = pred[(pred["target"] == r["target"]) & (pred["coder"] == r["coder"])]
+        rows.append({**r, **bootstrap_scores(sub["label"], sub["prediction"], n_boot, seed)})
+    return pd.DataFrame(rows)
+
+
+# -- the one technique an inventory names per case ----------------------------------------------
+def single_technique(cases: pd.DataFrame, frame: Frame | None = None) -> pd.Series:
+    """The reference technique of the cases whose reference names exactly one (e.g. the US
+    2025 inventory's ``classification``, the one "most closely aligned")."""
+    frame = frame or load_frame()
+    lab = reference_labels(cases, "techniques", frame)
+    return lab[~lab.str.contains(TECHNIQUE_SEP, regex=False)]
+
+
+def _rule_primary(cases: pd.DataFrame, frame: Frame) -> tuple[pd.Series, pd.Series]:
+    """The rule coder's techniques per case and its primary one: the technique with most
+    distinct terms found (ties in frame order)."""
+    from .coders.base import case_text
+    from .coders.rules import vocabulary_hits
+
+    order = {t: i for i, t in enumerate(frame.technique_keys)}
+    primary, sets = [], []
+    for text in case_text(cases):
+        hits = {
+            k: len(v)
+            for (kind, k), v in vocabulary_hits(text, frame).items()
+            if kind == "technique"
+        }
+        sets.append(";".join(sorted(hits, key=order.get)))
+        primary.append(min(hits, key=lambda t: (-hits[t], order[t])) if hits else pd.NA)
+    return (
+        pd.Series(primary, index=cases.index, dtype=object),
+        pd.Series(sets, index=cases.index, dtype=object),
+    )
+
+
+def _group_folds(y: pd.Series, groups: pd.Series, folds: int, seed: int):
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return splitter.split(np.zeros(len(y)), y.to_numpy(dtype=object), groups.to_numpy(dtype=object))
+
+
+@memo.cached
+def primary_technique(
+    cases: pd.DataFrame,
+    group_by: str = "agency",
+    folds: int = 5,
+    seed: int = config.SEED,
+    spec: ModelSpec | None = None,
+    extra: pd.DataFrame | None = None,
+    frame: Frame | None = None,
+) -> pd.DataFrame:
+    """Each coder's primary technique against a reference that names one technique per
+    case, the trained coder cross-validated with whole groups (``group_by``, e.g. the
+    agency) held out of training. A coder may name several techniques; it is scored by
+    the one it ranks first (the trained coder: highest score of its per-technique models;
+    the rule coder: most terms found), and ``in_set`` says how often the reference is among
+    all it names (``set_size`` = mean number named). Columns: ``case_id``, ``group``,
+    ``label``, ``prediction_<coder>``, ``set_<coder>``."""
+    frame = frame or load_frame()
+    y = single_technique(cases, frame)
+    labelled = cases.loc[y.index]
+    groups = labelled[group_by].astype(str)
+    rule_primary, rule_set = _rule_primary(labelled, frame)
+    model_primary = pd.Series(pd.NA, index=y.index, dtype=object)
+    model_set = pd.Series("", index=y.index, dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for train_idx, test_idx in _group_folds(y, groups, folds, seed):
+            train = labelled.iloc[train_idx]
+            if extra is not None:
+                train = pd.concat([train, extra], ignore_index=True)
+            test = labelled.iloc[test_idx]
+            coder = TrainedCoder(frame, spec, seed, ["techniques"]).fit(train)
+            scores = coder.decision_scores(test)
+            techs = [t for t in frame.technique_keys if f"technique:{t}" in scores]
+            yes = np.column_stack(
+                [scores[f"technique:{t}"]["yes"].to_numpy(dtype=float) for t in techs]
+            )
+            no = np.column_stack(
+                [scores[f"technique:{t}"]["no"].to_numpy(dtype=float) for t in techs]
+            )
+            margin = yes - no
+            model_primary.iloc[test_idx] = np.array(techs, dtype=object)[margin.argmax(axis=1)]
+            model_set.iloc[test_idx] = [
+                ";".join(t for t, m in zip(techs, row) if m > 0) for row in margin
+            ]
+    return pd.DataFrame(
+        {
+            "case_id": labelled["case_id"].to_numpy(),
+            "group": groups.to_numpy(),
+            "label": y.to_numpy(),
+            "prediction_rules": rule_primary.to_numpy(),
+            "set_rules": rule_set.to_numpy(),
+            "prediction_model": model_primary.to_numpy(),
+            "set_model": model_set.to_numpy(),
+        }
+    )
+
+
+def primary_technique_scores(table: pd.DataFrame, n_boot: int = 2000, seed: int = config.SEED):
+    """Scores of :func:`primary_technique`'s predictions per coder, with bootstrap
+    intervals, ``in_set`` and ``set_size``."""
+    rows = []
+    for coder in ("rules", "model"):
+        pred = table[f"prediction_{coder}"]
+        sets = table[f"set_{coder}"].fillna("").astype(str).str.split(";")
+        named = sets.map(lambda s: [x for x in s if x])
+        rows.append(
+            {
+                "coder": coder,
+                **score(table["label"], pred),
+                **bootstrap_scores(table["label"], pred, n_boot, seed),
+                "in_set": float(np.mean([lab in s for lab, s in zip(table["label"], named)])),
+                "set_size": float(named.map(len).mean()),
+                "groups": int(table["group"].nunique()),
+            }
+        )
+    return pd.DataFrame(rows)

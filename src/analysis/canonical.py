@@ -12,7 +12,8 @@ Columns (flag columns are named by the frame's flag keys):
 ``techniques``              frame technique keys joined by ``;`` in frame order, or NA
 ``<flag>``                  one column per risk flag: True (yes), False (no), NA (not reported)
 ``*_coded_by``              where each coded value came from: study, source, crosswalk,
-                            rules, model, llm or human:<coder>; NA where the value is NA
+                            rules, model, llm, annotator:<pass> (assisted annotation) or
+                            human:<coder>; NA where the value is NA
 ``*_as_recorded``           the native text a coded value was read from, as printed
 ==========================  ===============================================================
 
@@ -31,7 +32,16 @@ from .frame import Frame, load_frame
 TECHNIQUE_SEP = ";"
 IDENTITY = ["case_id", "inventory", "source", "name", "agency", "description"]
 CODED = ["category", "application_type", "techniques"]
-PROVENANCE_VALUES = ("study", "source", "crosswalk", "rules", "model", "llm", "human")
+PROVENANCE_VALUES = (
+    "study",
+    "source",
+    "crosswalk",
+    "rules",
+    "model",
+    "llm",
+    "annotator",
+    "human",
+)
 
 
 def flag_columns(frame: Frame | None = None) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import agreement, cache, canonical, config, inventories
+from . import agreement, annotations, cache, canonical, config, inventories
 from .coders import (
     CODERS,
     Coder,
@@ -31,24 +31,56 @@ from .coders import (
     RuleCoder,
     TrainedCoder,
 )
-from .coders.base import apply_codes, coded_by_column, confidence_column, empty_codes, fields
+from .coders.base import (
+    apply_codes,
+    coded_by_column,
+    confidence_column,
+    empty_codes,
+    fields,
+    reference_labels,
+)
 from .environment import code_and_data_digest
 from .frame import Frame, load_frame
 
 # -- which cases to learn from ----------------------------------------------------------
-#: Bundled inventories whose labels are references a coder learns from and is scored on.
-REFERENCE_INVENTORIES = ("study", "jrc-ai-watch", "us-federal-2024")
+#: Bundled inventories whose labels are references a coder learns from and is scored on
+#: (``-annotated``: an inventory with its adjudicated annotation, :mod:`analysis.annotations`).
+REFERENCE_INVENTORIES = (
+    "study",
+    "jrc-ai-watch",
+    "us-federal-2024",
+    "us-federal-2025",
+    "taiwan-public" + config.ANNOTATED_SUFFIX,
+)
+
+
+def annotated_names() -> list[str]:
+    """``<inventory>-annotated`` for every inventory with a bundled annotation set."""
+    return sorted(
+        n + config.ANNOTATED_SUFFIX
+        for _, names in annotations.ANNOTATION_SETS.values()
+        for n in names
+        if n != "study"
+    )
 
 
 def reference_inventories() -> list[str]:
     """The bundled inventories that carry reference labels (and exist)."""
-    names = inventories.available()
+    names = set(inventories.available()) | set(annotated_names())
     return [n for n in REFERENCE_INVENTORIES if n in names]
+
+
+def reference_cases(name: str, frame: Frame | None = None) -> pd.DataFrame:
+    """A bundled inventory, or an annotated one (``<inventory>-annotated``)."""
+    if name.endswith(config.ANNOTATED_SUFFIX):
+        return annotations.annotated_cases(name.removesuffix(config.ANNOTATED_SUFFIX), frame)
+    return inventories.cases(name, frame)
 
 
 def training_cases(names: list[str] | None = None, frame: Frame | None = None) -> pd.DataFrame:
     """The pooled canonical table of the inventories with reference labels."""
-    return inventories.load_many(names or reference_inventories(), frame)
+    names = names or reference_inventories()
+    return pd.concat([reference_cases(n, frame) for n in names], ignore_index=True)
 
 
 def make_coder(
@@ -233,15 +265,99 @@ def coded_summary(
     )
 
 
-PUBLIC_INVENTORIES = ("taiwan-public", "us-federal-2024", "jrc-ai-watch")
-#: How each public inventory is coded: the inventory whose reference labels measure the
-#: coders, the fields coded (``flags``: every flag of the frame) and the most folds (the
-#: study's 11 cases allow three).
+PUBLIC_INVENTORIES = ("taiwan-public", "us-federal-2024", "us-federal-2025", "jrc-ai-watch")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of coding an inventory: the inventory whose reference labels measure the
+    coders, the fields coded (``flags``: every flag of the frame; ``techniques``: every
+    technique the reference names), the most folds, and the other reference inventories
+    the model learns from besides the measuring one (None: all of them)."""
+
+    reference: str
+    wanted: tuple[str, ...]
+    most_folds: int | None = None
+    learn_from: tuple[str, ...] | None = None
+
+
+#: How each public inventory is coded, step by step. The Taiwanese cases learn from the
+#: zh-TW references only: adding the ~2,300 English reference cases to every training
+#: fold changed no score beyond its interval and made the evaluation ~20 times slower.
+#: The English steps learn from the inventories they learnt from before the US 2025
+#: inventory was bundled (its techniques are measured by :func:`technique_check`); US
+#: federal 2025 is coded exactly as 2024 (categories) and JRC AI Watch (flags).
+_CATEGORIES_ON_JRC = Step(
+    "jrc-ai-watch", ("category", "application_type"), learn_from=("study", "us-federal-2024")
+)
+_FLAGS_ON_US_2024 = Step("us-federal-2024", ("flags",), learn_from=("study", "jrc-ai-watch"))
 CODING_PLAN = {
-    "taiwan-public": ("study", ("category", "application_type", "flags"), 3),
-    "us-federal-2024": ("jrc-ai-watch", ("category", "application_type"), None),
-    "jrc-ai-watch": ("us-federal-2024", ("flags",), None),
+    "taiwan-public": (
+        Step(
+            "taiwan-public" + config.ANNOTATED_SUFFIX,
+            ("category", "application_type", "techniques", "flags"),
+            learn_from=("study",),
+        ),
+    ),
+    "us-federal-2024": (_CATEGORIES_ON_JRC,),
+    "us-federal-2025": (_CATEGORIES_ON_JRC, _FLAGS_ON_US_2024),
+    "jrc-ai-watch": (_FLAGS_ON_US_2024,),
 }
+
+
+def _learning_set(step: Step, training: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(measured, others)``: the step's reference cases and those added to training."""
+    inv = training["inventory"]
+    others = inv.isin(step.learn_from) if step.learn_from is not None else inv != step.reference
+    return training[inv == step.reference], training[others]
+
+
+def _targets(wanted: tuple[str, ...], measured: pd.DataFrame, frame: Frame) -> list[str]:
+    out = []
+    for w in wanted:
+        if w == "flags":
+            out += frame.flag_keys
+        elif w == "techniques":
+            out += [t for t in agreement.targets(measured, frame) if t.startswith("technique:")]
+        else:
+            out.append(w)
+    return out
+
+
+def plan_evaluation(
+    name: str,
+    frame: Frame | None = None,
+    folds: int = 5,
+    seed: int = config.SEED,
+    spec: ModelSpec | None = None,
+) -> agreement.Evaluation:
+    """The evaluation behind the coding of one public inventory (:data:`CODING_PLAN`):
+    rules and the trained model on each step's reference, the model cross-validated with
+    the step's other reference inventories added to each training fold (as in the final
+    model)."""
+    frame = frame or load_frame()
+    training = training_cases(frame=frame)
+    parts = []
+    for step in CODING_PLAN[name]:
+        measured, others = _learning_set(step, training)
+        parts.append(
+            agreement.evaluate(
+                measured,
+                ("rules", "model"),
+                _targets(step.wanted, measured, frame),
+                spec,
+                min(folds, step.most_folds or folds),
+                seed,
+                others if len(others) else None,
+                frame,
+            )
+        )
+    return agreement.Evaluation(
+        *[
+            pd.concat([getattr(p, f) for p in parts], ignore_index=True)
+            for f in ("scores", "per_class", "confusion", "predictions")
+        ]
+    )
 
 
 def code_public(
@@ -255,40 +371,34 @@ def code_public(
     coded by the offline coder (rules or model) with the best measured agreement
     (:data:`CODING_PLAN`):
 
-    * ``taiwan-public`` (zh-TW): category, application type and flags, measured on the
-      study's 11 zh-TW cases;
+    * ``taiwan-public`` (zh-TW): category, application type, techniques and flags,
+      measured on the adjudicated zh-TW annotation of its own cases
+      (``taiwan-public-annotated``, :mod:`analysis.annotations`);
     * ``us-federal-2024`` (English): category and application type, measured on the
       JRC AI Watch cases' Engstrom labels;
+    * ``us-federal-2025``: category and application type as 2024; the flags it does not
+      report measured on the 2024 inventory's flags;
     * ``jrc-ai-watch`` (English): the six flags, measured on the US federal 2024
       inventory's flags read from its official fields.
 
-    The model is cross-validated on the measuring inventory, every other inventory with
-    reference labels added to each training fold as in the final model. ``choice`` of
-    each result names the coder per field and the scores behind it.
+    The model is cross-validated on the measuring inventory, the step's other reference
+    inventories (:class:`Step`) added to each training fold, and the final model learns
+    from the same inventories. ``choice`` of each result names the coder per field and
+    the scores behind it.
     """
     frame = frame or load_frame()
-    available = inventories.available()
+    available = set(inventories.available()) | set(annotated_names())
     training = training_cases(frame=frame)
     out = {}
     for name in (n for n in PUBLIC_INVENTORIES if n in names):
-        reference, wanted, most_folds = CODING_PLAN[name]
-        if name not in available or reference not in available:
+        steps = CODING_PLAN[name]
+        if name not in available or any(s.reference not in available for s in steps):
             continue
-        targets = [t for w in wanted for t in (frame.flag_keys if w == "flags" else [w])]
-        measured = training[training["inventory"] == reference]
-        others = training[training["inventory"] != reference]
-        evaluation = agreement.evaluate(
-            measured,
-            ("rules", "model"),
-            targets,
-            spec,
-            min(folds, most_folds or folds),
-            seed,
-            others if len(others) else None,
-            frame,
-        )
+        evaluation = plan_evaluation(name, frame, folds, seed, spec)
+        learn = pd.concat([pd.concat(_learning_set(s, training)) for s in steps])
+        learn = learn.drop_duplicates(["inventory", "case_id"]).reset_index(drop=True)
         out[name] = code_with_choice(
-            inventories.cases(name, frame), choose(evaluation.scores), training, frame, spec
+            inventories.cases(name, frame), choose(evaluation.scores), learn, frame, spec
         )
     return out
 
@@ -320,14 +430,15 @@ def coded(name: str, frame: Frame | None = None) -> CodedInventory:
 
 def cases_for(names: str | list[str] | tuple[str, ...], frame: Frame | None = None) -> pd.DataFrame:
     """The one way to get cases: one inventory or several pooled, each a bundled name, a
-    mapping file, or a name ending in ``-coded`` (e.g. ``taiwan-public-coded``), which is
+    mapping file, a name ending in ``-coded`` (e.g. ``taiwan-public-coded``), which is
     that inventory with its uncoded fields filled by :func:`coded` (``*_coded_by`` and
-    ``*_confidence`` say by which coder, how sure)."""
+    ``*_confidence`` say by which coder, how sure), or a name ending in ``-annotated``
+    (``taiwan-public-annotated``): the inventory with its adjudicated annotation."""
     names = [names] if isinstance(names, str) else list(names)
     tables = [
         coded(n.removesuffix(config.CODED_SUFFIX), frame).cases
         if str(n).endswith(config.CODED_SUFFIX)
-        else inventories.cases(n, frame)
+        else reference_cases(n, frame)
         for n in names
     ]
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
@@ -339,3 +450,173 @@ def write_coded(
     """Write a coded inventory as ``<folder>/coded-<name>.csv`` (canonical export with the
     ``*_coded_by`` and ``*_confidence`` columns)."""
     return canonical.write(coded_inventory.cases, Path(folder) / f"coded-{name}.csv", frame)
+
+
+# -- what the coding report shows -------------------------------------------------------------
+def plan_references(name: str, frame: Frame | None = None) -> pd.DataFrame:
+    """The reference labels behind the coding of one public inventory: per step and target,
+    the reference inventory, who made its labels (``coded_by``), labelled cases and the
+    classes with their counts."""
+    frame = frame or load_frame()
+    training = training_cases(frame=frame)
+    rows = []
+    for step in CODING_PLAN[name]:
+        reference = step.reference
+        measured, _ = _learning_set(step, training)
+        ys = agreement.targets(measured, frame)
+        for t in _targets(step.wanted, measured, frame):
+            if t not in ys:
+                continue
+            y = ys[t]
+            field_name = "techniques" if t.startswith("technique:") else t
+            by = measured.loc[y.index, coded_by_column(field_name, frame)].astype(str)
+            counts = y.value_counts()
+            rows.append(
+                {
+                    "reference": reference,
+                    "target": t,
+                    "coded_by": ";".join(sorted(by.unique())),
+                    "n": len(y),
+                    "classes": "; ".join(f"{k} {v}" for k, v in counts.items()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def verdict(
+    scored: pd.DataFrame, choice: pd.DataFrame, language: str = config.DEFAULT_LANGUAGE
+) -> pd.DataFrame:
+    """A plain sentence per target on whether the chosen coder's codes are good enough to
+    analyse: its score with the bootstrap interval against :data:`config.TARGET_MACRO_F1`
+    (category, application type) or :data:`config.TARGET_KAPPA` (flags, techniques)."""
+    rows = []
+    chosen = dict(zip(choice["target"], choice["coder"]))
+    for r in scored.to_dict("records"):
+        if chosen.get(r["target"]) != r["coder"]:
+            continue
+        closed = r["target"] in ("category", "application_type")
+        metric, goal = (
+            ("macro_f1", config.TARGET_MACRO_F1) if closed else ("kappa", config.TARGET_KAPPA)
+        )
+        value, low, high = r[metric], r[f"{metric}_low"], r[f"{metric}_high"]
+        ok = bool(value >= goal) if not pd.isna(value) else False
+        sure = bool(low >= goal) if not pd.isna(low) else False
+        rows.append(
+            {
+                "target": r["target"],
+                "coder": r["coder"],
+                "n": r["n"],
+                "metric": metric,
+                "value": value,
+                "low": low,
+                "high": high,
+                "goal": goal,
+                "meets_goal": ok,
+                "sentence": _sentence(r, metric, value, low, high, goal, ok, sure, language),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _sentence(r, metric, value, low, high, goal, ok, sure, language) -> str:
+    name = {"macro_f1": "macro-F1", "kappa": "κ"}[metric]
+    est = "—" if pd.isna(value) else f"{value:.2f}"
+    ci = "" if pd.isna(low) else f" [{low:.2f}, {high:.2f}]"
+    if language == "en":
+        if not ok:
+            tail = "below the goal: do not analyse these codes without checking them by hand."
+        elif not sure:
+            tail = "meets the goal, but the interval reaches below it: analyse with care."
+        else:
+            tail = "good enough to analyse."
+        return f"{r['coder']}: {name} {est}{ci} on {r['n']} cases (goal {goal}); {tail}"
+    if not ok:
+        tail = "未達標準：未經人工檢核不宜據以分析。"
+    elif not sure:
+        tail = "達標準，但信賴區間下限低於標準：分析時須審慎。"
+    else:
+        tail = "足以據以分析。"
+    return f"{r['coder']}：{name} {est}{ci}，{r['n']} 案（標準 {goal}）；{tail}"
+
+
+def technique_check(
+    name: str,
+    frame: Frame | None = None,
+    folds: int = 5,
+    seed: int = config.SEED,
+    n_boot: int = config.N_BOOT,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For an inventory whose source names one technique per case (the US 2025 inventory's
+    ``classification``): the rule coder and the trained coder scored on their primary
+    technique, the trained coder cross-validated with whole agencies held out
+    (:func:`analysis.agreement.primary_technique`). Returns ``(scores, per_class)``;
+    both empty when the inventory names no single technique per case."""
+    frame = frame or load_frame()
+    cases = reference_cases(name, frame)
+    single = agreement.single_technique(cases, frame)
+    labelled = reference_labels(cases, "techniques", frame)
+    if single.empty or len(single) < len(labelled):
+        return pd.DataFrame(), pd.DataFrame()
+    table = agreement.primary_technique(cases, "agency", folds, seed, None, None, frame)
+    per = pd.concat(
+        [
+            agreement.per_class(table["label"], table[f"prediction_{c}"]).assign(coder=c)
+            for c in ("rules", "model")
+        ],
+        ignore_index=True,
+    )
+    return agreement.primary_technique_scores(table, n_boot, seed), per
+
+
+def out_of_fold_cases(name: str, frame: Frame | None = None) -> pd.DataFrame:
+    """An annotated inventory recoded by the coders chosen for it, each case coded only by
+    a model that never saw its labels (the evaluation's out-of-fold predictions; the rule
+    coder has nothing to train): what the analyses would rest on if the cases were new.
+    ``*_coded_by`` names the coder."""
+    frame = frame or load_frame()
+    annotated = name + config.ANNOTATED_SUFFIX
+    out = reference_cases(annotated, frame).copy()
+    evaluation = plan_evaluation(name, frame)
+    chosen = dict(zip(*[choose(evaluation.scores)[c] for c in ("target", "coder")]))
+    pred = evaluation.predictions
+    pred = pred[[chosen.get(t) == c for t, c in zip(pred["target"], pred["coder"])]]
+    pos = {cid: i for i, cid in zip(out.index, out["case_id"].astype(str))}
+    techniques: dict[str, list[str]] = {}
+    for t, cid, value in zip(pred["target"], pred["case_id"].astype(str), pred["prediction"]):
+        i = pos[cid]
+        if t.startswith("technique:"):
+            if value == "yes":
+                techniques.setdefault(cid, []).append(t.split(":", 1)[1])
+            continue
+        missing = pd.isna(value)
+        out.at[i, t] = pd.NA if missing else ((value == "yes") if t in frame.flag_keys else value)
+        out.at[i, coded_by_column(t, frame)] = pd.NA if missing else chosen[t]
+    if any(t.startswith("technique:") for t in chosen):
+        order = {t: k for k, t in enumerate(frame.technique_keys)}
+        for cid, i in pos.items():
+            found = sorted(techniques.get(cid, []), key=order.get)
+            out.at[i, "techniques"] = ";".join(found) if found else pd.NA
+            out.at[i, "techniques_coded_by"] = "model" if found else pd.NA
+    out["inventory"] = name + "-out-of-fold"
+    return canonical.coerce(out, frame)
+
+
+def codings_compared(name: str, frame: Frame | None = None) -> dict[str, pd.DataFrame]:
+    """For an inventory with an adjudicated annotation: the annotation beside the codes
+    the chosen coders give each case without having seen its labels
+    (:func:`out_of_fold_cases`): categories and risk prevalences (``summary``) and the
+    Jaccard index of every risk pair (``pairs``). Empty when there is no annotation."""
+    from . import cooccurrence, summary
+
+    frame = frame or load_frame()
+    annotated = name + config.ANNOTATED_SUFFIX
+    if annotated not in annotated_names():
+        return {}
+    tables = {
+        annotated: reference_cases(annotated, frame),
+        f"{name} (automatic, out-of-fold)": out_of_fold_cases(name, frame),
+    }
+    return {
+        "summary": summary.compare_inventories(tables, frame).set_index("inventory").T,
+        "pairs": cooccurrence.pairs_side_by_side(tables, "jaccard", "pairwise", frame),
+    }

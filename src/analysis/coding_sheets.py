@@ -24,7 +24,7 @@ from . import config
 from .agreement import cohen_kappa, krippendorff_alpha, pairwise_kappa, score
 from .canonical import TECHNIQUE_SEP, coerce
 from .coders.base import CODE_COLUMNS, coded_by_column, codes_frame, fields, is_reference
-from .errors import InputError, Problem
+from .errors import InputError, Problem, require_columns
 from .frame import NO, YES, Frame, load_frame
 from .outputs import FIXED_TIME, atomic_write_bytes, fix_zip_times
 
@@ -384,15 +384,7 @@ def read_sheet(path: Path, frame: Frame | None = None, coder: str | None = None)
     name, rows = _sheet_rows(path, coder)
     header = [str(h) if h is not None else "" for h in rows[0]]
     needed = ["case_id", "inventory", *coding_columns(frame)]
-    missing = [c for c in needed if c not in header]
-    if missing:
-        raise InputError(
-            [
-                Problem(file, 1, c, None, "this column of the coding sheet", "編碼表的此欄位")
-                for c in missing
-            ],
-            f"{file}: not a coding sheet",
-        )
+    require_columns(file, header, needed, "a coding sheet", "編碼表")
     columns = {h: i for i, h in enumerate(header)}
     problems, out, seen = [], [], set()
     for number, values in enumerate(rows[1:], start=2):

@@ -32,6 +32,16 @@ DEFAULT_INVENTORY = "study"
 #: Suffix naming an inventory whose uncoded fields are filled by the best measured coder
 #: (``taiwan-public-coded``).
 CODED_SUFFIX = "-coded"
+#: Suffix naming an inventory with its adjudicated annotation as reference labels
+#: (``taiwan-public-annotated``; see :mod:`analysis.annotations`).
+ANNOTATED_SUFFIX = "-annotated"
+#: What "good enough to analyse" means for automatic codes (per field, on reference labels
+#: the coder never trained on): macro-F1 for a category or application type, Cohen's κ for
+#: a risk flag or a technique.
+TARGET_MACRO_F1 = 0.75
+TARGET_KAPPA = 0.6
+#: Bootstrap resamples behind every interval of a coder's score.
+N_BOOT = 2000
 #: Hash salt and metadata that make SVG/PNG bytes identical across runs.
 SVG_HASHSALT = "analysis"
 FIGURE_DPI = 150

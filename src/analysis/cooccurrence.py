@@ -843,3 +843,26 @@ def describe(
             f"（{int(top['count'])} 案，Jaccard {top['jaccard']:.2f}）。"
         )
     return text
+
+
+def pairs_side_by_side(
+    tables: dict[str, pd.DataFrame],
+    measure: str = "jaccard",
+    na_policy: str = "pairwise",
+    frame: Frame | None = None,
+) -> pd.DataFrame:
+    """One pair measure of every risk pair under several codings of the same cases (e.g.
+    automatic codes and an adjudicated annotation): a column per coding, ``n`` = cases
+    reporting both under each, pairs in frame order."""
+    frame = frame or load_frame()
+    order = {f: i for i, f in enumerate(frame.flag_keys)}
+    parts = []
+    for name, cases in tables.items():
+        p = pairs(cases, None, na_policy, frame=frame)
+        p = p[p["flag_a"].map(order) < p["flag_b"].map(order)]
+        parts.append(
+            p.set_index(["flag_a", "flag_b"])[[measure, "n"]].rename(
+                columns={measure: f"{measure}:{name}", "n": f"n:{name}"}
+            )
+        )
+    return pd.concat(parts, axis=1).reset_index()

@@ -70,3 +70,19 @@ class InputError(AnalysisError):
 def input_error(file, row, column, value, expected, expected_zh="", summary="") -> InputError:
     """Shorthand for an :class:`InputError` with a single problem."""
     return InputError([Problem(str(file), row, column, value, expected, expected_zh)], summary)
+
+
+def require_columns(
+    file: str, header: list[str], needed: list[str], what: str, what_zh: str
+) -> None:
+    """Raise one :class:`InputError` listing every column of ``needed`` missing from a
+    file's ``header`` (row 1), e.g. ``what`` = "a coding sheet"."""
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise InputError(
+            [
+                Problem(file, 1, c, None, f"this column of {what}", f"{what_zh}的此欄位")
+                for c in missing
+            ],
+            f"{file}: not {what}",
+        )

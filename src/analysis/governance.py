@@ -1277,6 +1277,15 @@ def derived_from(mapping, field_name: str) -> list[str]:
     )
 
 
+def must_not_read(framework: Framework, mapping) -> list[str]:
+    """The fields a validation rubric must not read on an inventory (``mapping``: its
+    :class:`analysis.mapping.Mapping`): the framework's official fields the inventory has,
+    and every field its mapping derives from the same native columns."""
+    specs = {**mapping.fields, **mapping.flags, **mapping.extras}
+    official = sorted(framework.fields_read(official=True) & set(specs))
+    return sorted({*official, *(d for f in official for d in derived_from(mapping, f))})
+
+
 def validation_table(
     cases: pd.DataFrame,
     framework: Framework,
@@ -1284,14 +1293,17 @@ def validation_table(
     language: str = config.DEFAULT_LANGUAGE,
 ) -> pd.DataFrame:
     """:func:`agreement` of each rubric variant (name → fields it must not read) against the
-    framework's official rules (the inventory's own answer), one row per variant."""
+    framework's official rules (the inventory's own answer), one row per variant. A variant
+    must exclude every official field the cases have (an official field of another
+    inventory, absent from these cases, cannot be read anyway)."""
     official = place_cases(cases, framework, language, official_only=True)
+    official_fields = framework.fields_read(official=True) & set(cases.columns)
     rows = []
     for name, excluded in variants.items():
-        if framework.fields_read(official=True) - set(excluded):
+        if official_fields - set(excluded):
             raise AnalysisError(
                 f"variant {name!r} would read the official answer: exclude "
-                f"{sorted(framework.fields_read(official=True))}"
+                f"{sorted(official_fields)}"
             )
         variant = place_cases(cases, framework, language, exclude_fields=excluded)
         stats = agreement(variant, official).iloc[0].to_dict()

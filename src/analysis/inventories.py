@@ -80,7 +80,14 @@ def _checksums() -> dict[str, str]:
 
 def available() -> list[str]:
     """Names of the bundled inventories, in the order reports show them."""
-    order = ["study", "us-federal-2024", "us-federal-2023", "jrc-ai-watch", "taiwan-public"]
+    order = [
+        "study",
+        "us-federal-2025",
+        "us-federal-2024",
+        "us-federal-2023",
+        "jrc-ai-watch",
+        "taiwan-public",
+    ]
     names = sorted(p.stem for p in config.INVENTORIES_DIR.glob("*.yaml"))
     return [n for n in order if n in names] + [n for n in names if n not in order]
 
@@ -344,13 +351,15 @@ def accounting(
     names: str | list[str] | tuple[str, ...], frame: Frame | None = None
 ) -> pd.DataFrame:
     """Rows read, kept and rejected by the load of each inventory named (a coded inventory,
-    ``<name>-coded``, counts as the load of ``<name>``), with the raw files read: what a
+    ``<name>-coded``, and an annotated one, ``<name>-annotated``, count as the load of
+    ``<name>``), with the raw files read: what a
     notebook shows for the inventories it uses (read = kept + rejected always holds: the
     load's report refuses to exist otherwise)."""
     names = [names] if isinstance(names, str) else list(names)
     rows = []
     for name in names:
-        report = load(str(name).removesuffix(config.CODED_SUFFIX), frame).report
+        base = str(name).removesuffix(config.CODED_SUFFIX).removesuffix(config.ANNOTATED_SUFFIX)
+        report = load(base, frame).report
         row = report.counts().assign(inventory=str(name))
         row.insert(1, "files", ", ".join(sorted(Path(str(f)).name for f in report.files["file"])))
         rows.append(row)

@@ -35,7 +35,7 @@ from ..frame import Frame, load_frame
 
 CODE_COLUMNS = ["case_id", "inventory", "field", "value", "coded_by", "confidence", "evidence"]
 #: Provenance of labels that count as ground truth (not produced by a coder).
-REFERENCE_PROVENANCE = ("study", "source", "crosswalk", "human")
+REFERENCE_PROVENANCE = ("study", "source", "crosswalk", "annotator", "human")
 #: Columns never shown to a coder (personal data of contact persons).
 PERSONAL_FIELDS = ("contact", "contact_name", "contact_email", "email", "e_mail", "phone")
 #: Text columns a coder reads, in this order.
@@ -68,8 +68,8 @@ def coded_by_column(field_name: str, frame: Frame | None = None) -> str:
 
 
 def is_reference(provenance: pd.Series) -> pd.Series:
-    """True where a provenance value (study, source, crosswalk, human:<coder>) is a label
-    not produced by a coder."""
+    """True where a provenance value (study, source, crosswalk, annotator:<pass>,
+    human:<coder>) is a label not produced by a coder."""
     base = provenance.astype("string").str.split(":").str[0]
     return base.isin(REFERENCE_PROVENANCE).fillna(False).astype(bool)
 
