@@ -634,13 +634,13 @@ def study_check(aset: AnnotationSet, frame: Frame | None = None) -> pd.DataFrame
                     else np.nan,
                     "study_ticked": int((both["study"] == "yes").sum())
                     if f in frame.flag_keys
-                    else np.nan,
+                    else pd.NA,
                     "pass_ticked": int((both["pass"] == "yes").sum())
                     if f in frame.flag_keys
-                    else np.nan,
+                    else pd.NA,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"study_ticked": "Int64", "pass_ticked": "Int64"})
 
 
 # -- the annotated inventory ------------------------------------------------------------------
