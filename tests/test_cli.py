@@ -67,3 +67,17 @@ def test_docs_command_writes_the_mapping_reference(tmp_path, capsys):
     for name in written:  # what the command writes is what the checkout's docs/ holds
         assert (tmp_path / name).read_bytes() == (config.ROOT / "docs" / name).read_bytes()
     assert str(tmp_path / "mapping-format.md") in capsys.readouterr().out
+
+
+def test_inventories_lists_every_name_a_notebook_takes(capsys):
+    from analysis import cli, coding, inventories
+
+    assert cli.main(["inventories"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert listed[: len(inventories.available())] == inventories.available()
+    assert "taiwan-public-annotated" in listed
+    for name in coding.PUBLIC_INVENTORIES:
+        assert f"{name}-coded" in listed
+    # every listed name loads
+    for name in ("taiwan-public-annotated", "us-federal-2025"):
+        assert len(coding.cases_for(name)) > 0

@@ -372,3 +372,24 @@ def test_mcnemar_switches_to_chi2_at_25_discordant_cases(a_only, b_only, test):
     assert row["p_value"] == pytest.approx(
         0.15158963 if test == "exact binomial" else 0.10959858, abs=1e-7
     )
+
+
+def test_logistic_leaves_out_a_term_no_case_reports(frame):
+    """An inventory that records no technique (US federal 2024) still gets its category
+    odds ratios: the technique term is left out, once per flag, with the reason, and the
+    category estimates equal those of the model fitted on category alone."""
+    from analysis import inventories
+
+    cases = inventories.cases("us-federal-2024", frame).copy()
+    assert cases["techniques"].isna().all()
+    # the crosswalk codes one category only: give the other cases a second, real level
+    cases["category"] = cases["category"].fillna("enforcement")
+    both = stats.logistic(cases, terms=["category", "technique"], frame=frame)
+    alone = stats.logistic(cases, terms=["category"], frame=frame)
+    absent = both[both["term"] == "technique"]
+    assert len(absent) == len(frame.flag_keys)
+    assert (~absent["estimable"]).all()
+    assert absent["reason"].str.contains("no case reports technique").all()
+    fitted = both[both["term"] != "technique"].reset_index(drop=True)
+    assert len(fitted) == len(alone) > 0
+    pd.testing.assert_frame_equal(fitted, alone)

@@ -47,9 +47,14 @@ def cmd_export(args) -> int:
 
 
 def cmd_inventories(args) -> int:
-    from . import inventories
+    """The names a notebook's ``inventory`` takes: bundled inventories, then the annotated
+    (``-annotated``) and coded (``-coded``) versions."""
+    from . import coding, inventories
 
-    for name in inventories.available():
+    names = inventories.available()
+    names += coding.annotated_names()
+    names += [n + config.CODED_SUFFIX for n in coding.PUBLIC_INVENTORIES if n in names]
+    for name in names:
         print(name)
     return 0
 

@@ -573,12 +573,19 @@ def logistic(
     a term's table with the flag has an empty cell (separation) the fit is Firth's
     penalised likelihood (``separation="firth"``, ``method`` says so) or the term is
     reported not estimable and the model refitted without it (``separation="report"``).
+    A term no case reports (techniques in an inventory that records none) is left out of
+    the model, with one row per flag saying so.
     """
     frame = frame or load_frame()
     if separation not in SEPARATION_POLICIES:
         raise StatsError(f"separation must be 'firth' or 'report'; got {separation!r}")
     flags = list(flags or frame.flag_keys)
     terms, term_cols = _model_terms(cases, terms)
+    # a term no case reports (e.g. techniques in an inventory without them) would remove
+    # every case: it is left out of the model, and each flag says so
+    absent = [t for t, c in zip(terms, term_cols) if not cases[c].notna().any()]
+    kept = [(t, c) for t, c in zip(terms, term_cols) if t not in absent]
+    terms, term_cols = [t for t, _ in kept], [c for _, c in kept]
     z = sps.norm.ppf(0.5 + conf / 2)
     states = flag_states(cases, flags)
     terms_reported = cases[term_cols].notna().all(axis=1).to_numpy()
@@ -586,19 +593,32 @@ def logistic(
     for j, flag in enumerate(flags):
         used = (states[:, j] != NOT_REPORTED) & terms_reported
         y = (states[used, j] == 1).astype(float)
-        design, info = _design(cases[used], terms, frame)
         base = {"flag": flag, "n": int(used.sum()), "events": int(y.sum())}
-        if y.sum() == 0 or y.sum() == len(y):
-            rows += [
-                _not_estimable(
-                    base, item, "the flag does not vary among the cases used (all yes or all no)"
-                )
-                for item in info
-            ]
-            continue
-        fit = _fit(y, design.to_numpy(dtype=float), list(design.columns), separation)
-        rows += _odds_ratio_rows(base, info, fit, z)
+        if terms:
+            rows += _flag_rows(cases[used], y, base, terms, separation, z, frame)
+        rows += [
+            _not_estimable(
+                base,
+                {"term": t, "level": None, "reference": None},
+                f"no case reports {t}: left out of the model, the other terms fitted without it",
+            )
+            for t in absent
+        ]
     return pd.DataFrame(rows, columns=LOGISTIC_COLUMNS)
+
+
+def _flag_rows(cases, y, base, terms, separation, z, frame) -> list[dict]:
+    """The odds-ratio rows of one flag's model (or why each term is not estimable)."""
+    design, info = _design(cases, terms, frame)
+    if y.sum() == 0 or y.sum() == len(y):
+        return [
+            _not_estimable(
+                base, item, "the flag does not vary among the cases used (all yes or all no)"
+            )
+            for item in info
+        ]
+    fit = _fit(y, design.to_numpy(dtype=float), list(design.columns), separation)
+    return _odds_ratio_rows(base, info, fit, z)
 
 
 # -- differences between flags within the same cases -----------------------------------------

@@ -284,11 +284,14 @@ def forest(
     title: str | None = None,
 ) -> plt.Figure:
     """Forest plot of odds ratios (rows of :func:`analysis.stats.logistic`, optionally one
-    flag): point and 95% interval on a log scale, not-estimable terms listed as such."""
+    flag): point and 95% interval on a log scale, not-estimable terms listed as such (a
+    term no case reports is left to the table)."""
     setup()
     frame = frame or load_frame()
     table = odds_ratios if flag is None else odds_ratios[odds_ratios["flag"] == flag]
-    table = table.reset_index(drop=True)
+    # rows for a term left out of every model (no case reports it) have no level to plot;
+    # the odds-ratio table keeps them with the reason
+    table = table[table["level"].notna()].reset_index(drop=True)
     kinds = {
         "category": "category",
         "technique": "technique",
