@@ -39,6 +39,9 @@ def test_executes_and_writes_tables_figures_html_index(regenerated):
     assert "5G智慧警察行動服務研析" in page and "自動化決策風險" in page
     assert "tables.study_tables(" not in page  # code cells are not rendered
     assert "Noto Sans TC" in page
+    # nothing is loaded from the network: the page reads the same offline
+    assert re.findall(r'(?:src|href)="(?:https?:)?//', page) == []
+    assert "<table" in page and "cdnjs" not in page
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert 'href="study-tables.html"' in index and "tables/study-zh-TW_coded_cases.csv" in index
     executed = json.loads(

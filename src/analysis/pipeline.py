@@ -247,7 +247,14 @@ def _exporter():
     """One HTML exporter per process (building one loads its templates: about a second)."""
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    return HTMLExporter(
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        # the lab template without its CDN scripts (templates/report): readable offline
+        extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+        template_name="report",
+    )
 
 
 def render_html(notebook: Path, target: Path, title: str = "") -> Path:
