@@ -66,10 +66,12 @@ references
 # %% [markdown]
 # ## 一致性 · Agreement with the reference labels, with 95% intervals
 #
-# Accuracy, macro-F1 (over the label's classes), Cohen's κ and Krippendorff's α (nominal), each with a percentile bootstrap interval over cases (`*_low`, `*_high`). A case a coder leaves uncoded counts as a miss; `coverage` is the share it coded. The trained coder is cross-validated on the reference, the plan's other reference inventories added to each training fold.
+# Accuracy, macro-F1 (over the label's classes), Cohen's κ and Krippendorff's α (nominal), each with a percentile bootstrap interval over cases (`*_low`, `*_high`). A case a coder leaves uncoded counts as a miss; `coverage` is the share it coded. The trained coder is cross-validated on the reference, the plan's other reference inventories added to each training fold. Precision and recall per class and the confusions of every field are written beside this table (`*_per_class.csv`, `*_confusions.csv`).
 
 # %%
 tables.save(scored, f"{prefix}_scores")
+tables.save(evaluation.per_class, f"{prefix}_per_class")
+tables.save(evaluation.confusion, f"{prefix}_confusions")
 scored[
     [
         "target",
