@@ -7,14 +7,7 @@
 inventory = "us-federal-2024"
 language = "zh-TW"
 top = 15
-compare = [
-    "study",
-    "us-federal-2025",
-    "us-federal-2024",
-    "us-federal-2023",
-    "jrc-ai-watch",
-    "taiwan-public",
-]
+compare = "bundled"  # or a list of inventory names
 
 # %%
 from IPython.display import Markdown, display
@@ -28,6 +21,7 @@ frame = load_frame()
 loaded = inventories.load(inventory)
 cases = coding.cases_for(inventory, frame)
 prefix = f"{inventory}-{language}"
+compared = inventories.available() if compare == "bundled" else compare
 
 # %% [markdown]
 # ## 載入 · Load: rows read, kept and rejected
@@ -95,7 +89,7 @@ figures.publish(inventory_figures.missingness(missing), f"{prefix}_profile_missi
 
 # %%
 comparison = summary.compare_inventories(
-    {name: coding.cases_for(name, frame) for name in compare}, frame
+    {name: coding.cases_for(name, frame) for name in compared}, frame
 )
 tables.save(comparison, "inventories-compared")
 comparison.set_index("inventory").T
