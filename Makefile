@@ -12,7 +12,7 @@ export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv reports test unit nbval lint bench lab notebooks lock env-yml clean
+.PHONY: help venv reports pdf test unit nbval lint bench lab notebooks lock env-yml clean
 # What `make lint` checks (ruff settings in pyproject.toml): the package, the tests, the
 # notebooks through their jupytext text pairs, and scripts/ if there is one.
 LINT_PATHS := src tests $(wildcard notebooks/*.py) $(wildcard scripts)
@@ -28,8 +28,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP) ## Create .venv with the pinned dependencies and the package
 
-reports: $(STAMP) ## Execute every notebook on the bundled data; write reports/, figures/
+reports: $(STAMP) ## Execute every notebook on the bundled data; write reports/, figures/ (PDF=1: and make pdf)
 	$(PY) -m analysis run $(if $(FORCE),--force,)
+	$(if $(PDF),$(PY) -m analysis pdf,)
+
+pdf: $(STAMP) ## PDF of every report in reports/ (WeasyPrint) and the bound reports/reports.pdf
+	$(PY) -m analysis pdf $(if $(FORCE),--force,)
 
 test: $(STAMP) ## Unit tests (one worker per core) plus nbval over every notebook in notebooks/
 	$(PY) -m pytest -n auto tests

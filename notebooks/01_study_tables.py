@@ -9,14 +9,12 @@ language = "zh-TW"
 
 # %%
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
-from analysis import coding, figures, inventories, load_frame, summary, tables
-from analysis.environment import package_versions
+from analysis import coding, figures, load_frame, present, summary, tables
 
 tables.setup_display()
 frame = load_frame()
-loaded = inventories.load(inventory)
 cases = coding.cases_for(inventory, frame)
 prefix = f"{inventory}-{language}"
 
@@ -26,7 +24,7 @@ prefix = f"{inventory}-{language}"
 # Rows read, kept and rejected: every row is accounted for.
 
 # %%
-loaded.report.counts()
+present.load_counts(inventory, language, frame)
 
 # %% [markdown]
 # ## 節錄表 · The excerpt tables, as printed
@@ -37,7 +35,17 @@ loaded.report.counts()
 excerpts = tables.study_tables(cases, frame, language)
 tables.save(tables.sources_with_tables(cases, frame, language), f"{prefix}_coded_cases")
 for source, table in excerpts.items():
-    display(Markdown(f"### {source}"), table)
+    display(
+        present.show(
+            table,
+            (
+                f"{source}：每列為一個案例；V 為勾選，空白為評估為否，– 為未報告。",
+                f"{source}: one row per case; V = ticked, blank = assessed no, – = not reported.",
+            ),
+            language,
+            frame,
+        )
+    )
 
 # %% [markdown]
 # ## 各類別案例數 · Cases by category
@@ -45,7 +53,15 @@ for source, table in excerpts.items():
 # %%
 by_category = tables.labelled(summary.category_counts(cases, frame), frame, language)
 tables.save(by_category, f"{prefix}_cases_by_category")
-by_category
+present.show(
+    summary.category_counts(cases, frame),
+    (
+        "每列為一個AI應用類型；占比以已編碼類型的案例為分母。",
+        "One row per AI use category; share of the cases with a category.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 各風險勾選數 · Ticks by risk
@@ -55,7 +71,15 @@ by_category
 # %%
 by_flag = tables.labelled(summary.flag_counts(cases, frame), frame, language)
 tables.save(by_flag, f"{prefix}_ticks_by_flag")
-by_flag
+present.show(
+    summary.flag_counts(cases, frame),
+    (
+        "每列為一項風險；盛行率以有報告此風險的案例為分母。",
+        "One row per risk; prevalence among the cases reporting it.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 類別 × 風險 · Ticks by category and risk
@@ -73,12 +97,18 @@ figures.publish(
 # The five categories and fourteen application types with the study's definitions.
 
 # %%
-tables.labelled(
-    pd.DataFrame(frame.definitions("application_type")), frame, language, headings=False
+present.show(
+    pd.DataFrame(frame.definitions("application_type")).drop(columns="key"),
+    (
+        "每列為一個應用類型，附所屬AI應用類型與研究的定義。",
+        "One row per application type, with its AI use category and the study's definition.",
+    ),
+    language,
+    frame,
 )
 
 # %% [markdown]
 # ## 軟體版本 · Software versions
 
 # %%
-package_versions()
+present.software_versions(language, frame)

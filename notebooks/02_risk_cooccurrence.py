@@ -16,8 +16,16 @@ interactive = False
 # %%
 from IPython.display import Markdown, display
 
-from analysis import coding, cooccurrence, explore, figures, inventories, load_frame, stats, tables
-from analysis.environment import package_versions
+from analysis import (
+    coding,
+    cooccurrence,
+    explore,
+    figures,
+    load_frame,
+    present,
+    stats,
+    tables,
+)
 from analysis.figures import cooccurrence as cooccurrence_figures
 
 tables.setup_display()
@@ -25,7 +33,7 @@ frame = load_frame()
 names = [inventory] if isinstance(inventory, str) else list(inventory)
 cases = coding.cases_for(names, frame)
 prefix = f"{'+'.join(names)}-{na_policy}-{language}"
-inventories.accounting(names, frame)
+present.load_counts(names, language, frame)
 
 # %% [markdown]
 # ## 案例與盛行率 · Cases and prevalence
@@ -37,7 +45,15 @@ prevalence = stats.prevalence(cases, None, na_policy, frame=frame)
 tables.save(tables.labelled_with_pairs(prevalence, frame, language), f"{prefix}_prevalence")
 display(
     Markdown(cooccurrence.describe(cases, na_policy, frame, language)),
-    tables.labelled_with_pairs(prevalence, frame, language),
+    present.show(
+        prevalence,
+        (
+            "每列為一項風險；n 為有報告此風險的案例數，盛行率附 Wilson 95% 區間。",
+            "One row per risk; n counts the cases reporting it; prevalence with its Wilson 95% interval.",
+        ),
+        language,
+        frame,
+    ),
 )
 
 # %% [markdown]
@@ -48,7 +64,15 @@ display(
 # %%
 pairs = cooccurrence.pairs(cases, None, na_policy, frame=frame)
 tables.save(tables.labelled_with_pairs(pairs, frame, language), f"{prefix}_pairs")
-cooccurrence.pair_table(pairs, measure, frame, language).T
+present.show(
+    cooccurrence.distinct_pairs(pairs, frame),
+    (
+        "每列為一對風險；n 為兩項皆有報告的案例數，同時勾選數為兩項皆勾選的案例數。",
+        "One row per pair of risks; n counts the cases reporting both, Both ticked those ticked with both.",
+    ),
+    language,
+    frame,
+)
 
 # %%
 figures.publish(
@@ -91,7 +115,19 @@ stratified = cooccurrence.pairs(cases, stratify_by, na_policy, min_stratum_size,
 tables.save(
     tables.labelled_with_pairs(stratified, frame, language), f"{prefix}_pairs_by_{stratify_by}"
 )
-cooccurrence.pair_table(stratified, measure, frame, language).T
+present.show(
+    cooccurrence.distinct_pairs(stratified, frame),
+    (
+        "每列為一個分層中的一對風險；n 為該層兩項皆有報告的案例數。",
+        "One row per stratum and pair of risks; n counts the stratum's cases reporting both.",
+    ),
+    language,
+    frame,
+    empty=(
+        "沒有分層達到最小案例數，無從分層比較。",
+        "No stratum reaches the minimum size, so there is nothing to compare.",
+    ),
+)
 
 # %% [markdown]
 # ## 風險組合 · Risk combinations
@@ -123,15 +159,56 @@ tables.save(
     f"{prefix}_association_technique",
 )
 display(
-    tables.labelled_with_pairs(association, frame, language),
-    tables.labelled_with_pairs(technique_association, frame, language),
+    present.show(
+        association,
+        (
+            "風險 × AI應用類型：每列為一項風險的檢定；n 為有報告此風險且已編碼類型的案例數。",
+            "Risk × AI use category: one test per risk; n counts the cases reporting the risk with a category.",
+        ),
+        language,
+        frame,
+        empty=(
+            "沒有案例編碼類型，無從檢定。",
+            "No case has a category, so there is nothing to test.",
+        ),
+    ),
+    present.show(
+        technique_association,
+        (
+            "風險 × AI技術：每列為一項技術與一項風險（使用與否 × 勾選與否）；n 為有報告此風險的案例數。",
+            "Risk × AI technique: one row per technique and risk (uses it or not × ticked or not); n counts the cases reporting the risk.",
+        ),
+        language,
+        frame,
+        empty=(
+            "沒有案例報告AI技術，無從檢定。",
+            "No case reports a technique, so there is nothing to test.",
+        ),
+    ),
 )
 
 # %%
 differences = stats.mcnemar_pairs(cases, frame=frame)
 tables.save(tables.labelled_with_pairs(differences, frame, language), f"{prefix}_mcnemar")
 display(
-    stats.cochrans_q(cases, frame=frame), tables.labelled_with_pairs(differences, frame, language)
+    present.show(
+        stats.cochrans_q(cases, frame=frame),
+        (
+            "Cochran's Q：六項風險在同一批案例中的盛行率是否相同；n 為六項皆有報告的案例數。",
+            "Cochran's Q: are the six risks equally prevalent in the same cases? n counts the cases reporting all six.",
+        ),
+        language,
+        frame,
+    ),
+    present.show(
+        differences,
+        (
+            "McNemar 檢定：每列為一對風險，比較僅甲勾選與僅乙勾選的案例數；n 為兩項皆有報告的案例數。",
+            "McNemar's test: one row per pair of risks, comparing cases with only A and only B ticked; n counts the cases reporting both.",
+        ),
+        language,
+        frame,
+    ),
 )
 
 # %% [markdown]
@@ -142,8 +219,20 @@ display(
 # %%
 odds_ratios = stats.logistic(cases, frame=frame)
 tables.save(tables.labelled_with_pairs(odds_ratios, frame, language), f"{prefix}_odds_ratios")
-figures.publish(
-    cooccurrence_figures.forest(odds_ratios, frame=frame, language=language), f"{prefix}_forest"
+display(
+    figures.publish(
+        cooccurrence_figures.forest(odds_ratios, frame=frame, language=language),
+        f"{prefix}_forest",
+    ),
+    present.show(
+        odds_ratios,
+        (
+            "每列為一項風險對一個模型項的勝算比（95% 區間）；無法估計者說明原因。",
+            "One row per risk and model term: odds ratio with 95% interval; terms that cannot be estimated say why.",
+        ),
+        language,
+        frame,
+    ),
 )
 
 # %% [markdown]
@@ -165,4 +254,4 @@ explore.explore(
 # ## 軟體版本 · Software versions
 
 # %%
-package_versions()
+present.software_versions(language, frame)

@@ -21,8 +21,7 @@ language = "zh-TW"
 # %%
 from IPython.display import Markdown, display
 
-from analysis import clustering, coding, figures, inventories, load_frame, tables
-from analysis.environment import package_versions
+from analysis import clustering, coding, figures, load_frame, present, tables
 from analysis.figures import clustering as cluster_figures
 
 frame = load_frame()
@@ -37,7 +36,7 @@ options = dict(
     seed=seed,
 )
 prefix = f"{inventory}-{method}-{language}"
-inventories.accounting(inventory, frame)
+present.load_counts(inventory, language, frame)
 
 # %% [markdown]
 # ## 納入案例 · Cases used under each NA policy
@@ -45,7 +44,15 @@ inventories.accounting(inventory, frame)
 # A risk not reported is never read as "no" silently: `drop` keeps only cases reporting all six risks, `as_no` reads not reported as no, `missing` keeps not reported as its own state.
 
 # %%
-clustering.usage(cases, na_policy, frame)
+present.show(
+    clustering.usage(cases, na_policy, frame),
+    (
+        "每列為一種未報告處理方式：納入分群的案例數與排除數；選定者標示。",
+        "One row per not-reported policy: cases used and left out; the chosen one marked.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 風險輪廓 · Distinct profiles
@@ -55,7 +62,15 @@ clustering.usage(cases, na_policy, frame)
 # %%
 profiles = clustering.profile_counts(cases, na_policy, categories, techniques, frame)
 tables.save(profiles, f"{prefix}_profiles")
-profiles.head(15)
+present.show(
+    profiles,
+    (
+        "每列為一種不同的特徵組合（輪廓），附具有此輪廓的案例數；依案例數排序。",
+        "One row per distinct combination of features (profile), with the number of cases that have it; most frequent first.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 分群數選擇 · Choosing the number of clusters
@@ -65,7 +80,18 @@ profiles.head(15)
 # %%
 selection = clustering.select_k(cases, range(k_min, k_max + 1), method, frame, **options)
 tables.save(selection.table, f"{prefix}_criteria")
-display(Markdown(f"**{selection.reason}**"), selection.table)
+display(
+    Markdown(f"**{selection.reason}**"),
+    present.show(
+        selection.table,
+        (
+            "每列為一個群數 k 的準則值；選定的 k 標示為「是」。",
+            "One row per number of clusters k with its criteria; the chosen k marked yes.",
+        ),
+        language,
+        frame,
+    ),
+)
 
 # %%
 figures.publish(cluster_figures.criteria_plot(selection.table, language), f"{prefix}_criteria")
@@ -80,7 +106,15 @@ result = clustering.cluster(cases, selection.k, method, frame, **options)
 cluster_profiles = clustering.cluster_profiles(result, frame, language)
 tables.save(result.assignments, f"{prefix}_assignments")
 tables.save(cluster_profiles, f"{prefix}_cluster_profiles")
-cluster_figures.profile_table(cluster_profiles, frame, language)
+present.show(
+    cluster_figures.profile_table(cluster_profiles, frame, language),
+    (
+        "每列為一個群集：案例數、占比、各風險在此群有報告案例中的盛行率、主要類型與技術及範例案例。",
+        "One row per cluster: cases, share, each risk's prevalence among its cases reporting it, dominant category and techniques, exemplar cases.",
+    ),
+    language,
+    frame,
+)
 
 # %%
 figures.publish(
@@ -107,14 +141,35 @@ by_category = cluster_figures.crosstab_table(
     clustering.crosstab(result, "category", frame), "category", frame, language
 )
 tables.save(by_category.reset_index(), f"{prefix}_cluster_category")
-by_category
+present.show(
+    by_category,
+    (
+        "每列為一個群集，每欄為一個AI應用類型：案例數（占此群案例的比例）。",
+        "One row per cluster, one column per AI use category: cases (share of the cluster's cases).",
+    ),
+    language,
+    frame,
+    empty=("沒有案例編碼類型，無從交叉。", "No case has a category, so there is nothing to cross."),
+)
 
 # %%
 by_technique = cluster_figures.crosstab_table(
     clustering.crosstab(result, "technique", frame), "technique", frame, language
 )
 tables.save(by_technique.reset_index(), f"{prefix}_cluster_technique")
-by_technique
+present.show(
+    by_technique,
+    (
+        "每列為一個群集，每欄為一種AI技術：使用此技術的案例數（一個案例可用多種技術）。",
+        "One row per cluster, one column per AI technique: cases using it (a case may use several).",
+    ),
+    language,
+    frame,
+    empty=(
+        "沒有案例報告AI技術，無從交叉。",
+        "No case reports a technique, so there is nothing to cross.",
+    ),
+)
 
 # %% [markdown]
 # ## 對應分析圖 · Correspondence map
@@ -135,10 +190,29 @@ figures.publish(cluster_figures.mca_scatter(coordinates, language), f"{prefix}_m
 stability = clustering.stability(cases, selection.k, method, n_boot, frame, **options)
 tables.save(stability.runs, f"{prefix}_stability_runs")
 tables.save(stability.clusters, f"{prefix}_stability_clusters")
-display(stability.runs["ari"].describe().round(3).to_frame().T, stability.clusters)
+display(
+    present.show(
+        stability.runs[["ari"]].agg(["mean", "std", "min", "max"]).T,
+        (
+            f"{n_boot} 次重抽的調整蘭德指數摘要（與全部案例分群的一致程度）。",
+            f"Adjusted Rand index over the {n_boot} resamples (agreement with the clustering of all cases).",
+        ),
+        language,
+        frame,
+    ),
+    present.show(
+        stability.clusters,
+        (
+            "每列為一個群集：與重抽最相符群集的平均 Jaccard 相似度，以及瓦解（< 0.5）與重現（≥ 0.75）的比例。",
+            "One row per cluster: mean Jaccard similarity with its best-matching resampled cluster, shares dissolved (< 0.5) and recovered (≥ 0.75).",
+        ),
+        language,
+        frame,
+    ),
+)
 
 # %% [markdown]
 # ## 軟體版本 · Software versions
 
 # %%
-package_versions()
+present.software_versions(language, frame)

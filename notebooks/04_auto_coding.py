@@ -11,7 +11,7 @@ folds = 5
 n_boot = 2000
 
 # %%
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from analysis import (
     agreement,
@@ -19,12 +19,11 @@ from analysis import (
     coding,
     config,
     figures,
-    inventories,
     load_frame,
+    present,
     tables,
 )
 from analysis.coders import LLMCoder, LLMConfig
-from analysis.environment import package_versions
 from analysis.figures import coding as coding_figures
 
 tables.setup_display()
@@ -37,7 +36,7 @@ coded = coding.coded(coded_inventory, frame)
 annotation = annotations.summary(coded_inventory, frame)
 technique_scores, technique_classes = coding.technique_check(coded_inventory, frame, folds)
 prefix = f"auto-coding-{coded_inventory}-{language}"
-inventories.accounting([coded_inventory, reference], frame)
+present.load_counts([coded_inventory, reference], language, frame)
 
 # %% [markdown]
 # ## 參考標籤 · The reference labels the coders are measured on
@@ -47,7 +46,15 @@ inventories.accounting([coded_inventory, reference], frame)
 # %%
 references = coding.plan_references(coded_inventory, frame)
 tables.save(references, f"{prefix}_references")
-references
+present.show(
+    references,
+    (
+        "每列為編碼計畫的一個步驟：衡量編碼器所用的參考盤點、標籤由誰編碼、案例數與類別。",
+        "One row per step of the coding plan: the reference inventory, who made its labels, how many cases carry them, the classes.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 標註一致性 · How far the reference annotation agrees with itself and with the study
@@ -57,10 +64,45 @@ references
 # %%
 (
     display(
-        annotation.reliability, annotation.study_check, annotation.choices, annotation.confusion
+        present.show(
+            annotation.reliability,
+            (
+                "兩輪盲標之間的一致性：每列為一個欄位，n 為兩輪皆標註的項目數。",
+                "Agreement between the two blind passes: one row per field; n counts the items both passes coded.",
+            ),
+            language,
+            frame,
+        ),
+        present.show(
+            annotation.study_check,
+            (
+                "各輪標註對照研究本身對其 11 個節錄案例的編碼：每列為一輪與一個欄位。",
+                "Each pass against the study's own codes of its 11 excerpt cases: one row per pass and field.",
+            ),
+            language,
+            frame,
+        ),
+        present.show(
+            annotation.choices,
+            (
+                "裁決如何解決不一致：每列為一個欄位，採甲、採乙或其他的次數。",
+                "How the adjudication resolved the disagreements: one row per field, how often it chose pass a, pass b or another value.",
+            ),
+            language,
+            frame,
+        ),
+        present.show(
+            annotation.confusion,
+            (
+                "兩輪標註的混淆：每列為一個欄位中甲、乙兩輪的一種值組合及其項目數。",
+                "Confusions between the passes: one row per field and pair of values (pass a, pass b) with its count of items.",
+            ),
+            language,
+            frame,
+        ),
     )
     if annotation
-    else Markdown("No annotation set for this inventory.")
+    else present.note(("此盤點沒有標註集。", "No annotation set for this inventory."), language)
 )
 
 # %% [markdown]
@@ -72,20 +114,28 @@ references
 tables.save(scored, f"{prefix}_scores")
 tables.save(evaluation.per_class, f"{prefix}_per_class")
 tables.save(evaluation.confusion, f"{prefix}_confusions")
-scored[
-    [
-        "target",
-        "coder",
-        "n",
-        "coverage",
-        "macro_f1",
-        "macro_f1_low",
-        "macro_f1_high",
-        "kappa",
-        "kappa_low",
-        "kappa_high",
-    ]
-]
+present.show(
+    scored[
+        [
+            "target",
+            "coder",
+            "n",
+            "coverage",
+            "macro_f1",
+            "macro_f1_low",
+            "macro_f1_high",
+            "kappa",
+            "kappa_low",
+            "kappa_high",
+        ]
+    ],
+    (
+        "每列為一個編碼目標與一種編碼器；n 為有參考標籤的案例數，區間為案例的 bootstrap 百分位區間。",
+        "One row per target and coder; n counts the cases with a reference label; intervals are percentile bootstraps over cases.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 判讀 · Are the codes good enough to analyse?
@@ -95,7 +145,15 @@ scored[
 # %%
 verdict = coding.verdict(scored, coded.choice, language)
 tables.save(verdict, f"{prefix}_verdict")
-Markdown("\n".join(f"- **{t}** — {s}" for t, s in zip(verdict["target"], verdict["sentence"])))
+present.show(
+    verdict,
+    (
+        "每列為一個編碼目標：選定的編碼器、其分數與區間是否達到門檻，以及結論。",
+        "One row per target: the chosen coder, whether its score and interval clear the bar, and the conclusion.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 混淆矩陣 · Confusions of the coders for `target` (out-of-fold for the trained coder)
@@ -129,9 +187,36 @@ figures.publish(coding_figures.learning_curve(curve, frame, language), f"{prefix
 if len(technique_scores):
     tables.save(technique_scores, f"{prefix}_primary_technique_scores")
     tables.save(technique_classes, f"{prefix}_primary_technique_per_class")
-    display(technique_scores, technique_classes)
+    display(
+        present.show(
+            technique_scores,
+            (
+                "每列為一種編碼器：以其排名第一的技術對照來源所列的單一技術；n 為有此欄的案例數。",
+                "One row per coder: its first-ranked technique against the source's one technique; n counts the cases with that field.",
+            ),
+            language,
+            frame,
+        ),
+        present.show(
+            technique_classes,
+            (
+                "每列為一種編碼器與一種技術：精確率、召回率與 F1，樣本數為來源列此技術的案例數。",
+                "One row per coder and technique: precision, recall and F1; support counts the cases the source gives that technique.",
+            ),
+            language,
+            frame,
+        ),
+    )
 else:
-    display(Markdown("This inventory names no single technique per case."))
+    display(
+        present.note(
+            (
+                "此盤點沒有逐案列出單一技術的欄位。",
+                "This inventory names no single technique per case.",
+            ),
+            language,
+        )
+    )
 
 # %% [markdown]
 # ## 選擇編碼器並編碼 · The best measured coder codes the inventory
@@ -142,7 +227,15 @@ else:
 coding.write_coded(coded_inventory, coded, config.reports_dir(), frame)
 by_category = tables.labelled(coding.coded_summary(coded.cases, "category", frame), frame, language)
 tables.save(by_category, f"{prefix}_by_category")
-by_category
+present.show(
+    coding.coded_summary(coded.cases, "category", frame),
+    (
+        "每列為一個AI應用類型與編碼者：編碼後的案例數與平均信心。",
+        "One row per AI use category and coder: cases after coding and mean confidence.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 自動編碼與標註之比較 · Automatic codes beside the annotation
@@ -152,9 +245,28 @@ by_category
 # %%
 compared = coding.codings_compared(coded_inventory, frame)
 (
-    display(compared["summary"], compared["pairs"])
+    display(
+        present.show(
+            compared["summary"],
+            (
+                "依標註與依自動編碼（交叉驗證外）的結論並列：類型占比與各風險盛行率。",
+                "Conclusions on the annotation and on out-of-fold automatic codes side by side: category shares and risk prevalences.",
+            ),
+            language,
+            frame,
+        ),
+        present.show(
+            compared["pairs"],
+            (
+                "每列為一對風險：依標註與依自動編碼的 Jaccard 指數。",
+                "One row per pair of risks: Jaccard index on the annotation and on the automatic codes.",
+            ),
+            language,
+            frame,
+        ),
+    )
     if compared
-    else Markdown("No annotation to compare with.")
+    else present.note(("沒有可比較的標註。", "No annotation to compare with."), language)
 )
 
 # %% [markdown]
@@ -169,4 +281,4 @@ print(LLMCoder(LLMConfig.from_env(progress=False), frame).dry_run(coded.cases))
 # ## 軟體版本 · Software versions
 
 # %%
-package_versions()
+present.software_versions(language, frame)

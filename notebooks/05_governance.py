@@ -15,8 +15,17 @@ validation_inventory_2025 = "us-federal-2025-coded"
 # %%
 from IPython.display import display
 
-from analysis import coding, config, figures, governance, inventories, load_frame, mapping, tables
-from analysis.environment import package_versions
+from analysis import (
+    coding,
+    config,
+    figures,
+    governance,
+    inventories,
+    load_frame,
+    mapping,
+    present,
+    tables,
+)
 from analysis.figures import governance as governance_figures
 
 frame = load_frame()
@@ -35,7 +44,8 @@ us25_mapping = mapping.load_mapping(
     inventories.mapping_path(validation_inventory_2025.removesuffix(config.CODED_SUFFIX)), frame
 )
 not_read_2025 = governance.must_not_read(us_framework, us25_mapping)
-inventories.accounting([inventory, validation_inventory, validation_inventory_2025], frame)
+english = language == "en"
+present.load_counts([inventory, validation_inventory, validation_inventory_2025], language, frame)
 
 # %% [markdown]
 # ## 規則 · The rubric of the chosen framework
@@ -43,7 +53,15 @@ inventories.accounting([inventory, validation_inventory, validation_inventory_20
 # Rules are tried in order and the first that holds decides; a rule that cannot be read (a risk not reported) leaves its placement possible, and a case is placed only when every possible placement agrees. `basis` is the article or section each rule rests on.
 
 # %%
-governance.rules_table(chosen, language)
+present.show(
+    governance.rules_table(chosen, language),
+    (
+        "每列為一條規則（依評估順序）：所屬維度、規則代碼、給出的定位、讀取的欄位、依據與理由。",
+        "One row per rule, in evaluation order: dimension, rule id, the placement it gives, the fields it reads, its basis and rationale.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 各案例定位 · Every case on every framework
@@ -53,7 +71,15 @@ governance.rules_table(chosen, language)
 # %%
 by_case = governance.case_table(cases, placements, frameworks, language)
 tables.save(by_case, f"{prefix}_governance_placements")
-by_case
+present.show(
+    governance.case_table(cases, placements, frameworks, language, rules=False),
+    (
+        "每列為一個案例，每欄為一個治理框架的一個維度：該案例的定位（決定的規則見下表與 CSV）。",
+        "One row per case, one column per framework dimension: the case's placement (the deciding rules are in the table below and the CSV).",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 無法判定之理由 · Why a placement is undetermined
@@ -65,7 +91,18 @@ undetermined = governance.labelled_placements(
     placements.query("placement == 'undetermined'"), frameworks, language, cases
 )
 tables.save(undetermined, f"{prefix}_governance_undetermined")
-undetermined[["case_id", "name", "framework", "dimension", "rule", "candidates", "explanation"]]
+present.show(
+    undetermined[
+        ["case_id", "name", "framework", "dimension", "rule", "candidates", "explanation"]
+    ],
+    (
+        "每列為一個案例在一個維度上無法判定的定位：規則代碼、仍可能的層級與可決定它的欄位或事實。",
+        "One row per case and dimension left undetermined: the rule, the levels still possible, and the fields or facts that would decide it.",
+    ),
+    language,
+    frame,
+    empty=("每個案例在每個維度上都已判定。", "Every case is placed on every dimension."),
+)
 
 # %% [markdown]
 # ## 風險矩陣 · The likelihood × consequence matrix
@@ -111,7 +148,15 @@ figures.publish(
 # %%
 checklist = governance.checklist(cases, placements, frameworks, language=language)
 governance_figures.save_checklist(checklist, f"{prefix}_governance_checklist", language)
-governance.checklist_counts(checklist)
+present.show(
+    governance.checklist_counts(checklist),
+    (
+        "每列為一個案例：必要、視情況與建議的查核項目數。",
+        "One row per case: checklist items required, conditional and recommended.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 依層級之查核表 · The checklist for one level
@@ -121,7 +166,15 @@ governance.checklist_counts(checklist)
 # %%
 per_level = governance.tier_checklist(chosen, dimension, level, language=language)
 tables.save(per_level, f"{prefix}_governance_{framework}_{level}_checklist")
-per_level
+present.show(
+    per_level,
+    (
+        "每列為定位於所選層級的案例應辦或宜辦的一個查核項目。",
+        "One row per checklist item a case placed at the chosen level must or should do.",
+    ),
+    language,
+    frame,
+)
 
 # %% [markdown]
 # ## 驗證 · The US high-impact rubric against the US inventories' own answers
@@ -129,32 +182,72 @@ per_level
 # The US federal inventories record each use case's official answer: in 2024 the rights/safety classification (M-24-10, merged into M-25-21's high-impact AI), in 2025 the M-25-21 high-impact determination itself. A rubric that read it would agree trivially, so the rubric variants below do not read it, nor any flag the inventory's mapping derives from the same column (found from the mapping: `human_rights` in 2024, none in 2025). The second variant also drops `automated_decision`: the 2024 inventory asks its questions only of rights- or safety-impacting use cases, so whether it is reported carries the official answer. The 2025 cases are the coded inventory: their categories come from the coder measured on the JRC labels and their unreported flags from the coder measured on the 2024 flags (a text model; it never reads the 2025 answer, but it learnt `human_rights` from 2024's rights/safety classification). Agreement and Cohen's κ are computed on the cases both determine; then the rubric (rows) against the official answer (columns), first variant, undetermined included.
 
 # %%
+without_official = (
+    "without the official answer and flags derived from it"
+    if english
+    else "不讀官方答案及由其衍生的風險"
+)
+without_automated = "also without automated decision" if english else "亦不讀自動化決策風險"
 variants = {
-    "without the official answer and flags derived from it": not_read,
-    "also without automated_decision": not_read + ["automated_decision"],
+    without_official: not_read,
+    without_automated: not_read + ["automated_decision"],
 }
 variants_2025 = {
-    "without the official answer and flags derived from it": not_read_2025,
-    "also without automated_decision": not_read_2025 + ["automated_decision"],
+    without_official: not_read_2025,
+    without_automated: not_read_2025 + ["automated_decision"],
 }
 display(
-    governance.validation_table(us_cases, us_framework, variants, language).assign(
-        inventory=validation_inventory
+    present.show(
+        governance.validation_table(us_cases, us_framework, variants, language).assign(
+            inventory=validation_inventory
+        ),
+        (
+            "美國聯邦 2024：每列為一種規則變體與維度，對照官方答案；一致率與 κ 以兩者皆判定的案例計算。",
+            "US federal 2024: one row per rubric variant and dimension against the official answer; agreement and κ over the cases both determine.",
+        ),
+        language,
+        frame,
     ),
-    governance.validation_table(us25_cases, us_framework, variants_2025, language).assign(
-        inventory=validation_inventory_2025
+    present.show(
+        governance.validation_table(us25_cases, us_framework, variants_2025, language).assign(
+            inventory=validation_inventory_2025
+        ),
+        (
+            "美國聯邦 2025：每列為一種規則變體與維度，對照官方答案；一致率與 κ 以兩者皆判定的案例計算。",
+            "US federal 2025: one row per rubric variant and dimension against the official answer; agreement and κ over the cases both determine.",
+        ),
+        language,
+        frame,
     ),
 )
 
 # %%
 display(
-    governance.placement_confusion(
-        governance.place_cases(us_cases, us_framework, language, exclude_fields=not_read),
-        governance.place_cases(us_cases, us_framework, language, official_only=True),
+    present.show(
+        governance.placement_confusion(
+            governance.place_cases(us_cases, us_framework, language, exclude_fields=not_read),
+            governance.place_cases(us_cases, us_framework, language, official_only=True),
+        ),
+        (
+            "美國聯邦 2024：列為規則的定位，欄為官方答案（含無法判定），格內為案例數。",
+            "US federal 2024: rows the rubric's placement, columns the official answer (undetermined included), cells case counts.",
+        ),
+        language,
+        frame,
     ),
-    governance.placement_confusion(
-        governance.place_cases(us25_cases, us_framework, language, exclude_fields=not_read_2025),
-        governance.place_cases(us25_cases, us_framework, language, official_only=True),
+    present.show(
+        governance.placement_confusion(
+            governance.place_cases(
+                us25_cases, us_framework, language, exclude_fields=not_read_2025
+            ),
+            governance.place_cases(us25_cases, us_framework, language, official_only=True),
+        ),
+        (
+            "美國聯邦 2025：列為規則的定位，欄為官方答案（含無法判定），格內為案例數。",
+            "US federal 2025: rows the rubric's placement, columns the official answer (undetermined included), cells case counts.",
+        ),
+        language,
+        frame,
     ),
 )
 
@@ -162,4 +255,4 @@ display(
 # ## 軟體版本 · Software versions
 
 # %%
-package_versions()
+present.software_versions(language, frame)

@@ -19,8 +19,8 @@ LAYERS = [
     ["canonical", "mapping", "synthetic"],
     ["coders", "inventories", "summary", "cooccurrence", "stats", "clustering", "governance"],
     ["agreement", "coding_sheets", "annotations"],
-    ["coding", "tables", "figures", "explore"],
-    ["pipeline", "benchmarks", "cli", "__main__"],
+    ["coding", "tables", "figures", "explore", "present", "findings"],
+    ["render", "index_page", "report_check", "pipeline", "benchmarks", "cli", "__main__"],
 ]
 
 

@@ -86,11 +86,20 @@ def test_forest_points(frame):
     )
     fig = fc.forest(table, "ethics", frame=frame, language="en")
     ax = fig.axes[0]
-    points = ax.collections[-1].get_offsets()[:, 0]
-    np.testing.assert_allclose(points, table.loc[table["estimable"], "odds_ratio"])
+    points = {
+        c.get_gid(): c.get_offsets()[0, 0]
+        for c in ax.collections
+        if (c.get_gid() or "").startswith("or:")
+    }
+    estimable = table[table["estimable"]]
+    assert points == pytest.approx(
+        {f"or:ethics:category:{r.level}": r.odds_ratio for r in estimable.itertuples()}
+    )
+    # a header row naming the term and its reference, then the levels in table order
+    reference = frame.label("category", estimable["reference"].iloc[0], "en")
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        frame.label("category", k, "en") for k in table["level"]
-    ]
+        f"{frame.heading('category', 'en')} (reference: {reference})"
+    ] + [frame.label("category", k, "en") for k in estimable["level"]]
     figures.close(fig)
 
 

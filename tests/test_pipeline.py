@@ -9,7 +9,7 @@ import shutil
 import nbformat
 import pytest
 
-from analysis import config, environment, pipeline
+from analysis import config, environment, pipeline, render, report_check
 from analysis.errors import AnalysisError
 
 STUDY = config.NOTEBOOKS_DIR / "01_study_tables.ipynb"
@@ -68,8 +68,9 @@ def test_each_report_records_its_commit_inputs_parameters_and_versions(regenerat
     # the rendered report shows them in its last table, the index beside its link
     shown = record["inputs_digest"][: environment.SHOWN_DIGEST]
     page = (reports / "study-tables.html").read_text(encoding="utf-8")
-    assert re.search(rf"<td>git commit</td>\s*<td>{re.escape(record['commit'])}</td>", page)
-    assert re.search(rf"<td>inputs digest</td>\s*<td>{shown}</td>", page)
+    cell = r"<td[^>]*>"
+    assert re.search(rf"{cell}git commit</td>\s*{cell}{re.escape(record['commit'])}</td>", page)
+    assert re.search(rf"{cell}inputs digest</td>\s*{cell}{shown}</td>", page)
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert f"commit <code>{record['commit']}</code> · inputs <code>{shown}</code>" in index
     assert 'href="study-tables.provenance.json"' in index
@@ -205,6 +206,20 @@ def test_full_regeneration_twice_gives_byte_identical_results(tmp_path, monkeypa
     figures = [f for f in compared if f.startswith("figures/")]
     assert len(tables) > 100 and len(figures) > 100  # the whole plan, not a part of it
     assert {f"reports/coded-{n.removesuffix('-coded')}.csv" for n in prepared} <= set(compared)
+    # what a reviewer reads: every page self-contained, every table in words, captioned,
+    # and a result or its reason in every section
+    problems = {}
+    for job in jobs:
+        page = (tmp_path / "first" / "reports" / f"{job.name}.html").read_text(encoding="utf-8")
+        found = report_check.check_page(page, job.parameters.get("language", "zh-TW"))
+        found["external_references"] = len(render.external_references(page))
+        found.pop("tables")
+        if any(found.values()):
+            problems[job.name] = {k: v for k, v in found.items() if v}
+    assert problems == {}
+    for folder in ("reports", "figures"):  # what is published: others can read it
+        for path in (tmp_path / "first" / folder).rglob("*"):
+            assert path.is_dir() or path.stat().st_mode & 0o044 == 0o044, path
 
 
 def test_compare_outputs_names_a_changed_or_missing_file(regenerated, tmp_path):
@@ -234,6 +249,11 @@ def test_jobs_wait_only_for_the_prepared_inventories_they_use():
     assert pipeline.needs(jobs["coding-jrc-ai-watch"], prepared) == {"jrc-ai-watch-coded"}
     # the governance report validates on the coded US 2025 inventory
     assert pipeline.needs(jobs["study-governance"], prepared) == {"us-federal-2025-coded"}
+    # a list parameter names inventories too (the key findings compare several)
+    assert pipeline.needs(jobs["key-findings"], prepared) == {
+        "us-federal-2024-coded",
+        "jrc-ai-watch-coded",
+    }
 
 
 def test_a_failed_preparation_fails_the_reports_that_need_it_and_no_other(tmp_path):
@@ -311,8 +331,8 @@ def test_refresh_takes_an_edited_pair_executes_and_rewrites_the_pair(tmp_path):
         pipeline.text_pair(STUDY)
         .read_text(encoding="utf-8")
         .replace(
-            "# %%\npackage_versions()",
-            "# %%\nprint('edited in the text pair')\n\n# %%\npackage_versions()",
+            "# %%\npresent.software_versions(",
+            "# %%\nprint('edited in the text pair')\n\n# %%\npresent.software_versions(",
             1,
         )
     )

@@ -77,12 +77,13 @@ def test_labelled_with_pairs_labels_the_flag_pair_columns(study, frame):
     pairs = co.pairs(study, by="category", frame=frame).head(2)
     shown = tables.labelled_with_pairs(pairs, frame, "en")
     assert shown.iloc[0, 0] == frame.label("category", "enforcement", "en")
-    assert shown["flag_a"].tolist() == [frame.label("flag", "data_governance", "en")] * 2
-    assert shown["flag_b"].tolist() == [
+    risk_a, risk_b = frame.heading("flag_a", "en"), frame.heading("flag_b", "en")
+    assert shown[risk_a].tolist() == [frame.label("flag", "data_governance", "en")] * 2
+    assert shown[risk_b].tolist() == [
         frame.label("flag", "data_governance", "en"),
         frame.label("flag", "human_rights", "en"),
     ]
-    assert list(shown.columns[:3]) == [frame.heading("category", "en"), "flag_a", "flag_b"]
+    assert list(shown.columns[:3]) == [frame.heading("category", "en"), risk_a, risk_b]
     zh = tables.labelled_with_pairs(pairs, frame, "zh-TW", headings=False)
     assert zh["flag_b"].tolist() == ["資料治理", "人權保護"] and zh.columns[0] == "category"
     assert pairs["flag_a"].iloc[0] == "data_governance"  # the input is left as it was

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from . import config
@@ -81,6 +82,35 @@ def cmd_run(args) -> int:
     for o in failed:
         print(f"FAILED {o.job.describe()}: {o.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_pdf(args) -> int:
+    """PDF of every report page present (in the plan's order, then the others by name) and
+    the bound ``reports.pdf``."""
+    from . import pipeline, render
+
+    reports = args.reports or config.reports_dir()
+    plan = pipeline.load_plan() if pipeline.PLAN_FILE.exists() else []
+    titles = {job.name: job.title or job.name for job in plan}
+    present = {p.stem for p in reports.glob("*.html") if p.name != "index.html"}
+    names = [n for n in titles if n in present] + sorted(present - set(titles))
+    if not names:
+        raise AnalysisError(f"no report pages (*.html) in {reports}; run make reports first")
+
+    def show(outcome: render.PdfOutcome) -> None:
+        print(
+            f"{outcome.name}.pdf: {outcome.status}, {outcome.pages} pages, {outcome.seconds:.1f} s",
+            flush=True,
+        )
+
+    start = time.perf_counter()
+    outcomes, bound = render.pdf_reports(reports, names, titles, force=args.force, progress=show)
+    written = sum(o.status == "written" for o in outcomes)
+    print(
+        f"{written} written, {len(outcomes) - written} unchanged in "
+        f"{time.perf_counter() - start:.1f} s; bound: {bound}"
+    )
+    return 0
 
 
 def cmd_refresh(args) -> int:
@@ -179,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=None, help="parallel notebooks (default: one per core)"
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("pdf", help="PDF of every report page and the bound reports/reports.pdf")
+    p.add_argument("--reports", type=Path, default=None, help="folder (default: reports/)")
+    p.add_argument("--force", action="store_true", help="rewrite even unchanged PDFs")
+    p.set_defaults(func=cmd_pdf)
 
     p = sub.add_parser(
         "refresh", help="re-execute notebooks in notebooks/ in place (stored outputs for nbval)"

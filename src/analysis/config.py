@@ -44,7 +44,7 @@ TARGET_KAPPA = 0.6
 N_BOOT = 2000
 #: Hash salt and metadata that make SVG/PNG bytes identical across runs.
 SVG_HASHSALT = "analysis"
-FIGURE_DPI = 150
+FIGURE_DPI = 300
 
 
 def output_root() -> Path:

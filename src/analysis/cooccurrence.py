@@ -733,6 +733,15 @@ def matrix(
     return wide
 
 
+def distinct_pairs(pairs_table: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
+    """The rows of :func:`pairs` for distinct flags, each unordered pair once (a before b in
+    frame order), strata kept: the table a reader compares pairs in."""
+    frame = frame or load_frame()
+    rank = {f: i for i, f in enumerate(frame.flag_keys)}
+    keep = pairs_table["flag_a"].map(rank) < pairs_table["flag_b"].map(rank)
+    return pairs_table[keep].reset_index(drop=True)
+
+
 def pair_table(
     pairs_table: pd.DataFrame,
     measure: str = "jaccard",
@@ -822,7 +831,7 @@ def describe(
         text = (
             f"{n} cases ({names}); {complete} report all {k} risks, "
             f"{n - complete} leave at least one not reported. "
-            f"Not-reported policy: `{na_policy}`; "
+            f"Not-reported policy: {frame.heading(f'na_policy_{na_policy}', 'en').lower()}; "
             f"each pair of risks uses {used[0]}–{used[1]} cases."
         )
         if top is not None:
@@ -832,9 +841,10 @@ def describe(
                 f"{top['jaccard']:.2f})."
             )
         return text
+    policy = frame.heading(f"na_policy_{na_policy}", "zh-TW")
     text = (
         f"共 {n} 案（{names}）：{complete} 案 {k} 項風險皆有報告，{n - complete} 案至少一項未報告。"
-        f"未報告處理方式：`{na_policy}`；每對風險使用 {used[0]}–{used[1]} 案。"
+        f"未報告處理方式：{policy}；每對風險使用 {used[0]}–{used[1]} 案。"
     )
     if top is not None:
         text += (

@@ -147,7 +147,7 @@ def is_live() -> bool:
 def _show(result: dict, measure: str, frame: Frame, language: str) -> None:
     import io
 
-    from IPython.display import Image, Markdown, display
+    from IPython.display import Image, display
 
     from .figures import close
     from .figures.cooccurrence import pair_heatmap
@@ -160,8 +160,17 @@ def _show(result: dict, measure: str, frame: Frame, language: str) -> None:
         print(heading)
         print(result["table"].round(3).to_string())
         return
-    display(Markdown(f"**{heading}**"))
-    display(result["table"].round(3))
+    from .present import show
+
+    display(
+        show(
+            result["table"],
+            (f"{heading}：每列、每欄各為一項風險", f"{heading}: one row and one column per risk"),
+            language,
+            frame,
+            empty=("所選條件下沒有案例。", "No case matches the filters."),
+        )
+    )
     if result["n"]:
         fig = pair_heatmap(result["pairs"], measure, frame=frame, language=language)
         buf = io.BytesIO()

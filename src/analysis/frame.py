@@ -66,6 +66,10 @@ class Frame:
     _index: dict[str, dict[str, str]] = field(repr=False, default_factory=dict)
     #: ``coding_vocabulary`` section: kind -> key -> language ("zh"/"en") -> terms.
     vocabulary: dict[str, dict[str, dict[str, tuple[str, ...]]]] = field(default_factory=dict)
+    #: ``phrases`` section: words the analyses write into result cells (test names,
+    #: reasons), as ``(regular expression, {"zh": ..., "en": ...})``; ``{n}`` in a phrase is
+    #: a number, captured by the expression.
+    phrases: tuple[tuple[str, dict[str, str]], ...] = ()
 
     # -- ordered keys -------------------------------------------------------------
     def keys(self, kind: str) -> list[str]:
@@ -297,7 +301,23 @@ def parse_frame(data: dict, path: Path) -> Frame:
         headings=headings,
         _index=index,
         vocabulary=_vocabulary(data.get("coding_vocabulary"), entries, path),
+        phrases=_phrases(data.get("phrases") or [], path),
     )
+
+
+def _phrases(raw: object, path: Path) -> tuple[tuple[str, dict[str, str]], ...]:
+    """The ``phrases`` section: a list of ``{value, zh, en}``; ``{n}`` stands for a number
+    in all three."""
+    if not isinstance(raw, list):
+        raise FrameError(f"{path}: phrases must be a list of {{value, zh, en}}")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not all(item.get(k) for k in ("value", "zh", "en")):
+            raise FrameError(f"{path}: phrases[{i}] needs value, zh and en")
+        parts = [re.escape(p) for p in str(item["value"]).split("{n}")]
+        pattern = "^" + r"(-?[0-9][0-9.,]*)".join(parts) + "$"
+        out.append((pattern, {"zh": str(item["zh"]), "en": str(item["en"])}))
+    return tuple(out)
 
 
 def _frame_entries(data: dict, path: Path) -> dict[str, tuple[Entry, ...]]:

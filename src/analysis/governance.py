@@ -1354,9 +1354,12 @@ def case_table(
     placements: pd.DataFrame,
     frameworks: list[Framework],
     language: str = config.DEFAULT_LANGUAGE,
+    rules: bool = True,
 ) -> pd.DataFrame:
     """One row per case: its name and, per framework dimension, the placement label with the
-    deciding rule in brackets (column names: framework · dimension, in ``language``)."""
+    deciding rule in brackets (column names: framework · dimension, in ``language``); with
+    ``rules=False`` the label alone (a reader's table: the rules are in
+    :func:`labelled_placements`)."""
     by_key = {fw.key: fw for fw in frameworks}
     out = (
         cases[["inventory", "case_id", "name"]]
@@ -1370,9 +1373,8 @@ def case_table(
             values = []
             for inv, cid in zip(out["inventory"], out["case_id"]):
                 p = keyed[(inv, cid, fw.key, d.key)]
-                values.append(
-                    f"{by_key[fw.key].label(d.key, p['placement'], language)} [{p['rule']}]"
-                )
+                label = by_key[fw.key].label(d.key, p["placement"], language)
+                values.append(f"{label} [{p['rule']}]" if rules else label)
             out[col] = values
     return out
 

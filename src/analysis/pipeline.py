@@ -16,7 +16,6 @@ says where a pair disagrees with its notebook.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import re
@@ -32,7 +31,7 @@ from pathlib import Path
 import yaml
 
 from . import config
-from .environment import SHOWN_DIGEST, code_and_data_digest, git_commit, inputs_digest, versions
+from .environment import code_and_data_digest, git_commit, inputs_digest, versions
 from .errors import AnalysisError
 from .outputs import atomic_write_bytes, atomic_write_text
 
@@ -47,16 +46,6 @@ KERNEL_ENV = {
 }
 #: Kernels log errors only (the loopback TCP transport warning is noise on a single machine).
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
-FONT_CSS = """
-<style>
-@font-face { font-family: "Noto Sans TC"; src: local("Noto Sans TC"), local("Noto Sans CJK TC"),
-  url("{font_url}") format("opentype"); }
-:root { --jp-content-font-family: "Noto Sans TC", "Noto Sans CJK TC", "PingFang TC", \
-"Microsoft JhengHei", system-ui, sans-serif;
-        --jp-ui-font-family: var(--jp-content-font-family); }
-body, table, th, td, pre, code { font-family: var(--jp-content-font-family); }
-</style>
-"""
 
 
 @dataclass(frozen=True)
@@ -161,7 +150,10 @@ def _prepare_one(name: str, out_root: str) -> str:
 def needs(job: Job, prepared: list[str]) -> set[str]:
     """The prepared inventories a job waits for: those its parameters name, as
     ``<inventory>-coded`` or as the inventory whose coded version is prepared."""
-    values = {v for v in job.parameters.values() if isinstance(v, str)}
+    values = set()
+    for value in job.parameters.values():
+        items = value if isinstance(value, list | tuple) else [value]
+        values |= {v for v in items if isinstance(v, str)}
     return {
         name
         for name in prepared
@@ -251,35 +243,29 @@ def _exporter():
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        # the lab template without its CDN scripts (templates/report): readable offline
+        # the lab template without its CDN scripts, with the report stylesheet and a link
+        # back to the index (templates/report)
         extra_template_basedirs=[str(Path(__file__).parent / "templates")],
         template_name="report",
     )
 
 
 def render_html(notebook: Path, target: Path, title: str = "") -> Path:
-    """Render an executed notebook as HTML without code cells (inputs and prompts hidden)."""
+    """Render an executed notebook as one self-contained HTML page without code cells
+    (inputs and prompts hidden): its font subset, styles and scripts inside it
+    (:func:`analysis.render.finish_page`), ``<html lang>`` from its ``language`` parameter."""
     import nbformat
 
+    from . import render
+
     nb = nbformat.read(notebook, as_version=4)
-    resources = {"metadata": {"name": title or notebook.stem}}
+    parameters = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
+    resources = {
+        "metadata": {"name": title or notebook.stem},
+        "report_lang": render.html_lang(parameters.get("language")),
+    }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    body = body.replace("</head>", _font_css() + "</head>", 1)
-    return atomic_write_text(target, body)
-
-
-def _font_css() -> str:
-    return FONT_CSS.replace("{font_url}", "assets/NotoSansTC-Regular.otf")
-
-
-def _copy_font(reports: Path) -> None:
-    from .figures import font_path
-
-    src = font_path()
-    dst = reports / "assets" / src.name
-    if not dst.exists() or dst.stat().st_size != src.stat().st_size:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
+    return atomic_write_text(target, render.finish_page(body))
 
 
 # -- provenance ----------------------------------------------------------------------------
@@ -322,78 +308,6 @@ def read_provenance(reports: Path, name: str) -> dict | None:
         return json.loads(provenance_path(reports, name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def _report_item(job: Job, reports: Path) -> str:
-    """One report's line in the index: link, parameters, and commit and inputs digest."""
-    name = html.escape(job.name)
-    line = (
-        f'<li><a href="{name}.html">{html.escape(job.title or job.name)}</a>'
-        f" <small>{html.escape(job.describe())}</small>"
-    )
-    record = read_provenance(reports, job.name)
-    if record:
-        commit = html.escape(str(record.get("commit", "unknown")))
-        digest = html.escape(str(record.get("inputs_digest", ""))[:SHOWN_DIGEST])
-        line += (
-            f" <small>· commit <code>{commit}</code> · inputs <code>{digest}</code>"
-            f' (<a href="{name}.provenance.json">provenance</a>)</small>'
-        )
-    return line + "</li>"
-
-
-def write_index(jobs: list[Job], reports: Path, figures: Path) -> Path:
-    """``reports/index.html``: every rendered report (with the commit and inputs digest it
-    was made from), table, figure and load report."""
-
-    def items(paths: list[Path], base: Path) -> str:
-        return (
-            "\n".join(
-                f'<li><a href="{html.escape(os.path.relpath(p, base))}">'
-                f"{html.escape(p.name)}</a></li>"
-                for p in paths
-            )
-            or "<li>none</li>"
-        )
-
-    report_items = "\n".join(
-        _report_item(j, reports) for j in jobs if (reports / f"{j.name}.html").exists()
-    )
-    tables = sorted((reports / "tables").glob("*.csv"))
-    standard = sorted(reports.glob("standardization-*.md")) + sorted(reports.glob("rejected-*.csv"))
-    coded = sorted(reports.glob("coded-*.csv"))
-    figs = sorted(figures.glob("*.png"))
-    page = f"""<!DOCTYPE html>
-<html lang="zh-Hant"><head><meta charset="utf-8">
-<title>公部門人工智慧規範架構 — reports</title>
-{_font_css()}
-<style>body {{ max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }}</style>
-</head><body>
-<h1>公部門人工智慧規範架構 <small>public-sector AI governance framework</small></h1>
-<p>Reports regenerated from the bundled inventories by <code>make reports</code>.
-Each report is a notebook rendered without its code cells; beside it,
-<code>&lt;report&gt;.provenance.json</code> records the git commit (<code>+changes</code>: the
-inputs differed from it), the digest of the inputs (code, data, notebooks, lock file), the
-parameters and the package versions it was made from.</p>
-<h2>Reports</h2><ul>
-{report_items}
-</ul>
-<h2>Tables (CSV, UTF-8)</h2><ul>
-{items(tables, reports)}
-</ul>
-<h2>Load reports (standardization, rejected rows)</h2><ul>
-{items(standard, reports)}
-</ul>
-<h2>Coded inventories (CSV; <code>*_coded_by</code> and <code>*_confidence</code> say by which \
-coder, how sure)</h2><ul>
-{items(coded, reports)}
-</ul>
-<h2>Figures</h2><ul>
-{items(figs, reports)}
-</ul>
-</body></html>
-"""
-    return atomic_write_text(reports / "index.html", page)
 
 
 def last_seconds(reports: Path, job: Job) -> float:
@@ -533,7 +447,6 @@ def run(
     reports, figures = out_root / "reports", out_root / "figures"
     for folder in (reports / "tables", figures, out_root / ".cache" / "work"):
         folder.mkdir(parents=True, exist_ok=True)
-    _copy_font(reports)
     inputs = code_and_data_digest()
     outcomes, todo, keys = [], [], {}
     for job in jobs:
@@ -569,7 +482,9 @@ def run(
     # The index lists every report present: the plan's, then any run ad hoc.
     plan = load_plan() if PLAN_FILE.exists() else []
     planned = {j.name for j in plan}
-    write_index(plan + [j for j in jobs if j.name not in planned], reports, figures)
+    from . import index_page
+
+    index_page.write_index(plan + [j for j in jobs if j.name not in planned], reports, figures)
     return outcomes
 
 

@@ -2,26 +2,40 @@
 
 Traditional Chinese needs a CJK font; the suite registers Noto Sans TC (shipped by the
 PyPI package ``pylopdf-fonts-zh-tw``) with matplotlib here and nowhere else. Figures are
-saved as PNG and SVG with fixed metadata and a fixed SVG hash salt, so reruns give
-identical bytes.
+saved as PNG (``config.FIGURE_DPI``) and SVG with fixed metadata and a fixed SVG hash salt,
+so reruns give identical bytes. A figure that draws no data is refused when saved, unless
+it is made by :func:`empty`, which states why there is nothing to show.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import struct
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
+import matplotlib.collections
 import matplotlib.pyplot as plt
+import matplotlib.transforms
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 
 from .. import config
+from ..errors import AnalysisError
 from ..frame import Frame, load_frame
 from ..outputs import atomic_write_bytes
+
+#: ``gid`` of a figure made by :func:`empty`: saved although it draws no data.
+EMPTY_GID = "stated-empty"
+#: Punctuation that stays on the line before it when text is wrapped.
+_CLOSING = "，。、；：）」』！？,.;:)"
+#: Pixels per inch of a figure as displayed in a report (matplotlib's ``figure.dpi``).
+DISPLAY_DPI = 100
 
 
 @lru_cache(maxsize=1)
@@ -62,8 +76,101 @@ def bilingual(titles: dict[str, tuple[str, str]], key: str, language: str, **fmt
     return (en if language == "en" else zh).format(**fmt)
 
 
+def nothing_to_draw(reason: str, title: str = "") -> matplotlib.figure.Figure:
+    """A small figure whose only content is ``reason`` (why there is nothing to draw, in
+    the report's language) under an optional ``title``; :func:`save` accepts it."""
+    setup()
+    lines = wrap(reason, 60)
+    fig = plt.figure(figsize=(6.0, 0.6 + 0.25 * len(lines) + 0.35 * bool(title)))
+    fig.set_gid(EMPTY_GID)
+    if title:
+        fig.suptitle(title)
+    fig.text(0.5, 0.45, "\n".join(lines), ha="center", va="center", fontsize=10, color="#444444")
+    return fig
+
+
+def has_data(ax: matplotlib.axes.Axes) -> bool:
+    """True if ``ax`` draws data: a line, marker, bar, patch, mesh or image placed in data
+    coordinates. Reference lines (``axvline``), texts, ticks and spines do not count."""
+    data = ax.transData
+
+    def placed(transform) -> bool:
+        return transform.contains_branch(data)
+
+    for line in ax.lines:
+        x = np.asarray(line.get_xdata(), dtype=float)
+        if placed(line.get_transform()) and np.isfinite(x).any():
+            return True
+    for coll in ax.collections:
+        if isinstance(coll, matplotlib.collections.PathCollection):
+            if placed(coll.get_offset_transform()) and len(coll.get_offsets()):
+                return True
+        elif isinstance(coll, matplotlib.collections.QuadMesh):
+            if np.ma.count(coll.get_array()):
+                return True
+        elif placed(coll.get_transform()) and len(coll.get_paths()):
+            return True
+    return bool(ax.images) or any(placed(p.get_transform()) for p in ax.patches)
+
+
+def check_drawn(fig: matplotlib.figure.Figure, name: str) -> None:
+    """Raise :class:`AnalysisError` naming the figure if none of its axes draws data and it
+    was not made by :func:`empty`."""
+    if fig.get_gid() == EMPTY_GID or any(has_data(ax) for ax in fig.axes):
+        return
+    raise AnalysisError(
+        f"figure {name!r} draws no data; make it with analysis.figures.nothing_to_draw(reason) "
+        f"to say why there is nothing to show / 圖 {name!r} 沒有任何資料；請以 "
+        "figures.nothing_to_draw(原因) 說明為何無內容"
+    )
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Split ``text`` into lines of at most ``width`` columns (a CJK character counts two),
+    breaking between words or between CJK characters, never inside a Latin word or number."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line, used = "", 0
+        for token in re.findall(r"[「『（(]*(?:[\x21-\x7e\u00a0-\u2dff]+\s*|\s+|.)", para):
+            cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in token)
+            if line and used + cols > width and not _CLOSING.startswith(token[0]):
+                lines.append(line.rstrip())
+                line, used = "", 0
+            line += token
+            used += cols
+        lines.append(line.rstrip())
+    return lines
+
+
+def footnote(fig: matplotlib.figure.Figure, lines: list[str], width: int = 100) -> None:
+    """Write ``lines`` (already in the report's language) below the figure, wrapped to
+    ``width`` columns; call it after the layout is final (the saved file's tight bounding
+    box takes the note in)."""
+    wrapped = [part for line in lines for part in wrap(line, width)]
+    if not wrapped:
+        return
+    below = matplotlib.transforms.offset_copy(fig.transFigure, fig=fig, y=-6, units="points")
+    fig.text(
+        0.01,
+        0.0,
+        "\n".join(wrapped),
+        ha="left",
+        va="top",
+        fontsize=8,
+        color="#444444",
+        transform=below,
+    )
+
+
+def png_width(png: bytes) -> int:
+    """Pixel width of a PNG (from its header)."""
+    return struct.unpack(">I", png[16:20])[0]
+
+
 def save(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None) -> list[Path]:
-    """Save ``fig`` as ``<name>.png`` and ``<name>.svg`` with fixed metadata."""
+    """Save ``fig`` as ``<name>.png`` (``config.FIGURE_DPI``) and ``<name>.svg`` with fixed
+    metadata; raise :class:`AnalysisError` if it draws no data (see :func:`check_drawn`)."""
+    check_drawn(fig, name)
     folder = folder or config.figures_dir()
     paths = []
     for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
@@ -77,13 +184,19 @@ def publish(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None
     """Save ``fig`` (PNG + SVG), close it, and return the PNG for display in a notebook.
 
     Displaying the saved PNG (rather than the live figure) makes a notebook show exactly
-    the file a reader finds under ``figures/``, whatever matplotlib backend the kernel has.
+    the file a reader finds under ``figures/``, whatever matplotlib backend the kernel has;
+    its display width is its size at ``DISPLAY_DPI``, not its pixel width.
     """
     from IPython.display import Image
 
-    paths = save(fig, name, folder)
-    close(fig)
-    return Image(data=paths[0].read_bytes(), format="png")
+    try:
+        paths = save(fig, name, folder)
+    finally:
+        close(fig)
+    png = paths[0].read_bytes()
+    return Image(
+        data=png, format="png", width=round(png_width(png) * DISPLAY_DPI / config.FIGURE_DPI)
+    )
 
 
 def heatmap(
@@ -97,8 +210,10 @@ def heatmap(
     xlabel: str = "",
     ylabel: str = "",
     row_colours: list[str] | None = None,
+    cbar_label: str = "",
 ) -> matplotlib.figure.Figure:
-    """An annotated heatmap of a labelled table (rows and columns already in display order)."""
+    """An annotated heatmap of a labelled table (rows and columns already in display order);
+    axis and colour-bar texts as given (in the report's language)."""
     setup()
     height = max(2.5, 0.55 * len(table) + 1.6)
     width = max(5.0, 0.9 * len(table.columns) + 2.5)
@@ -114,6 +229,7 @@ def heatmap(
         linewidths=0.5,
         linecolor="white",
         cbar=True,
+        cbar_kws={"label": cbar_label},
         ax=ax,
         annot_kws={"fontsize": 9},
     )
@@ -160,7 +276,16 @@ def category_flag_heatmap(
     )
     colours = [frame.entry("category", c).colour for c in cats]
     return heatmap(
-        share, title or default, cmap="Reds", vmin=0, vmax=1, annot=annot, row_colours=colours
+        share,
+        title or default,
+        cmap="Reds",
+        vmin=0,
+        vmax=1,
+        annot=annot,
+        row_colours=colours,
+        xlabel=frame.heading("flag", language),
+        ylabel=frame.heading("category", language),
+        cbar_label=frame.heading("prevalence", language),
     )
 
 

@@ -11,12 +11,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from adjustText import adjust_text
 from scipy.cluster import hierarchy
 
 from .. import config
 from ..clustering import Clustering, case_linkage
 from ..frame import Frame, load_frame
-from . import bilingual, heatmap, setup
+from . import bilingual, heatmap, nothing_to_draw, setup, wrap
 
 _TITLES = {
     "dendrogram": (
@@ -29,6 +30,10 @@ _TITLES = {
     "axis": ("第 {i} 軸（{share:.0%}）", "Axis {i} ({share:.0%})"),
     "cluster": ("群", "Cluster"),
     "criteria": ("分群數選擇準則", "Criteria for the number of clusters"),
+    "k": ("群數 k", "Number of clusters k"),
+    "profile_leaf": ("相同風險輪廓（編號，案例數）", "Identical risk profile (number, cases)"),
+    "no_cases": ("沒有可分群的案例。", "There are no cases to cluster."),
+    "no_criteria": ("沒有可比較的分群數。", "No number of clusters to compare."),
 }
 
 
@@ -89,6 +94,10 @@ def dendrogram(
     if 1 < k < n:
         ax.axvline(threshold, color="#999999", linestyle="--", linewidth=0.8)
     ax.set_xlabel(_t("distance", language))
+    by_case = result.n_cases <= max_leaves
+    ax.set_ylabel(
+        load_frame().heading("name", language) if by_case else _t("profile_leaf", language)
+    )
     ax.set_title(title or _t("dendrogram", language, metric=opt.metric, linkage=opt.linkage))
     sns.despine(ax=ax, left=True)
     fig.tight_layout()
@@ -117,6 +126,9 @@ def profile_heatmap(
         vmax=1,
         annot=annot,
         row_colours=cluster_colours(len(profiles)),
+        xlabel=frame.heading("flag", language),
+        ylabel=_t("cluster", language),
+        cbar_label=frame.heading("prevalence", language),
     )
 
 
@@ -127,15 +139,19 @@ def mca_scatter(
     label_points: int = 30,
 ) -> matplotlib.figure.Figure:
     """Cases on the first two correspondence axes, coloured by cluster (from
-    :func:`analysis.clustering.mca_map`); small inventories get case names beside points.
+    :func:`analysis.clustering.mca_map`); small inventories get case names beside points,
+    moved apart (adjustText, a fixed number of iterations) so that no two overlap.
     Coincident cases are drawn once, sized by their count."""
     setup()
+    title = title or _t("map", language)
+    if coordinates.empty:
+        return nothing_to_draw(_t("no_cases", language), title)
     k = int(coordinates["cluster"].max())
     colours = cluster_colours(k)
-    fig, ax = plt.subplots(figsize=(6.5, 5.0))
+    fig, ax = plt.subplots(figsize=(7.5, 6.0))
     grouped = (
         coordinates.groupby(["cluster", "dim_1", "dim_2"], sort=True)
-        .agg(count=("case_id", "size"), names=("name", lambda s: "\n".join(s.astype(str))))
+        .agg(count=("case_id", "size"), names=("name", lambda s: sorted(s.astype(str))))
         .reset_index()
     )
     for c in range(1, k + 1):
@@ -150,42 +166,87 @@ def mca_scatter(
             edgecolor="white",
             linewidth=0.5,
         )
-    if len(coordinates) <= label_points:
-        for row in grouped.itertuples():
-            ax.annotate(
-                row.names,
-                (row.dim_1, row.dim_2),
-                fontsize=7,
-                xytext=(4, 2),
-                textcoords="offset points",
-            )
     ax.axhline(0, color="#cccccc", linewidth=0.6)
     ax.axvline(0, color="#cccccc", linewidth=0.6)
     ax.set_xlabel(_t("axis", language, i=1, share=float(coordinates["inertia_1"].iloc[0])))
     ax.set_ylabel(_t("axis", language, i=2, share=float(coordinates["inertia_2"].iloc[0])))
-    ax.set_title(title or _t("map", language))
-    ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     sns.despine(ax=ax)
+    if len(coordinates) <= label_points:
+        _label_points(ax, grouped)
     fig.tight_layout()
     return fig
 
 
+def _names_label(names: list[str], width: int = 30) -> str:
+    """Case names of one point, each wrapped; several names get a bullet each."""
+    if len(names) == 1:
+        return "\n".join(wrap(names[0], width))
+    lines = []
+    for name in names:
+        first, *rest = wrap(name, width)
+        lines += ["· " + first] + ["  " + line for line in rest]
+    return "\n".join(lines)
+
+
+def _label_points(ax: matplotlib.axes.Axes, grouped: pd.DataFrame) -> None:
+    """Case names beside their points (long names wrapped), moved apart by adjustText with
+    a fixed iteration budget, so the result does not depend on the machine's speed."""
+    x, y = grouped["dim_1"].to_numpy(dtype=float), grouped["dim_2"].to_numpy(dtype=float)
+    pad_x = 0.08 * (x.max() - x.min() or 1.0)
+    pad_y = 0.08 * (y.max() - y.min() or 1.0)
+    ax.set_xlim(x.min() - pad_x, x.max() + pad_x)
+    ax.set_ylim(y.min() - pad_y, y.max() + pad_y)
+    texts = [
+        ax.text(
+            px,
+            py,
+            _names_label(names),
+            fontsize=7,
+            linespacing=1.1,
+            multialignment="left",
+        )
+        for px, py, names in zip(x, y, grouped["names"])
+    ]
+    ax.figure.canvas.draw()
+    adjust_text(
+        texts,
+        x=x,
+        y=y,
+        ax=ax,
+        iter_lim=400,
+        time_lim=None,
+        expand=(1.1, 1.25),
+        ensure_inside_axes=False,
+        arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.5},
+    )
+
+
 def criteria_plot(
-    table: pd.DataFrame, language: str = config.DEFAULT_LANGUAGE, title: str | None = None
+    table: pd.DataFrame,
+    language: str = config.DEFAULT_LANGUAGE,
+    title: str | None = None,
+    frame: Frame | None = None,
 ) -> matplotlib.figure.Figure:
-    """Each criterion of :func:`analysis.clustering.select_k` against k (one panel each),
-    the chosen k marked."""
+    """Each criterion of :func:`analysis.clustering.select_k` against k (one panel each,
+    named by its frame heading), the chosen k marked."""
     setup()
+    frame = frame or load_frame()
     criteria = [
         c for c in ("silhouette", "cost", "bic", "aic", "relative_entropy") if c in table.columns
     ]
+    if table.empty or not criteria:
+        return nothing_to_draw(_t("no_criteria", language), title or _t("criteria", language))
     fig, axes = plt.subplots(1, len(criteria), figsize=(3.0 * len(criteria), 2.8), squeeze=False)
     chosen = int(table.loc[table["chosen"], "k"].iloc[0])
     for ax, crit in zip(axes[0], criteria):
+        name = frame.heading(crit, language) if crit in frame.headings else crit
         ax.plot(table["k"], table[crit].astype(float), marker="o", color="#0072B2")
         ax.axvline(chosen, color="#D55E00", linestyle="--", linewidth=0.8)
-        ax.set_title(crit, fontsize=10)
-        ax.set_xlabel("k")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(_t("k", language))
+        ax.set_ylabel(name)
         ax.set_xticks(table["k"].tolist())
         sns.despine(ax=ax)
     fig.suptitle(title or _t("criteria", language))

@@ -104,7 +104,7 @@ def learning_curve(
             curve[metric],
             marker="o",
             color=colour,
-            label=metric.replace("_", "-"),
+            label=frame.heading(metric, language),
         )
     ax.set_ylim(0, 1)
     ax.set_xlabel(_t("n_train", language))
@@ -150,7 +150,10 @@ def agreement_bars(
     )
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_title(_t("agreement", language) if metric == "macro_f1" else metric)
+    name = frame.heading(metric, language) if metric in frame.headings else metric
+    ax.set_xlabel(name)
+    ax.set_ylabel(frame.heading("target", language))
+    ax.set_title(_t("agreement", language) if metric == "macro_f1" else name)
     ax.legend(frameon=False, loc="lower right")
     sns.despine(ax=ax)
     fig.tight_layout()

@@ -22,10 +22,11 @@ from .. import config
 from ..frame import Frame, load_frame
 from ..governance import UNDETERMINED, Framework, checklist_sheets
 from ..outputs import atomic_write_bytes, xlsx_bytes
-from . import close, setup
+from . import bilingual, close, nothing_to_draw, setup
 
 __all__ = ["risk_matrix", "placement_bars", "category_flow", "save_checklist", "close"]
 NOT_CODED = "not_coded"
+_TITLES = {"no_cases": ("沒有可歸入此架構的案例。", "No case to place in this framework.")}
 
 
 def _category_label(frame: Frame, key: object, language: str) -> str:
@@ -38,6 +39,13 @@ def _category_label(frame: Frame, key: object, language: str) -> str:
 
 def _category_colour(frame: Frame, key: object) -> str:
     return "#999999" if pd.isna(key) else frame.entry("category", key).colour
+
+
+def _ink(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (WCAG relative luminance)."""
+    rgb = np.array(matplotlib.colors.to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return "#000000" if linear @ [0.2126, 0.7152, 0.0722] > 0.2 else "#FFFFFF"
 
 
 def risk_matrix(
@@ -67,6 +75,7 @@ def risk_matrix(
                 Rectangle((j, i), 1, 1, facecolor=colours[level], edgecolor="white", linewidth=2)
             )
             k = int(n.get((r, c), 0))
+            ink = _ink(colours[level])
             ax.text(
                 j + 0.5,
                 i + 0.36,
@@ -74,6 +83,7 @@ def risk_matrix(
                 ha="center",
                 va="center",
                 fontsize=8,
+                color=ink,
             )
             ax.text(
                 j + 0.5,
@@ -82,6 +92,7 @@ def risk_matrix(
                 ha="center",
                 va="center",
                 fontsize=13 if k else 9,
+                color=ink,
             )
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(rows), 0)
@@ -122,6 +133,9 @@ def placement_bars(
     levels = framework.dimension(dimension).level_keys + [UNDETERMINED]
     colours = framework.colours(dimension)
     cats = list(dict.fromkeys(counts["category"].tolist()))
+    default = f"{framework.name(language)} · {framework.dimension(dimension).name(language)}"
+    if not cats:
+        return nothing_to_draw(bilingual(_TITLES, "no_cases", language), title or default)
     fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.5 * len(cats) + 1.4)))
     y = np.arange(len(cats))
     left = np.zeros(len(cats))
@@ -147,20 +161,21 @@ def placement_bars(
         )
         for yi, (l0, v) in enumerate(zip(left, vals)):
             if v:
-                ax.text(l0 + v / 2, yi, str(int(v)), ha="center", va="center", fontsize=8)
+                ink = _ink(colours.get(lv, "#999999"))
+                ax.text(
+                    l0 + v / 2, yi, str(int(v)), ha="center", va="center", fontsize=8, color=ink
+                )
         left += vals
     ax.set_yticks(y, [_category_label(frame, c, language) for c in cats])
     for lbl, c in zip(ax.get_yticklabels(), cats):
         lbl.set_color(_category_colour(frame, c))
     ax.invert_yaxis()
     ax.set_xlabel(frame.heading("cases", language))
+    ax.set_ylabel(frame.heading("category", language))
     ax.legend(
         loc="lower right", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0), ncol=len(levels)
     )
-    ax.set_title(
-        title or f"{framework.name(language)} · {framework.dimension(dimension).name(language)}",
-        pad=24,
-    )
+    ax.set_title(title or default, pad=24)
     sns.despine(ax=ax)
     fig.tight_layout()
     return fig
@@ -190,6 +205,10 @@ def category_flow(
         if (flows["category"].fillna("") == ("" if pd.isna(c) else c)).any()
     ]
     colours = framework.colours(dimension)
+    placed = framework.dimension(dimension).name(language)
+    default = f"{frame.heading('category', language)} → {placed}"
+    if flows.empty:
+        return nothing_to_draw(bilingual(_TITLES, "no_cases", language), title or default)
     total = float(flows["cases"].sum()) or 1.0
     gap = 0.04 * total
     fig, ax = plt.subplots(figsize=(8.0, 4.8))
@@ -287,8 +306,7 @@ def category_flow(
     ax.set_xlim(-0.45, 1.45)
     ax.set_ylim(height + gap, -gap)
     ax.axis("off")
-    placed = framework.dimension(dimension).name(language)
-    ax.set_title(title or f"{frame.heading('category', language)} → {placed}")
+    ax.set_title(title or default)
     fig.tight_layout()
     return fig
 
