@@ -66,7 +66,7 @@ present.show(
 # %% [markdown]
 # ## 各案例定位 · Every case on every framework
 #
-# Each cell: the placement, then the rule that decided it in brackets.
+# Each cell: the case's placement. The rule that decided each placement is in the table's CSV (`<inventory>-<language>_governance_placements.csv`, in brackets after the placement), and the rules of undetermined placements in the next table.
 
 # %%
 by_case = governance.case_table(cases, placements, frameworks, language)

@@ -135,6 +135,13 @@ def test_failing_notebook_is_reported_with_its_cell(tmp_path):
     assert not (tmp_path / "reports" / "broken.provenance.json").exists()
 
 
+def test_a_template_change_renders_the_reports_again(regenerated, monkeypatch):
+    out, job, _ = regenerated
+    assert pipeline.run([job], out, progress=False, workers=1)[0].status == "skipped"
+    monkeypatch.setattr(pipeline, "template_digest", lambda: "an edited stylesheet")
+    assert pipeline.run([job], out, progress=False, workers=1)[0].status == "executed"
+
+
 def test_job_key_changes_with_parameters_and_inputs():
     a = pipeline.Job(STUDY, "a", {"language": "en"})
     b = pipeline.Job(STUDY, "a", {"language": "zh-TW"})

@@ -180,6 +180,15 @@ def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
 
 
 # -- change detection ----------------------------------------------------------------------
+def template_digest() -> str:
+    """sha256 of the report template's files (``templates/``: page, styles, scripts)."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).parent / "templates"
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def job_key(job: Job, inputs: str) -> str:
     """What a report's last run must have had for it to be skipped: the notebook's bytes,
     the parameters and ``inputs`` (:func:`~analysis.environment.code_and_data_digest`: a
@@ -447,7 +456,8 @@ def run(
     reports, figures = out_root / "reports", out_root / "figures"
     for folder in (reports / "tables", figures, out_root / ".cache" / "work"):
         folder.mkdir(parents=True, exist_ok=True)
-    inputs = code_and_data_digest()
+    # the report template (its styles and scripts) shapes every page: a change renders again
+    inputs = code_and_data_digest() + template_digest()
     outcomes, todo, keys = [], [], {}
     for job in jobs:
         keys[job.name] = key = job_key(job, inputs)

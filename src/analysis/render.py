@@ -228,16 +228,22 @@ _CELL = re.compile(r"<td(\s[^>]*)?>(.*?)</td\s*>", re.S | re.I)
 _NUMBER = re.compile(r"[-+−]?(\d[\d,]*)?\.?\d+(e[-+]?\d+)?%?|nan|NaN|<NA>|[-–—]?|∞", re.I)
 #: A cell with more characters than this is text: it keeps a minimum width.
 TEXT_CHARS = 12
+#: A cell with more characters than this is prose (an explanation): it keeps a wider one.
+PROSE_CHARS = 80
 
 
 def _cell(m: re.Match) -> str:
-    """A ``<td>`` with class ``num`` (a number: right-aligned) or ``text`` (long text: a
-    minimum width) when it has no class of its own."""
+    """A ``<td>`` with class ``num`` (a number: right-aligned), ``text`` (long text: a
+    minimum width) or ``prose`` (a sentence or more: a wider one) when it has no class of
+    its own."""
     attrs, content = m.group(1) or "", m.group(2)
     if "class=" in attrs:
         return m.group(0)
     shown = html.unescape(_TAG.sub("", content)).strip()
-    kind = "num" if _NUMBER.fullmatch(shown) else "text" if len(shown) > TEXT_CHARS else ""
+    if _NUMBER.fullmatch(shown):
+        kind = "num"
+    else:
+        kind = "prose" if len(shown) > PROSE_CHARS else "text" if len(shown) > TEXT_CHARS else ""
     return f'<td{attrs} class="{kind}">{content}</td>' if kind else m.group(0)
 
 
