@@ -927,9 +927,19 @@ def labelled_placements(
     language: str = config.DEFAULT_LANGUAGE,
     cases: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Placements with framework, dimension and level names in ``language`` (and case names)."""
+    """Placements with framework, dimension and level names in ``language`` (the levels
+    still possible, ``candidates``, too), and case names."""
     by_key = {fw.key: fw for fw in frameworks}
     out = placements.copy()
+    sep = "; " if language == "en" else "、"
+    out["candidates"] = [
+        sep.join(by_key[f].label(d, v, language) for v in c.split(";"))
+        if isinstance(c, str) and c
+        else c
+        for f, d, c in zip(
+            placements["framework"], placements["dimension"], placements["candidates"]
+        )
+    ]
     out["placement"] = [
         by_key[f].label(d, v, language)
         for f, d, v in zip(

@@ -87,14 +87,18 @@ def tables_of(page: str) -> list[_Table]:
 
 
 def _key_words(frame: Frame) -> frozenset[str]:
+    """Frame keys, snake_case heading keys and the frameworks' level keys."""
+    from .governance import load_all
+
     keys = {k for kind in KINDS for k in frame.keys(kind)}
-    return frozenset(keys | {k for k in frame.headings if "_" in k})
+    levels = {level for fw in load_all(frame) for d in fw.dimensions for level in d.level_keys}
+    return frozenset(keys | levels | {k for k in frame.headings if "_" in k})
 
 
 def frame_keys_shown(page: str, frame: Frame | None = None) -> list[str]:
-    """Cells and headings that spell frame keys instead of their words: a cell whose every
-    part (split on ``;``, ``,`` and spaces, ``kind:`` prefixes dropped) is a frame key or a
-    snake_case heading key."""
+    """Cells and headings that spell keys instead of their words: a cell whose every part
+    (split on ``;``, ``,`` and spaces, ``kind:`` prefixes dropped) is a frame key, a
+    snake_case heading key or a framework's level key."""
     words = _key_words(frame or load_frame())
     found = []
     for table in tables_of(page):
