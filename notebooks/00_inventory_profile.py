@@ -108,13 +108,13 @@ display(
 # Categories count only where a label exists (`coded_by` says whose).
 
 # %%
-by_category = tables.labelled(summary.category_counts(cases, frame), frame, language)
-tables.save(by_category, f"{prefix}_profile_categories")
-by_technique = tables.labelled(summary.technique_counts(cases, frame), frame, language)
-tables.save(by_technique, f"{prefix}_profile_techniques")
+by_category = summary.category_counts(cases, frame)
+tables.save(tables.labelled(by_category, frame, language), f"{prefix}_profile_categories")
+by_technique = summary.technique_counts(cases, frame)
+tables.save(tables.labelled(by_technique, frame, language), f"{prefix}_profile_techniques")
 display(
     present.show(
-        summary.category_counts(cases, frame),
+        by_category,
         (
             "每列為一個AI應用類型；占比以已編碼類型的案例為分母。",
             "One row per AI use category; share of the cases with a category.",
@@ -123,7 +123,7 @@ display(
         frame,
     ),
     present.show(
-        summary.technique_counts(cases, frame),
+        by_technique,
         (
             "每列為一種AI技術（一個案例可用多種技術）；占比以報告技術的案例為分母。",
             "One row per AI technique (a case may use several); share of the cases reporting techniques.",

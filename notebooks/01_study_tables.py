@@ -51,10 +51,10 @@ for source, table in excerpts.items():
 # ## 各類別案例數 · Cases by category
 
 # %%
-by_category = tables.labelled(summary.category_counts(cases, frame), frame, language)
-tables.save(by_category, f"{prefix}_cases_by_category")
+by_category = summary.category_counts(cases, frame)
+tables.save(tables.labelled(by_category, frame, language), f"{prefix}_cases_by_category")
 present.show(
-    summary.category_counts(cases, frame),
+    by_category,
     (
         "每列為一個AI應用類型；占比以已編碼類型的案例為分母。",
         "One row per AI use category; share of the cases with a category.",
@@ -69,10 +69,10 @@ present.show(
 # Prevalence is the share ticked among the cases that report the risk.
 
 # %%
-by_flag = tables.labelled(summary.flag_counts(cases, frame), frame, language)
-tables.save(by_flag, f"{prefix}_ticks_by_flag")
+by_flag = summary.flag_counts(cases, frame)
+tables.save(tables.labelled(by_flag, frame, language), f"{prefix}_ticks_by_flag")
 present.show(
-    summary.flag_counts(cases, frame),
+    by_flag,
     (
         "每列為一項風險；盛行率以有報告此風險的案例為分母。",
         "One row per risk; prevalence among the cases reporting it.",
