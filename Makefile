@@ -12,7 +12,7 @@ export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv reports pdf test unit nbval lint bench lab notebooks lock env-yml clean
+.PHONY: help venv reports pdf test unit nbval lint bench lab notebooks docs lock env-yml clean
 # What `make lint` checks (ruff settings in pyproject.toml): the package, the tests, the
 # notebooks through their jupytext text pairs, and scripts/ if there is one.
 LINT_PATHS := src tests $(wildcard notebooks/*.py) $(wildcard scripts)
@@ -54,6 +54,11 @@ notebooks: $(STAMP) ## Re-execute the notebooks in notebooks/ in place; rewrite 
 
 bench: $(STAMP) ## Run the benchmarks; write reports/benchmarks.json and .md
 	$(PY) -m analysis bench
+
+docs: $(STAMP) ## Regenerate the generated docs pages; build the documentation site into site/
+	$(PY) -m analysis docs
+	$(VENV)/bin/mkdocs build --strict --quiet
+	@echo "site/index.html"
 
 lab: $(STAMP) ## Open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab notebooks

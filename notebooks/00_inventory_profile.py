@@ -4,22 +4,29 @@
 # Profiles one inventory in the canonical form: how it loaded (rows read, kept, rejected; every recoding and every unmapped value), who reports cases, how they are coded, which risks are ticked and how much is not reported. The last table compares every bundled inventory on the common frame.
 
 # %% tags=["parameters"]
-inventory = "us-federal-2024"
-language = "zh-TW"
-top = 15
-compare = "bundled"  # or a list of inventory names
+inventory: str = "us-federal-2024"  # an inventory name or a mapping file path
+language: str = "zh-TW"  # zh-TW or en
+top: int = 15  # sources and agencies listed before the rest are merged
+compare: str = "bundled"  # inventories side by side: bundled (every bundled one) or a list of names
+
+# %%
+from analysis import load_frame, parameters
+
+frame = load_frame()
+parameters.check(
+    "00_inventory_profile", frame, inventory=inventory, language=language, top=top, compare=compare
+)
 
 # %%
 from IPython.display import display
 
-from analysis import coding, config, figures, inventories, load_frame, present, summary, tables
+from analysis import coding, config, figures, inventories, present, summary, tables
 from analysis.figures import inventory as inventory_figures
 
 tables.setup_display()
-frame = load_frame()
 loaded = inventories.load(inventory)
 cases = coding.cases_for(inventory, frame)
-prefix = f"{inventory}-{language}"
+prefix = f"{parameters.output_name(inventory)}-{language}"
 compared = inventories.available() if compare == "bundled" else compare
 
 # %% [markdown]

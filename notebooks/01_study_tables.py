@@ -4,19 +4,24 @@
 # Regenerates the coded-case tables of 「公部門人工智慧規範架構」 from the canonical case table: each excerpt table as the study prints it (AI應用類型, 應用類型, 案例名稱, 使用AI技術 and the six risk columns with V), cases by category, ticks by risk, and a category × risk heatmap. Run with another `inventory` to lay out any coded inventory the same way.
 
 # %% tags=["parameters"]
-inventory = "study"
-language = "zh-TW"
+inventory: str = "study"  # an inventory name or a mapping file path
+language: str = "zh-TW"  # zh-TW or en
+
+# %%
+from analysis import load_frame, parameters
+
+frame = load_frame()
+parameters.check("01_study_tables", frame, inventory=inventory, language=language)
 
 # %%
 import pandas as pd
 from IPython.display import display
 
-from analysis import coding, figures, load_frame, present, summary, tables
+from analysis import coding, figures, present, summary, tables
 
 tables.setup_display()
-frame = load_frame()
 cases = coding.cases_for(inventory, frame)
-prefix = f"{inventory}-{language}"
+prefix = f"{parameters.output_name(inventory)}-{language}"
 
 # %% [markdown]
 # ## 載入與驗證 · Load and validation

@@ -4,14 +4,31 @@
 # Which of the six risks the study's coders ticked appear together, how that differs by AI use category and technique, and whether the differences are more than chance. Co-occurrence counts, Jaccard, conditional probability, lift and φ for every pair of risks; prevalence with Wilson intervals per stratum; exact risk combinations (UpSet); association tests with Benjamini–Hochberg q-values; logistic regression with Firth's correction where cells are sparse; Cochran's Q and McNemar tests between risks. A risk not reported is never read as "no" unless `na_policy` says so. Run with another `inventory` (or a list, to pool) for any coded inventory.
 
 # %% tags=["parameters"]
-inventory = "study"
-stratify_by = "category"
-language = "zh-TW"
-min_stratum_size = 1
-na_policy = "pairwise"
-measure = "jaccard"
-n_permutations = 10000
-interactive = False
+inventory: str = "study"  # an inventory name or a mapping file path, or a list of them to pool
+stratify_by: str = "category"  # the column whose strata are compared
+language: str = "zh-TW"  # zh-TW or en
+min_stratum_size: int = 1  # strata with fewer cases are left out
+na_policy: str = "pairwise"  # a risk not reported: pairwise (left out per pair), as_no or complete
+measure: str = "jaccard"  # the pair measure of the first heatmap
+n_permutations: int = 10000  # permutations of a Monte Carlo p-value
+interactive: bool = False  # True: filters and measure switch in a live notebook
+
+# %%
+from analysis import load_frame, parameters
+
+frame = load_frame()
+parameters.check(
+    "02_risk_cooccurrence",
+    frame,
+    inventory=inventory,
+    stratify_by=stratify_by,
+    language=language,
+    min_stratum_size=min_stratum_size,
+    na_policy=na_policy,
+    measure=measure,
+    n_permutations=n_permutations,
+    interactive=interactive,
+)
 
 # %%
 from IPython.display import Markdown, display
@@ -21,7 +38,6 @@ from analysis import (
     cooccurrence,
     explore,
     figures,
-    load_frame,
     present,
     stats,
     tables,
@@ -29,11 +45,13 @@ from analysis import (
 from analysis.figures import cooccurrence as cooccurrence_figures
 
 tables.setup_display()
-frame = load_frame()
 names = [inventory] if isinstance(inventory, str) else list(inventory)
 cases = coding.cases_for(names, frame)
-prefix = f"{'+'.join(names)}-{na_policy}-{language}"
+prefix = f"{parameters.output_name(names)}-{na_policy}-{language}"
 present.load_counts(names, language, frame)
+
+# %%
+parameters.require_flags(cases, frame, language)
 
 # %% [markdown]
 # ## 案例與盛行率 · Cases and prevalence
@@ -214,7 +232,7 @@ display(
 # %% [markdown]
 # ## 羅吉斯迴歸 · Logistic regression
 #
-# Each risk on category and technique (and inventory when several are pooled): odds ratios with 95% intervals. Where a term's table with the risk has an empty cell the fit is Firth's penalised likelihood (`method`); terms that cannot be estimated say why.
+# Each risk on category and technique (and inventory when several are pooled): odds ratios with 95% intervals. Where a term's table with the risk has an empty cell the fit is Firth's penalised likelihood (`method`), with profile penalised-likelihood intervals and likelihood-ratio p-values (Heinze & Schemper 2002); otherwise maximum likelihood with Wald intervals (`inference`). A model with fewer than 10 cases of the rarer outcome per coefficient (Peduzzi et al. 1996) is not estimated at this n, and says so. q-values are Benjamini–Hochberg over the family named under the table (conservative on discrete p-values).
 
 # %%
 odds_ratios = stats.logistic(cases, frame=frame)

@@ -4,27 +4,48 @@
 # Groups the cases of an inventory by their six risk flags (optionally category and techniques) with hierarchical clustering (Jaccard / Hamming / Gower, average or complete linkage), k-modes or latent class analysis. Identical profiles are collapsed with weights before clustering, so large inventories cost no more than their distinct profiles. The number of clusters is chosen from criteria across a range of k, stability is checked by a seeded bootstrap, and each cluster is described and named from the flags that define it.
 
 # %% tags=["parameters"]
-inventory = "study"
-method = "hierarchical"
-k_min = 2
-k_max = 6
-na_policy = "drop"
-metric = "jaccard"
-linkage = "average"
-categories = False
-techniques = False
-weight = 1.0
-n_boot = 50
-seed = 20250101
-language = "zh-TW"
+inventory: str = "study"  # an inventory name or a mapping file path
+method: str = "hierarchical"  # hierarchical, kmodes or lca (latent classes)
+k_min: int = 2  # fewest clusters tried
+k_max: int = 6  # most clusters tried
+na_policy: str = "drop"  # a risk not reported: drop the case, read as no (as_no) or missing
+metric: str = "jaccard"  # distance of hierarchical clustering
+linkage: str = "average"  # linkage of hierarchical clustering
+categories: bool = False  # True: the category is a feature too
+techniques: bool = False  # True: the techniques are features too
+weight: float = 1.0  # weight of category and technique features against the risks
+n_boot: int = 50  # bootstrap resamples of the stability check
+seed: int = 20250101  # seed of every random draw
+language: str = "zh-TW"  # zh-TW or en
+
+# %%
+from analysis import load_frame, parameters
+
+frame = load_frame()
+parameters.check(
+    "03_clustering",
+    frame,
+    inventory=inventory,
+    method=method,
+    k_min=k_min,
+    k_max=k_max,
+    na_policy=na_policy,
+    metric=metric,
+    linkage=linkage,
+    categories=categories,
+    techniques=techniques,
+    weight=weight,
+    n_boot=n_boot,
+    seed=seed,
+    language=language,
+)
 
 # %%
 from IPython.display import Markdown, display
 
-from analysis import clustering, coding, figures, load_frame, present, tables
+from analysis import clustering, coding, figures, present, tables
 from analysis.figures import clustering as cluster_figures
 
-frame = load_frame()
 cases = coding.cases_for(inventory, frame)
 options = dict(
     na_policy=na_policy,
@@ -35,8 +56,11 @@ options = dict(
     weight=weight,
     seed=seed,
 )
-prefix = f"{inventory}-{method}-{language}"
+prefix = f"{parameters.output_name(inventory)}-{method}-{language}"
 present.load_counts(inventory, language, frame)
+
+# %%
+parameters.require_flags(cases, frame, language)
 
 # %% [markdown]
 # ## 納入案例 · Cases used under each NA policy
@@ -75,7 +99,7 @@ present.show(
 # %% [markdown]
 # ## 分群數選擇 · Choosing the number of clusters
 #
-# Silhouette on the chosen distance (weighted by profile counts) for every method; BIC, AIC and relative entropy for latent class analysis (chosen by lowest BIC), cost for k-modes.
+# Silhouette on the chosen distance (weighted by profile counts) for every method; a hierarchical cut inside tied merge heights is marked arbitrary. BIC, AIC, relative entropy and the number of starts reaching the best optimum for latent class analysis (chosen by lowest BIC; the category is one categorical indicator; cases reporting no indicator are left out of the fit and counted). Best, median and worst cost over 50 starts for k-modes.
 
 # %%
 selection = clustering.select_k(cases, range(k_min, k_max + 1), method, frame, **options)

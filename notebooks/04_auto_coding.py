@@ -4,11 +4,25 @@
 # The study coded each case (category, application type, technique, six risks) by giving GPT its prompt and checking the answers by hand. This notebook makes that step measurable for one inventory (`coded_inventory`): which reference labels the coders are measured on, how a rule coder (the frame's bilingual vocabulary; every decision lists its terms) and a trained coder (TF-IDF over word and character n-grams, linear models, calibrated probabilities) score on them — the trained coder only on cases it was not trained on — with 95% bootstrap intervals over cases, and a plain sentence per field on whether the codes are good enough to analyse. The best measured coder then codes the inventory's empty fields, each code marked with `coded_by` and a confidence.
 
 # %% tags=["parameters"]
-coded_inventory = "taiwan-public"
-target = "category"
-language = "zh-TW"
-folds = 5
-n_boot = 2000
+coded_inventory: str = "taiwan-public"  # the public inventory to code (its coding plan)
+target: str = "category"  # the field of the confusion matrices and learning curve
+language: str = "zh-TW"  # zh-TW or en
+folds: int = 5  # cross-validation folds
+n_boot: int = 2000  # bootstrap resamples of each interval
+
+# %%
+from analysis import load_frame, parameters
+
+frame = load_frame()
+parameters.check(
+    "04_auto_coding",
+    frame,
+    coded_inventory=coded_inventory,
+    target=target,
+    language=language,
+    folds=folds,
+    n_boot=n_boot,
+)
 
 # %%
 from IPython.display import display
@@ -19,7 +33,6 @@ from analysis import (
     coding,
     config,
     figures,
-    load_frame,
     present,
     tables,
 )
@@ -27,7 +40,6 @@ from analysis.coders import LLMCoder, LLMConfig
 from analysis.figures import coding as coding_figures
 
 tables.setup_display()
-frame = load_frame()
 reference = coding.CODING_PLAN[coded_inventory][0].reference
 reference_cases = coding.cases_for(reference, frame)
 evaluation = coding.plan_evaluation(coded_inventory, frame, folds)
@@ -108,7 +120,7 @@ present.show(
 # %% [markdown]
 # ## 一致性 · Agreement with the reference labels, with 95% intervals
 #
-# Accuracy, macro-F1 (over the label's classes), Cohen's κ and Krippendorff's α (nominal), each with a percentile bootstrap interval over cases (`*_low`, `*_high`). A case a coder leaves uncoded counts as a miss; `coverage` is the share it coded. The trained coder is cross-validated on the reference, the plan's other reference inventories added to each training fold. Precision and recall per class and the confusions of every field are written beside this table (`*_per_class.csv`, `*_confusions.csv`).
+# Accuracy, macro-F1 (over the label's classes), Cohen's κ and Krippendorff's α (nominal), each with a percentile bootstrap interval over cases (`*_low`, `*_high`). A case a coder leaves uncoded counts as a miss for accuracy, F1 and κ, and as missing for α; `coverage` is the share it coded. The trained coder is cross-validated on the reference over 5 fold seeds: its scores are the mean over the seeds (`repeats`, with their standard deviation), its intervals those of that mean, the plan's other reference inventories added to each training fold. Precision and recall per class and the confusions of every field are written beside this table (`*_per_class.csv`, `*_confusions.csv`).
 
 # %%
 tables.save(scored, f"{prefix}_scores")

@@ -4,13 +4,29 @@
 # Places every case on the risk frameworks the study reviews — the EU AI Act's risk tiers, the US OMB M-25-21 「高影響力人工智慧」 category, Australia's 5 × 5 likelihood × consequence matrix and the UN's risk categories — and turns the study's plan–do–check–act recommendations and each framework's duties into a checklist per case. Each framework is a data file under `data/frameworks/`; its rules read the coded case fields, and where the fields cannot decide, the placement is 「無法判定 · undetermined」 with its reason, never a guess.
 
 # %% tags=["parameters"]
-inventory = "study"
-framework = "eu_ai_act"
-dimension = "tier"
-level = "high"
-language = "zh-TW"
-validation_inventory = "us-federal-2024"
-validation_inventory_2025 = "us-federal-2025-coded"
+inventory: str = "study"  # an inventory name or a mapping file path
+framework: str = "eu_ai_act"  # the framework whose rules, levels and checklist are shown
+dimension: str = "tier"  # the framework dimension of the bars, flow and level checklist
+level: str = "high"  # the level of that dimension whose checklist is shown
+language: str = "zh-TW"  # zh-TW or en
+validation_inventory: str = "us-federal-2024"  # US inventory with official 2024 answers
+validation_inventory_2025: str = "us-federal-2025-coded"  # US inventory with official 2025 answers
+
+# %%
+from analysis import load_frame, parameters
+
+frame = load_frame()
+parameters.check(
+    "05_governance",
+    frame,
+    inventory=inventory,
+    framework=framework,
+    dimension=dimension,
+    level=level,
+    language=language,
+    validation_inventory=validation_inventory,
+    validation_inventory_2025=validation_inventory_2025,
+)
 
 # %%
 from IPython.display import display
@@ -21,20 +37,18 @@ from analysis import (
     figures,
     governance,
     inventories,
-    load_frame,
     mapping,
     present,
     tables,
 )
 from analysis.figures import governance as governance_figures
 
-frame = load_frame()
 cases = coding.cases_for(inventory, frame)
 frameworks = governance.load_all(frame)
 chosen = governance.load_framework(framework, frame)
 matrix_framework = governance.load_framework("au_vaiss", frame)
 placements = governance.assess(cases, frameworks, language)
-prefix = f"{inventory}-{language}"
+prefix = f"{parameters.output_name(inventory)}-{language}"
 us_framework = governance.load_framework("us_omb_m25_21", frame)
 us_cases = coding.cases_for(validation_inventory, frame)
 us_mapping = mapping.load_mapping(inventories.mapping_path(validation_inventory), frame)

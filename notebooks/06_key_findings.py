@@ -4,20 +4,43 @@
 # What the study's frame finds in each inventory, and where the inventories differ. Per inventory: every pair of the six risks with Jaccard (95% percentile bootstrap interval over cases), φ, P(B | A) and Fisher's exact test, q-values by Benjamini–Hochberg over the 15 pairs of that inventory; the strongest and the weakest pair among pairs with at least `min_n` cases reporting both. Between inventories: each risk's prevalence and each category's share with Wilson intervals, tested across all inventories (χ², or Fisher's exact test or a seeded permutation test when an expected count is below 5), BH over the six risks and over the five categories; then each pair of inventories. Every number in a sentence is generated from the tables below it.
 
 # %% tags=["parameters"]
-inventories = ["taiwan-public-annotated", "us-federal-2024-coded", "jrc-ai-watch-coded", "study"]
-compared = ["taiwan-public-annotated", "us-federal-2024-coded", "jrc-ai-watch-coded"]
-language = "zh-TW"
-n_boot = 2000
-min_n = 10
-n_permutations = 10000
+inventories: list = [
+    "taiwan-public-annotated",
+    "us-federal-2024-coded",
+    "jrc-ai-watch-coded",
+    "study",
+]  # inventories whose risk pairs are reported
+compared: list = [
+    "taiwan-public-annotated",
+    "us-federal-2024-coded",
+    "jrc-ai-watch-coded",
+]  # inventories compared with each other (two or more)
+language: str = "zh-TW"  # zh-TW or en
+n_boot: int = 2000  # bootstrap resamples of each Jaccard interval
+min_n: int = 10  # fewest cases reporting both risks of a pair named strongest or weakest
+n_permutations: int = 10000  # permutations of a Monte Carlo p-value
+
+# %%
+from analysis import load_frame, parameters
+
+frame = load_frame()
+parameters.check(
+    "06_key_findings",
+    frame,
+    inventories=inventories,
+    compared=compared,
+    language=language,
+    n_boot=n_boot,
+    min_n=min_n,
+    n_permutations=n_permutations,
+)
 
 # %%
 from IPython.display import Markdown, display
 
-from analysis import config, figures, findings, load_frame, present, tables
+from analysis import config, figures, findings, present, tables
 
 tables.setup_display()
-frame = load_frame()
 cases = findings.load_cases(list(dict.fromkeys([*inventories, *compared])), frame)
 prefix = f"key-findings-{language}"
 present.load_counts(list(cases), language, frame)

@@ -156,7 +156,7 @@ def test_cross_validation_never_scores_on_training_folds(frame):
 
 def test_category_on_jrc_cross_validated(frame):
     jrc = inventories.cases("jrc-ai-watch")
-    ev = evaluate(jrc, ("rules", "model"), ["category"], folds=3, frame=frame)
+    ev = evaluate(jrc, ("rules", "model"), ["category"], folds=3, frame=frame, repeats=3)
     s = ev.scores.set_index("coder")
     assert s.loc["model", "n"] == 157 and s.loc["model", "coverage"] == 1.0
     assert 0 <= s.loc["model", "macro_f1"] <= 1 and s.loc["rules", "coverage"] < 1.0
@@ -165,6 +165,53 @@ def test_category_on_jrc_cross_validated(frame):
     truth = jrc["category"].value_counts()
     per_true = cm.groupby("true")["n"].sum()
     assert (per_true.reindex(truth.index) == truth).all()
+    # the model's score is the mean over three fold seeds, each scored by scikit-learn
+    # on its own out-of-fold predictions, not the best of them
+    y = jrc["category"].to_numpy(dtype=object)
+    f1s = []
+    for seed in (config.SEED, config.SEED + 1, config.SEED + 2):
+        oof = cross_validated(jrc, "category", folds=3, seed=seed, frame=frame)
+        filled = oof.where(oof.notna(), UNCODED).to_numpy(dtype=object)
+        f1s.append(f1_score(y, filled, labels=sorted(set(y)), average="macro", zero_division=0))
+    assert s.loc["model", "repeats"] == 3 and s.loc["rules", "repeats"] == 1
+    assert s.loc["model", "macro_f1"] == pytest.approx(np.mean(f1s))
+    assert s.loc["model", "macro_f1_sd"] == pytest.approx(np.std(f1s, ddof=1))
+    assert len(set(np.round(f1s, 9))) > 1  # the fold seed matters: one seed is not the score
+    reps = ev.repeat_scores[ev.repeat_scores["coder"] == "model"]
+    assert reps["macro_f1"].tolist() == pytest.approx(f1s)
+    # the bootstrap interval over cases is the interval of the mean over the repeats
+    from analysis.agreement import with_intervals
+
+    row = with_intervals(ev, 300).set_index("coder").loc["model"]
+    assert row["macro_f1_low"] <= row["macro_f1"] <= row["macro_f1_high"]
+
+
+def test_alpha_treats_uncoded_as_missing_like_the_krippendorff_package(frame):
+    """The rule coder against the JRC categories (real data): the cases it leaves uncoded
+    are missing values for α, as the krippendorff package reads NaN."""
+    from krippendorff import alpha as kalpha
+
+    jrc = inventories.cases("jrc-ai-watch")
+    pred = predictions(RuleCoder(frame).code(jrc), jrc, "category")
+    truth = jrc["category"].astype(object)
+    assert pred.isna().sum() > 0
+    values = sorted(set(truth) | set(pred.dropna()))
+    data = np.array(
+        [[values.index(v) if not pd.isna(v) else np.nan for v in r] for r in (truth, pred)],
+        dtype=float,
+    )
+    expected = kalpha(reliability_data=data, level_of_measurement="nominal")
+    assert score(truth, pred)["alpha"] == pytest.approx(expected)
+    table = pd.DataFrame({"truth": truth, "rules": pred.where(pred.notna(), UNCODED)})
+    assert krippendorff_alpha(table) == pytest.approx(expected)
+    # counting uncoded as a label of its own is the other convention: a lower α here
+    as_label = krippendorff_alpha(table, uncoded_as_label=True)
+    codes = {v: i for i, v in enumerate(values + [UNCODED])}
+    data_label = np.array([[codes[v] for v in table[c]] for c in table.columns], dtype=float)
+    assert as_label == pytest.approx(
+        kalpha(reliability_data=data_label, level_of_measurement="nominal")
+    )
+    assert as_label < expected
 
 
 def test_learning_curve_grows_the_training_folds(frame, study):

@@ -16,10 +16,11 @@ PACKAGE = Path(analysis.__file__).parent
 LAYERS = [
     ["errors", "config", "textnorm", "outputs", "readers", "environment", "cache", "memo"],
     ["frame"],
-    ["canonical", "mapping", "synthetic"],
+    ["canonical", "mapping", "synthetic", "dictionary"],
     ["coders", "inventories", "summary", "cooccurrence", "stats", "clustering", "governance"],
     ["agreement", "coding_sheets", "annotations"],
-    ["coding", "tables", "figures", "explore", "present", "findings"],
+    ["coding", "tables", "figures", "explore", "present", "findings", "parameters"],
+    ["exports", "human_coding"],
     ["render", "index_page", "report_check", "pipeline", "benchmarks", "cli", "__main__"],
 ]
 
@@ -160,6 +161,7 @@ def test_no_private_attribute_of_another_module():
 #: Public names defined in more than one module, each with why that is clear to a reader.
 SHARED_NAMES = {
     "available": "inventories.available (bundled inventories), governance.available (frameworks)",
+    "check": "canonical.check (a case table), parameters.check (a notebook's parameters)",
     "clear": "cache.clear (stored entries), coders.features.clear (the token store in memory)",
     "folder": "cache.folder(namespace); memo.folder() is the memo namespace's folder",
     "key": "cache.key (the key recipe); mapping.spec.key (a key of the mapping format)",

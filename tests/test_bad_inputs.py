@@ -1,6 +1,7 @@
 """The corpus of malformed synthetic inventories (tests/bad_inputs/): each one ends as the
 error, rejection or load written by hand in tests/bad_inputs/expected.yaml, and every error
-names file, spreadsheet row, column, value and what was expected in English and zh-TW."""
+names file, spreadsheet row (JSON: record, or line), column (JSON: field), value and what was
+expected in English and zh-TW."""
 
 from __future__ import annotations
 
@@ -78,12 +79,16 @@ def test_malformed_input_is_an_error_naming_file_row_column_value_and_expectatio
             assert phrase in problem.expected, (phrase, problem.expected)
         for phrase in _phrases(e, "zh"):
             assert phrase in problem.expected_zh, (phrase, problem.expected_zh)
-        # The message a user reads says all of it, in both languages.
+        # The message a user reads says all of it, in both languages: a spreadsheet's row
+        # and column, a JSON file's record and field, or the line of malformed JSON.
         assert e["file"] in message and "檔案" in message and "應為" in message
+        unit = e.get("unit", "row")
         if e["row"] is not None:
-            assert f"row {e['row']}" in message and f"第 {e['row']} 列" in message
+            word = {"row": "列", "record": "筆", "line": "行"}[unit]
+            assert f"{unit} {e['row']}" in message and f"第 {e['row']} {word}" in message
         if e["column"] is not None:
-            assert f"column {e['column']!r}" in message and f"欄位「{e['column']}」" in message
+            name = "field" if unit == "record" else "column"
+            assert f"{name} {e['column']!r}" in message and f"欄位「{e['column']}」" in message
         assert _phrases(e, "en")[0] in message and _phrases(e, "zh")[0] in message
 
 

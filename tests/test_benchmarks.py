@@ -4,6 +4,7 @@ agreeing with the vectorised co-occurrence tables. No timing assertions."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -128,3 +129,50 @@ def test_baseline_permutation_agrees():
     fast = stats.permutation_pvalue(table, 4000, seed=1)
     slow = bench_co.baseline_permutation(table, 4000, seed=2)
     assert abs(fast - slow) < 0.05
+
+
+def test_every_benchmark_and_size_says_when_it_starts_and_ends(monkeypatch, tmp_path):
+    def tiny(n):
+        cases = synthetic.generate(n)
+        return benchmarks.Case(run=lambda: cooccurrence.pairs(cases))
+
+    def whole(n=None, log=None):  # a module-level benchmark with progress of its own
+        log("  step one")
+        return {"n": 5, "seconds": 0.5}
+
+    monkeypatch.setitem(
+        benchmarks.REGISTRY, "tiny", benchmarks.Benchmark("tiny", tiny, (10,), (20, 30))
+    )
+    monkeypatch.setattr(benchmarks, "discover", lambda: {"whole": whole})
+    lines = []
+    benchmarks.run_all(tmp_path, quick=True, only=["tiny", "whole"], repeats=1, log=lines.append)
+    assert lines[:2] == ["bench: importing the benchmarks", "bench: 2 benchmarks, 3 runs (quick)"]
+    steps = [re.sub(r"\s+", " ", line.strip()) for line in lines[2:]]
+    assert [s.split(" (done in")[0].split(" peak")[0] for s in steps[:-1]] == [
+        "tiny n= 20 started",
+        re.match(r"tiny n= 20 [\d.]+ s", steps[1]).group(0),
+        "tiny n= 30 started",
+        re.match(r"tiny n= 30 [\d.]+ s", steps[3]).group(0),
+        "whole started",
+        "step one",
+        "whole n= 5 0.5000 s",
+    ]
+    assert all(re.search(r"\(done in [\d.]+ s\)$", steps[i]) for i in (1, 3, 6))
+    assert steps[-1].startswith("bench: writing ")
+
+
+def test_the_regeneration_benchmark_shows_each_report_as_it_runs(tmp_path):
+    """One regeneration of one report, as the regeneration benchmark times each of its
+    four: its progress lines come through the benchmark's log, prefixed."""
+    from analysis import config, pipeline
+    from analysis.benchmarks import regeneration
+
+    job = pipeline.Job(
+        config.NOTEBOOKS_DIR / "01_study_tables.ipynb", "study-tables", {"inventory": "study"}
+    )
+    lines = []
+    seconds = regeneration._timed_run([job], tmp_path, [], lines.append, "warm", force=True)
+    assert lines[0] == "  regeneration warm: regenerate: 1 report to run (0 unchanged), 1 worker"
+    assert lines[1] == "  regeneration warm: [0/1] start  study-tables"
+    assert re.fullmatch(r"  regeneration warm: \[1/1\] done   study-tables in [\d.]+ s", lines[2])
+    assert lines[-1] == f"  regeneration warm: {seconds:.1f} s"

@@ -13,7 +13,7 @@ def test_help_lists_commands():
     out = subprocess.run(
         [sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for command in ("export", "run", "refresh", "bench", "code", "inventories", "docs", "env-yml"):
+    for command in ("export", "sheets", "run", "refresh", "bench", "code", "inventories", "docs"):
         assert command in out
 
 
@@ -40,7 +40,8 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no-such-inventory" in err and "study" in err
     assert main(["export", "study", "--to", str(tmp_path / "x.json")]) == 2
-    assert "expected a .csv or .xlsx" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--to" in err and ".csv, .xlsx" in err and "應為" in err
 
 
 def test_bench_options_reach_the_benchmark_runner(monkeypatch):
@@ -49,7 +50,9 @@ def test_bench_options_reach_the_benchmark_runner(monkeypatch):
     seen = []
     monkeypatch.setattr(benchmarks, "run_all", lambda *args, **kwargs: seen.append((args, kwargs)))
     assert main(["bench", "--quick", "--only", "cooccurrence", "--repeats", "2"]) == 0
-    assert seen == [((None, True, ["cooccurrence"], 2), {"sizes": None})]
+    [(args, kwargs)] = seen
+    assert args == (None, True, ["cooccurrence"], 2)
+    assert kwargs["sizes"] is None and callable(kwargs["log"])
 
 
 def test_unknown_options_of_other_commands_are_refused(tmp_path):
@@ -63,7 +66,12 @@ def test_unknown_options_of_other_commands_are_refused(tmp_path):
 def test_docs_command_writes_the_mapping_reference(tmp_path, capsys):
     assert main(["docs", "--to", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == ["mapping-format.md", "mapping.schema.json"]
+    assert written == [
+        "data-dictionary.md",
+        "mapping-format.md",
+        "mapping.schema.json",
+        "notebook-parameters.md",
+    ]
     for name in written:  # what the command writes is what the checkout's docs/ holds
         assert (tmp_path / name).read_bytes() == (config.ROOT / "docs" / name).read_bytes()
     assert str(tmp_path / "mapping-format.md") in capsys.readouterr().out
@@ -81,3 +89,67 @@ def test_inventories_lists_every_name_a_notebook_takes(capsys):
     # every listed name loads
     for name in ("taiwan-public-annotated", "us-federal-2025"):
         assert len(coding.cases_for(name)) > 0
+
+
+def test_sheets_export_fill_import_prints_agreement_and_merges(tmp_path, capsys, frame):
+    import csv
+
+    from krippendorff import alpha as kalpha
+    from openpyxl import load_workbook
+
+    from analysis import canonical
+    from analysis.coding_sheets import sheet_heading
+
+    folder = tmp_path / "sheets"
+    assert (
+        main(["sheets", "export", "study", "--coder", "ana", "--coder", "bo", "--to", str(folder)])
+        == 0
+    )
+    with (config.RAW_DIR / "study" / "study_excerpt_cases.csv").open(encoding="utf-8") as fh:
+        printed = {r["case_id"]: r for r in csv.DictReader(fh)}
+    ethics = frame.label("flag", "ethics")
+    flipped = {"digi-1", "award-1"}  # bo disagrees with the study on these two
+    ticks = {}
+    for coder in ("ana", "bo"):
+        path = folder / f"study-{coder}.xlsx"
+        wb = load_workbook(path)
+        ws = wb["cases"]
+        col = {c.value: c.column for c in ws[1]}
+        ticks[coder] = []
+        for r in range(2, ws.max_row + 1):
+            cid = ws.cell(r, col[sheet_heading("case_id", frame)]).value
+            ticked = (printed[cid][ethics] == "V") != (coder == "bo" and cid in flipped)
+            ws.cell(r, col[ethics]).value = "是" if ticked else "否"
+            ticks[coder].append(int(ticked))
+        wb.save(path)
+    merged, dis = tmp_path / "merged.csv", tmp_path / "dis.csv"
+    argv = ["sheets", "import", str(folder), "--to", str(merged), "--disagreements", str(dis)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    expected = kalpha(reliability_data=[ticks["ana"], ticks["bo"]], level_of_measurement="nominal")
+    line = next(x for x in out.splitlines() if x.strip().startswith("ethics") and "agree" in x)
+    assert f"{expected:6.3f}" in line
+    assert "disagreements: 2" in out and "human:ana, human:bo" in out
+    assert len(canonical.read_export(merged, frame)) == 11
+    assert len(pd.read_csv(dis, encoding="utf-8-sig")) == 2
+
+
+def test_sheets_import_names_a_bad_path_and_option(tmp_path, capsys):
+    assert main(["sheets", "import", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "編碼表" in err
+    assert main(["sheets", "import", str(tmp_path), "--to", str(tmp_path / "m.json")]) == 2
+    assert "--to" in capsys.readouterr().err
+    assert (
+        main(["sheets", "export", "study", "--coder", "a", "--to", str(tmp_path), "--suggest", "x"])
+        == 2
+    )
+    assert "--suggest" in capsys.readouterr().err
+
+
+def test_an_empty_parameter_value_stays_an_empty_string():
+    from analysis.cli import _value
+
+    assert _value("") == ""
+    assert _value("[a, b]") == ["a", "b"]
+    assert _value("3") == 3

@@ -232,7 +232,7 @@ def test_weighted_silhouette_equals_sklearn_on_expanded_rows():
     p = cl.collapse(d)
     dist = cl.distances(d, p.codes, "jaccard")
     for k in (2, 4):
-        labels, _, _ = cl.weighted_kmodes(p.codes, p.counts, k, d.weights, d.n_levels, n_init=2)
+        labels, *_ = cl.weighted_kmodes(p.codes, p.counts, k, d.weights, d.n_levels, n_init=2)
         full = squareform(pdist(d.codes == cl.YES, "jaccard", w=d.weights))
         expected = silhouette_score(full, labels[p.inverse], metric="precomputed")
         assert cl.weighted_silhouette(dist, labels, p.counts) == pytest.approx(expected, abs=1e-12)
@@ -334,21 +334,18 @@ def us_lca_rows():
     return d, p, x
 
 
-@pytest.mark.parametrize("k", [2, 3, 4])
-def test_lca_em_reaches_the_optimum_stepmix_reaches(us_lca_rows, k):
+def _stepmix(x, w, k, measurement, abs_tol=1e-11):
+    """stepmix's latent class fit of the same rows: (model, log-likelihood summed over cases)."""
     import warnings
 
     from stepmix.stepmix import StepMix
 
-    _, p, x = us_lca_rows
-    w = p.counts.astype(float)
-    ours = cl.lca_em(x, w, k, seed=3, n_init=10)
     model = StepMix(
         n_components=k,
-        measurement="binary_nan",
+        measurement=measurement,
         n_init=10,
-        max_iter=3000,
-        abs_tol=1e-9,
+        max_iter=20000,
+        abs_tol=abs_tol,
         random_state=3,
         verbose=0,
         progress_bar=0,
@@ -356,13 +353,86 @@ def test_lca_em_reaches_the_optimum_stepmix_reaches(us_lca_rows, k):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(x, sample_weight=w)
-    theirs = float(model.score(x, sample_weight=w)) * w.sum()
+    return model, float(model.score(x, sample_weight=w)) * w.sum()
+
+
+# stepmix run to an absolute change of 1e-11 in the mean log-likelihood is at its optimum;
+# lca_em's default relative tolerance (1e-10) stops within LL_TOL of it (summed over cases)
+LL_TOL = 1e-3
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_lca_em_reaches_the_optimum_stepmix_reaches(us_lca_rows, k):
+    _, p, x = us_lca_rows
+    w = p.counts.astype(float)
+    ours = cl.lca_em(x, w, k, seed=3)
+    model, theirs = _stepmix(x, w, k, "binary_nan")
     assert ours["converged"] and model.converged_
-    assert (
-        ours["log_likelihood"] >= theirs - 0.01
-    )  # same optimum (or a better one), summed over cases
+    assert ours["log_likelihood"] == pytest.approx(theirs, abs=LL_TOL)
     assert ours["n_parameters"] == model.n_parameters
     np.testing.assert_allclose(ours["proba"].sum(axis=1), 1.0)
+    # entropy R² over the cases fitted, against stepmix on the expanded rows
+    fitted = np.repeat(x[~ours["empty"]], p.counts[~ours["empty"]], axis=0)
+    assert ours["relative_entropy"] == pytest.approx(model.relative_entropy(fitted), abs=1e-3)
+
+
+@pytest.fixture(scope="module")
+def us_coded_with_categories():
+    """The coded US federal 2024 inventory: six flags (not reported kept as missing) and
+    its model-coded category (real data)."""
+    from analysis import coding
+
+    d = cl.design(coding.cases_for(["us-federal-2024-coded"], FRAME), "missing", categories=True)
+    return d, cl.collapse(d)
+
+
+def test_lca_models_the_category_as_one_categorical_indicator(us_coded_with_categories):
+    d, p = us_coded_with_categories
+    x, measurement = cl.lca_indicators(d, p.codes)
+    levels = cl.lca_levels(d)
+    assert x.shape[1] == len(FLAGS) + 1 and levels.tolist() == [2] * len(FLAGS) + [5]
+    assert set(np.unique(x[:, -1])) <= set(range(5))
+    assert measurement["category"]["model"].startswith("categorical")
+    w = p.counts.astype(float)
+    ours = cl.lca_em(x, w, 2, seed=3, levels=levels)
+    model, theirs = _stepmix(x, w, 2, measurement)
+    # a multinomial over five categories per class: 4 free parameters, not 5 Bernoulli items
+    assert ours["n_parameters"] == model.n_parameters == 1 + 2 * (len(FLAGS) + 4)
+    assert ours["log_likelihood"] == pytest.approx(theirs, abs=LL_TOL)
+    assert ours["log_likelihood"] == pytest.approx(-5606.687, abs=0.01)
+
+
+def test_lca_leaves_cases_without_any_indicator_out_of_the_fit(us_lca_rows):
+    d, p, x = us_lca_rows
+    cases = inventories.cases("us-federal-2024")
+    silent = int(cases[FLAGS].isna().all(axis=1).sum())
+    assert silent > 0
+    w = p.counts.astype(float)
+    fit = cl.lca_em(x, w, 3, seed=3)
+    assert fit["n_empty"] == silent and fit["n_cases"] == len(cases) - silent
+    # the same model fitted without those rows: the same optimum
+    keep = ~np.isnan(x).all(axis=1)
+    alone = cl.lca_em(x[keep], w[keep], 3, seed=3)
+    assert alone["n_empty"] == 0
+    assert fit["log_likelihood"] == pytest.approx(alone["log_likelihood"], abs=1e-9)
+    np.testing.assert_allclose(fit["proba"][keep], alone["proba"], atol=1e-9)
+    # their class probabilities are the class sizes, the same for every such row
+    prior = fit["proba"][~keep]
+    np.testing.assert_allclose(prior, np.broadcast_to(prior[0], prior.shape))
+    np.testing.assert_allclose(prior[0], (w[keep] @ fit["proba"][keep]) / w[keep].sum(), atol=1e-6)
+    # BIC's n counts the cases fitted; the assignments say who was classed by prior alone
+    result = cl.cluster(cases, 3, "lca", na_policy="missing", seed=3)
+    s = result.stats
+    assert s["n_no_information"] == silent
+    n = len(cases) - silent
+    assert s["bic"] == pytest.approx(-2 * s["log_likelihood"] + s["n_parameters"] * np.log(n))
+    by_prior = result.assignments["by_prior"]
+    assert by_prior.sum() == silent
+    silent_ids = set(cases.loc[cases[FLAGS].isna().all(axis=1), "case_id"])
+    assert set(result.assignments.loc[by_prior, "case_id"]) == silent_ids
+    # starts reaching the best optimum, counted from the starts' own log-likelihoods
+    lls = fit["start_log_likelihoods"]
+    assert fit["n_best"] == int(np.sum(lls >= lls.max() - 0.01)) >= 1
 
 
 def test_lca_em_on_profiles_follows_the_fit_on_every_case(us_lca_rows):
@@ -372,3 +442,71 @@ def test_lca_em_on_profiles_follows_the_fit_on_every_case(us_lca_rows):
     full = cl.lca_em(every, np.ones(len(every)), 3, seed=5, n_init=4)
     assert collapsed["log_likelihood"] == pytest.approx(full["log_likelihood"], rel=1e-9)
     np.testing.assert_allclose(collapsed["proba"][p.inverse], full["proba"], atol=1e-8)
+
+
+# -- ties and local optima -------------------------------------------------------------------
+def test_tied_merges_are_broken_by_position_and_a_cut_inside_them_is_flagged():
+    # four synthetic points all at distance 1: every merge is a tie
+    z = cl.weighted_linkage(1 - np.eye(4), np.ones(4), "complete")
+    assert z[:, :2].tolist() == [[0, 1], [2, 4], [3, 5]]
+    assert [cl.tied_cut(z, k) for k in (1, 2, 3, 4)] == [False, True, True, False]
+
+
+@pytest.mark.parametrize("inventory,policy", [("us-federal-2024", "missing"), ("study", "drop")])
+@pytest.mark.parametrize("method", ["complete", "average"])
+def test_cuts_not_flagged_arbitrary_are_the_partition_scipy_finds(inventory, policy, method):
+    """scipy breaks ties its own way on every case; wherever a cut is not flagged as falling
+    inside tied heights, its partition is the same."""
+    cases = inventories.cases(inventory)
+    flags = cases[FLAGS]
+    if policy == "drop":
+        flags = flags[flags.notna().all(axis=1)]
+    # Jaccard presence indicators on every case: yes, and not reported under "missing"
+    parts = [flags.eq(True).fillna(False).to_numpy(bool)]
+    if policy == "missing":
+        parts.append(flags.isna().to_numpy(bool))
+    rows = np.hstack(parts)
+    reference = linkage(pdist(rows, "jaccard"), method)
+    flagged = 0
+    for k in range(2, min(len(np.unique(rows, axis=0)), 8)):
+        result = cl.cluster(cases, k, "hierarchical", na_policy=policy, linkage=method)
+        heights = result.linkage[:, 2]
+        m = len(heights) + 1
+        if heights[m - k] == heights[m - k - 1]:  # the cut falls inside tied heights
+            assert result.stats["arbitrary_cut"]
+        if result.stats["arbitrary_cut"]:
+            flagged += 1
+        else:
+            theirs = fcluster(reference, k, "maxclust")
+            assert adjusted_rand_score(result.labels, theirs) == 1.0
+    if inventory == "us-federal-2024" and method == "complete":
+        # the last merges of complete linkage are all at distance 1: small k are arbitrary
+        assert flagged >= 2
+        selection = cl.select_k(
+            cases, range(2, 4), "hierarchical", na_policy=policy, linkage=method
+        )
+        assert selection.table["arbitrary_cut"].all() and "tied" in selection.reason
+
+
+def test_kmodes_reaches_the_kmodes_package_best_and_reports_the_spread():
+    cases = inventories.cases("us-federal-2024")
+    package = cl.cluster(cases, 5, "kmodes", na_policy="missing", engine="kmodes", n_init=50)
+    ours = cl.cluster(cases, 5, "kmodes", na_policy="missing")
+    s = ours.stats
+    assert s["starts"] == cl.KMODES_STARTS
+    assert s["cost"] <= package.stats["cost"]
+    d = ours.design
+    p = ours.profiles
+    _, _, best, costs = cl.weighted_kmodes(p.codes, p.counts, 5, d.weights, d.n_levels)
+    assert len(costs) == cl.KMODES_STARTS and best == costs.min() == s["cost"]
+    assert s["starts_at_best"] == int((costs == best).sum()) >= 1
+    assert s["cost"] <= s["cost_median"] <= s["cost_worst"] == costs.max()
+    # the cost of the chosen partition, recomputed from its labels on every case
+    rows = d.codes
+    labels = ours.labels
+    total = 0.0
+    for c in np.unique(labels):
+        members = rows[labels == c]
+        mode = [np.bincount(col).argmax() for col in members.T]
+        total += (members != mode).sum()
+    assert total == s["cost"]

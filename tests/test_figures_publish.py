@@ -24,7 +24,9 @@ MAX_DISPLAY_PX = 2000
 @pytest.fixture(scope="module")
 def odds(frame):
     return {
-        name: stats.logistic(coding.cases_for([name], frame), frame=frame)
+        name: stats.logistic(
+            coding.cases_for([name], frame), frame=frame, min_events_per_parameter=0
+        )
         for name in ("study", "taiwan-public-annotated")
     }
 

@@ -1,7 +1,7 @@
-"""Property tests of the loader on synthetic inputs: arbitrary bytes, arbitrary small tables
-and arbitrary mapping text. Only analysis.errors.AnalysisError may escape; a load that
-succeeds conserves rows (read = kept + rejected, read = the records below the header) and
-its cases survive a write/read round trip unchanged."""
+"""Property tests of the loader on synthetic inputs: arbitrary bytes, arbitrary small tables,
+arbitrary JSON registers and arbitrary mapping text. Only analysis.errors.AnalysisError may
+escape; a load that succeeds conserves rows (read = kept + rejected, read = the records below
+the header or in the JSON list) and its cases survive a write/read round trip unchanged."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import contextlib
 import copy
 import csv
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -264,6 +265,8 @@ ADDED_PATHS = [
     ("flags", "columns", "personal_data", "blank"),
     ("flags", "columns", "ethics"),
     ("fields", "source"),
+    ("files", 0, "records"),
+    ("files", 0, "list_join"),
 ]
 MAPPING_PATHS = [p for p in _paths(MAPPING) if p] + ADDED_PATHS
 
@@ -304,3 +307,42 @@ def test_a_valid_mapping_with_values_replaced_raises_only_analysis_errors(folder
     except AnalysisError:
         return
     assert result.report.rows_read == result.report.rows_kept + result.report.rows_rejected == 1
+
+
+# -- arbitrary JSON registers ----------------------------------------------------------------
+RECORD = st.dictionaries(st.sampled_from(HEADER + ["Other"]), VALUES, max_size=7)
+JSON_TOP = st.one_of(
+    st.lists(st.one_of(RECORD, VALUES), max_size=6),
+    st.fixed_dictionaries({"data": st.lists(RECORD, max_size=6)}),
+    VALUES,
+)
+
+
+@FUZZ
+@given(document=JSON_TOP, records=st.sampled_from([None, "data", "data.x"]))
+def test_arbitrary_json_raises_only_analysis_errors_and_counts_each_record(
+    folder, document, records
+):
+    """A synthetic JSON register of any shape: loaded with every record read (kept or
+    rejected), or refused with the suite's error."""
+    (folder / "raw.json").write_text(json.dumps(document), encoding="utf-8")
+    spec = copy.deepcopy(MAPPING)
+    spec["files"] = [{"path": "raw.json", "records": records}]
+    mapping = folder / "json.yaml"
+    mapping.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    result = _load_or_analysis_error(mapping)
+    if result is not None:
+        listed = document if records is None else document[records]
+        assert result.report.rows_read == len(listed)
+
+
+@FUZZ
+@given(body=st.binary(max_size=400), lines=st.booleans())
+def test_arbitrary_bytes_as_json_raise_only_analysis_errors(folder, body, lines):
+    name = "raw.jsonl" if lines else "raw.json"
+    (folder / name).write_bytes(body)
+    spec = copy.deepcopy(MAPPING)
+    spec["files"] = [{"path": name}]
+    mapping = folder / "json-bytes.yaml"
+    mapping.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    _load_or_analysis_error(mapping)

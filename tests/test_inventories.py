@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import os
 import pickle
 import shutil
@@ -17,12 +18,14 @@ from collections import Counter
 
 import pandas as pd
 import pytest
+import yaml
 
 from analysis import cache, config, inventories
 from analysis.errors import InputError
 from analysis.mapping import sha256_of
 
 US24 = config.RAW_DIR / "us-federal" / "2024_consolidated_ai_inventory_raw_v2.csv"
+US23 = config.RAW_DIR / "us-federal" / "2023_consolidated_ai_inventory_raw.csv"
 PII = (
     "Does this AI use case involve personally identifiable information (PII) that is maintained "
     "by the agency?"
@@ -209,6 +212,31 @@ def test_us_federal_2023_free_text_techniques():
     )
 
 
+def test_us_federal_2023_techniques_one_per_line_read_as_the_comma_separated_list(tmp_path):
+    """The real 2023 file with each technique list rewritten one technique per line (as some
+    registers print it) gives every case the techniques of the bundled file."""
+    bundled = inventories.load("us-federal-2023").cases
+    header, rows = _raw(US23)
+    column = header.index("Techniques")
+    for r in rows:  # split on the commas outside brackets, as the mapping's rationale says
+        depth, text = 0, []
+        for ch in r[column]:
+            depth += (ch == "(") - (ch == ")")
+            text.append("\n" if ch == "," and depth == 0 else ch)
+        r[column] = "\n".join(p.strip() for p in "".join(text).split("\n") if p.strip())
+    assert sum("\n" in r[column] for r in rows) > 100
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerows([header] + rows)
+    (tmp_path / "lines.csv").write_text(buf.getvalue(), encoding="utf-8")
+    spec = yaml.safe_load((config.INVENTORIES_DIR / "us-federal-2023.yaml").read_text("utf-8"))
+    spec["files"] = [{"path": "lines.csv"}]
+    (tmp_path / "lines.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    lines = inventories.parse(tmp_path / "lines.yaml").cases
+    assert lines["case_id"].tolist() == bundled["case_id"].tolist()
+    assert lines["techniques"].fillna("").tolist() == bundled["techniques"].fillna("").tolist()
+    assert lines["techniques"].str.contains(";").sum() > 50  # several techniques per cell
+
+
 # -- US federal 2025 (M-25-21 template) ---------------------------------------------------------
 US25 = config.RAW_DIR / "us-federal-2025" / "2025_individually_reported_AI_use_cases.csv"
 #: The crosswalk of 12_classification under test (OMB's short codes as the file spells them).
@@ -308,6 +336,22 @@ def test_us_federal_2025_high_impact_extra_normalised(us25, us25_raw):
     assert {"stage", "topic_area", "bureau", "has_pii", "benefits", "outputs"} <= set(
         us25.cases.columns
     )
+
+
+def test_us_federal_2025_as_json_records_gives_the_same_cases(us25, us25_raw, tmp_path):
+    """The real 2025 register written as JSON (records nested under data.records) and as JSON
+    Lines loads to the canonical table of the CSV; only the generated ids differ, a record's
+    number instead of the spreadsheet row (one less: no header line)."""
+    (tmp_path / "r.json").write_text(json.dumps({"data": {"records": us25_raw}}), "utf-8")
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in us25_raw), "utf-8")
+    spec = yaml.safe_load((config.INVENTORIES_DIR / "us-federal-2025.yaml").read_text("utf-8"))
+    expected = us25.cases.assign(case_id=[str(int(c) - 1) for c in us25.cases["case_id"]])
+    for name, entry in (("json", {"records": "data.records"}), ("jsonl", {})):
+        spec["files"] = [{"path": f"r.{name}", **entry}]
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), "utf-8")
+        result = inventories.parse(tmp_path / f"{name}.yaml")
+        assert (result.report.rows_read, result.report.rows_kept) == (3611, 3611)
+        pd.testing.assert_frame_equal(result.cases, expected.astype(result.cases.dtypes))
 
 
 def test_us_federal_2025_category_only_from_agency_support_topics(us25, us25_raw):

@@ -1,12 +1,15 @@
-"""The mapping format on small inventories the code has never seen (CSV and XLSX), and the
-errors and rejections a bad file causes."""
+"""The mapping format on small inventories the code has never seen (CSV, XLSX, JSON and JSON
+Lines), and the errors and rejections a bad file causes."""
 
 from __future__ import annotations
+
+import importlib.util
+import json
 
 import pandas as pd
 import pytest
 
-from analysis import inventories
+from analysis import config, inventories
 from analysis.errors import InputError
 from analysis.mapping import apply_mapping, load_mapping
 
@@ -126,11 +129,28 @@ def _mapping(tmp_path, data_name, extra="", text=MAPPING):
     return path
 
 
-@pytest.fixture(params=["csv", "xlsx"])
+def _write_json(path, rows, lines=False):
+    """The register as JSON records (a blank cell as null), nested under register.cases, or
+    as JSON Lines."""
+    records = [{k: v or None for k, v in zip(rows[0], r)} for r in rows[1:]]
+    if lines:
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    else:
+        text = json.dumps({"register": {"cases": records}}, ensure_ascii=False, indent=2)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(params=["csv", "xlsx", "json", "jsonl"])
 def townhall(request, tmp_path):
     if request.param == "csv":
         _write_csv(tmp_path / "register.csv", ROWS)
         return _mapping(tmp_path, "register.csv")
+    if request.param == "json":
+        _write_json(tmp_path / "register.json", ROWS)
+        return _mapping(tmp_path, "register.json", extra="records: register.cases")
+    if request.param == "jsonl":
+        _write_json(tmp_path / "register.jsonl", ROWS, lines=True)
+        return _mapping(tmp_path, "register.jsonl")
     _write_xlsx(tmp_path / "register.xlsx", ROWS)
     return _mapping(tmp_path, "register.xlsx", extra="sheet: Register\n    header_row: 2")
 
@@ -242,8 +262,45 @@ def test_duplicate_ids_are_reported_with_their_rows(tmp_path):
     _write_csv(tmp_path / "register.csv", rows)
     with pytest.raises(InputError) as err:
         apply_mapping(_mapping(tmp_path, "register.csv"))
-    assert sorted(p.row for p in err.value.problems) == [3, 5]
-    assert all(p.value == "R-2" for p in err.value.problems)
+    (problem,) = err.value.problems  # one problem per repeated id, on its first row
+    assert (problem.row, problem.column, problem.value) == (3, "Ref", "R-2")
+    assert "'R-2' is on 2 rows (rows 3, 5)" in problem.expected
+    # Rejected instead, every row of the id is left out and listed with the same reason.
+    text = MAPPING.replace("case_id:\n  from: Ref", "on_problem: reject\ncase_id:\n  from: Ref")
+    result = apply_mapping(_mapping(tmp_path, "register.csv", text=text))
+    assert result.cases["case_id"].tolist() == ["R-1", "R-3"]
+    rejected = result.report.rejected
+    assert rejected["row"].tolist() == [3, 5] and set(rejected["value"]) == {"R-2"}
+    assert rejected["reason"].str.contains("rows 3, 5").all()
+
+
+def test_a_repeated_id_is_one_message_with_a_compact_row_list(tmp_path):
+    rows = [ROWS[0]] + [[f"R-{i % 2}"] + ROWS[1][1:] for i in range(12)]
+    _write_csv(tmp_path / "register.csv", rows)
+    with pytest.raises(InputError) as err:
+        apply_mapping(_mapping(tmp_path, "register.csv"))
+    assert [(p.row, p.value) for p in err.value.problems] == [(2, "R-0"), (3, "R-1")]
+    assert "'R-0' is on 6 rows (rows 2, 4, 6, 8, 10 (and 1 more))" in str(err.value)
+    assert "第 2、4、6、8、10 列（另 1 列）" in str(err.value)
+    assert len(str(err.value).splitlines()) == 3  # the summary and one line per repeated id
+
+
+def test_a_blank_part_of_a_joined_id_is_a_blank_id_not_a_duplicate(tmp_path):
+    rows = [r[:] for r in ROWS]
+    rows[2][2] = rows[3][2] = ""  # Department blank on rows 3 and 4
+    rows[3][0] = "R-2"  # R-2 on rows 3 and 4: the joined ids differ only by the blank part
+    _write_csv(tmp_path / "register.csv", rows)
+    text = MAPPING.replace(
+        "case_id:\n  from: Ref", 'case_id:\n  from: [Department, Ref]\n  join: "/"'
+    )
+    with pytest.raises(InputError) as err:
+        apply_mapping(_mapping(tmp_path, "register.csv", text=text))
+    assert [(p.row, p.column, p.value) for p in err.value.problems] == [
+        (3, "Department", ""),
+        (4, "Department", ""),
+    ]
+    assert "every part of the joined id (Department + Ref)" in err.value.problems[0].expected
+    assert "unique" not in str(err.value)
 
 
 def test_generated_ids_report_repeated_native_keys(tmp_path):
@@ -337,3 +394,195 @@ def test_blank_application_type_leaves_the_case_uncoded_with_no_provenance(tmp_p
     assert pd.isna(cases["application_type"][3]) and pd.isna(cases["application_type_coded_by"][3])
     assert cases["application_type_coded_by"].tolist()[:3] == ["source"] * 3
     assert cases["category"][3] == "internal_management"  # from its own column, not derived
+
+
+# -- JSON registers with nested records (synthetic, written in each test) ------------------------
+NESTED_REGISTER = {
+    "meta": {"title": "Synthetic algorithm register"},
+    "data": {
+        "algorithms": [
+            {
+                "id": "A-1",
+                "name": "Synthetic parking camera",
+                "organisation": {"name": "Synthetic transport office", "code": "T"},
+                "techniques": ["computer vision", "machine learning"],
+                "authorities": [{"name": "City"}, {"name": "Region"}],
+            },
+            {
+                "id": "A-2",
+                "name": "Synthetic helpdesk bot",
+                "organisation": {"name": "Synthetic service desk"},
+                "techniques": ["chatbot"],
+                "authorities": [],
+            },
+        ]
+    },
+}
+NESTED_MAPPING = """
+inventory: synthetic-json
+files:
+  - path: register.json
+    records: data.algorithms
+case_id: id
+fields:
+  name: name
+  agency: {agency}
+  techniques:
+    from: techniques
+    coded_by: source
+extras:
+  authority: {authority}
+"""
+
+
+def _nested(tmp_path, agency="organisation.name", authority="authorities.name", register=None):
+    (tmp_path / "register.json").write_text(
+        json.dumps(register or NESTED_REGISTER), encoding="utf-8"
+    )
+    path = tmp_path / "register.yaml"
+    path.write_text(NESTED_MAPPING.format(agency=agency, authority=authority), encoding="utf-8")
+    return path
+
+
+def test_nested_json_fields_are_read_by_their_dotted_paths(tmp_path):
+    result = apply_mapping(_nested(tmp_path))
+    cases = result.cases
+    assert cases["agency"].tolist() == ["Synthetic transport office", "Synthetic service desk"]
+    # A list of techniques is one cell joined with "; ", a separator of the frame.
+    assert cases["techniques"].tolist() == ["image_recognition;machine_learning", "nlp"]
+    assert cases["authority"][0] == "City; Region" and pd.isna(cases["authority"][1])
+    assert (result.report.rows_read, result.report.rows_kept) == (2, 2)
+
+
+def test_a_field_holding_objects_is_an_error_naming_the_record_and_its_fields(tmp_path):
+    with pytest.raises(InputError) as err:
+        apply_mapping(_nested(tmp_path, agency="organisation"))
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column, problem.unit) == (1, "organisation", "record")
+    assert "name one of its fields (organisation.name, organisation.code)" in problem.expected
+    assert "record 1, field 'organisation'" in str(err.value)
+
+
+def test_a_list_of_objects_without_a_field_is_a_problem_in_each_record_holding_one(tmp_path):
+    # Record 2's empty list makes `authorities` a field; record 1 holds objects there.
+    with pytest.raises(InputError) as err:
+        apply_mapping(_nested(tmp_path, authority="authorities"))
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column, problem.value) == (1, "authorities", "<object>")
+    assert "(name one of its fields: authorities.name)" in problem.expected
+
+
+def test_a_nested_field_absent_from_some_records_is_blank_there_and_noted(tmp_path):
+    result = apply_mapping(_nested(tmp_path, authority="organisation.code"))
+    assert result.cases["authority"][0] == "T" and pd.isna(result.cases["authority"][1])
+    assert (
+        "register.json: field 'organisation.code' is absent from 1 of 2 records (record 2): "
+        "read as blank"
+    ) in result.report.notes
+
+
+def test_a_missing_json_field_is_named_with_the_closest_field(tmp_path):
+    with pytest.raises(InputError) as err:
+        apply_mapping(_nested(tmp_path, agency="organisation.nme"))
+    (problem,) = err.value.problems
+    assert problem.column == "organisation.nme" and problem.row is None
+    assert "did you mean 'organisation.name'?" in problem.expected
+
+
+# -- multi-valued cells ----------------------------------------------------------------------
+def test_one_technique_per_line_is_split_on_the_line_breaks(tmp_path):
+    rows = [r[:] for r in ROWS]
+    rows[1][5] = "Computer Vision\nmachine learning"
+    rows[3][5] = "chatbot\r\nQuantum"
+    _write_csv(tmp_path / "register.csv", rows)
+    result = apply_mapping(_mapping(tmp_path, "register.csv"))
+    assert result.cases["techniques"].tolist()[:3] == [
+        "image_recognition;machine_learning",
+        "machine_learning",
+        "nlp",
+    ]
+    assert result.report.unmapped["value"].tolist() == ["Quantum"]
+    # A line break inside a single-valued field is still a space when it is matched.
+    rows[3][4] = "Public services\nand engagement"
+    _write_csv(tmp_path / "register.csv", rows)
+    result = apply_mapping(_mapping(tmp_path, "register.csv"))
+    assert result.cases["category"][2] == "public_services"
+
+
+def test_a_bracketed_qualifier_is_set_aside_for_a_values_key_and_noted(tmp_path):
+    rows = [r[:] for r in ROWS]
+    rows[1][5] = "Random forest (gradient boosted)"
+    rows[2][5] = "Translation engine［法規］, chatbot"
+    _write_csv(tmp_path / "register.csv", rows)
+    text = MAPPING.replace(
+        "    unmapped: report\n",
+        "    unmapped: report\n    values:\n      random forest: machine_learning\n"
+        "      translation engine: nlp\n",
+    )
+    result = apply_mapping(_mapping(tmp_path, "register.csv", text=text))
+    assert result.cases["techniques"].tolist()[:2] == ["machine_learning", "nlp"]
+    assert result.cases["techniques_as_recorded"][0] == "Random forest (gradient boosted)"
+    notes = [n for n in result.report.notes if "bracketed qualifier" in n]
+    assert notes == [
+        "techniques (Methods): 'Random forest (gradient boosted)' read as the values key "
+        "'Random forest', its bracketed qualifier being detail (kept in "
+        "techniques_as_recorded; 1 row(s))",
+        "techniques (Methods): 'Translation engine[法規]' read as the values key "
+        "'Translation engine', its bracketed qualifier being detail (kept in "
+        "techniques_as_recorded; 1 row(s))",
+    ]
+
+
+# -- the worked example of docs/json-registers.md (real cases, rearranged as nested JSON) ---------
+EXAMPLES = config.ROOT / "docs" / "examples"
+
+
+def test_the_json_register_example_is_what_its_script_writes(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location(
+        "make_excerpt", EXAMPLES / "make_us_federal_2023_excerpt.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "OUT", tmp_path / "excerpt.json")
+    module.main()
+    committed = EXAMPLES / "us-federal-2023-excerpt.json"
+    assert (tmp_path / "excerpt.json").read_bytes() == committed.read_bytes()
+
+
+def test_the_json_register_example_reads_as_the_bundled_csv_rows():
+    example = apply_mapping(EXAMPLES / "us-federal-2023-excerpt.yaml").cases
+    bundled = inventories.load("us-federal-2023").cases.set_index("case_id")
+    assert len(example) == 5 and example["case_id"].is_unique
+    same = bundled.loc[example["case_id"]]
+    for column in ("name", "agency", "description"):
+        assert example[column].tolist() == same[column].tolist(), column
+    # The offices were the CSV's comma-separated Agency cell, a list of objects in the JSON.
+    assert example["offices"].tolist() == same["bureau"].str.replace(", ", "; ").tolist()
+    # A blank Development_Stage is left out of its record: read as blank again.
+    assert example["stage"].isna().tolist() == same["stage"].isna().tolist()
+
+
+def test_a_required_field_left_blank_is_a_problem_on_its_row(tmp_path):
+    rows = [r[:] for r in ROWS]
+    rows[2][3] = "  "  # R-2's Purpose
+    _write_csv(tmp_path / "register.csv", rows)
+    text = MAPPING.replace(
+        "  description: Purpose", "  description:\n    from: Purpose\n    required: true"
+    )
+    with pytest.raises(InputError) as err:
+        apply_mapping(_mapping(tmp_path, "register.csv", text=text))
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column, problem.value) == (3, "Purpose", "")
+    assert "the mapping marks description required" in problem.expected
+    # Not required, the blank is kept blank.
+    result = apply_mapping(_mapping(tmp_path, "register.csv"))
+    assert pd.isna(result.cases["description"][1])
+
+
+def test_a_required_json_field_absent_from_a_record_names_the_record(tmp_path):
+    path = _nested(tmp_path, authority="{from: organisation.code, required: true}")
+    with pytest.raises(InputError) as err:
+        apply_mapping(path)
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column, problem.value) == (2, "organisation.code", "<absent>")
+    assert "record 2, field 'organisation.code'" in str(err.value)

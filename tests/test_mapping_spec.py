@@ -157,6 +157,22 @@ MISTAKES = {
         "generate: row, with only rationale and report_duplicates",
         "generate: row",
     ),
+    "a records path for a CSV file": (
+        "study",
+        lambda d: d["files"][0].update(records="data.cases"),
+        "files[0].records",
+        "data.cases",
+        "records only for a json file (this one is csv",
+        "records 僅用於 json 檔案",
+    ),
+    "a records path with an empty step": (
+        "study",
+        lambda d: d["files"][0].update(path="cases.json", records="data..cases"),
+        "files[0].records",
+        "data..cases",
+        "a dotted path of keys",
+        "以點號分隔的鍵路徑",
+    ),
     "header row written as a word": (
         "study",
         lambda d: d["files"][0].update(header_row="2"),

@@ -11,6 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize
 from scipy import stats as sps
 from statsmodels.stats import contingency_tables as ct
 from statsmodels.stats.multitest import multipletests
@@ -245,6 +246,7 @@ def test_logistic_single_binary_term_is_the_odds_ratio():
     assert row["odds_ratio"] == pytest.approx(odds, rel=1e-6)
     assert row["ci_low"] == pytest.approx(odds * math.exp(-1.959963984540054 * se), rel=1e-5)
     assert (row["n"], row["events"]) == (100, 42)
+    assert row["inference"] == "wald" and row["parameters"] == 1
 
 
 def test_firth_on_separation_is_haldane_corrected_odds_ratio():
@@ -256,7 +258,7 @@ def test_firth_on_separation_is_haldane_corrected_odds_ratio():
     assert row["odds_ratio"] == pytest.approx(
         ((c + 0.5) / (d + 0.5)) / ((a + 0.5) / (b + 0.5)), rel=1e-5
     )
-    assert "Firth" in row["reason"]
+    assert "Firth" in row["reason"] and row["inference"] == "profile"
     reported = stats.logistic(
         _two_group(a, b, c, d), flags=[ETH], terms=["category"], separation="report"
     ).iloc[0]
@@ -284,17 +286,179 @@ def test_logistic_matches_unpenalised_sklearn():
     assert ref_level not in levels and table["n"].iloc[0] == len(used)
 
 
-def test_logistic_on_the_study_never_reports_a_silent_huge_odds_ratio(study, frame):
+def test_logistic_on_the_study_is_not_estimable_at_this_n(study, frame):
+    """The default model fits 6 coefficients (2 categories, 4 techniques) to 11 cases: no
+    flag has 10 cases of its rarer outcome per coefficient, so nothing is estimated."""
     table = stats.logistic(study, frame=frame)
     dg = table[table["flag"] == DG]
     assert not dg["estimable"].any() and dg["reason"].str.contains("does not vary").all()
-    estimable = table[table["estimable"]]
-    assert (estimable["method"] == "firth").all()  # 11 cases: every flag has sparse cells
-    assert np.isfinite(estimable[["odds_ratio", "ci_low", "ci_high"]].to_numpy(dtype=float)).all()
-    assert (table.loc[~table["estimable"], "reason"].str.len() > 0).all()
+    assert not table["estimable"].any() and table["odds_ratio"].isna().all()
+    fitted = table[(table["flag"] != DG) & ~table["reason"].str.startswith("aliased")]
+    # 人權保護: 7 yes, 4 no → 4 cases of the rarer outcome for 6 coefficients
+    hr = fitted[fitted["flag"] == HR]
+    assert (hr["parameters"] == 6).all()
+    assert (
+        hr["reason"] == "not estimable at this n: 4 cases of the rarer outcome for 6 coefficients "
+        "(fewer than 10 per coefficient)"
+    ).all()
+    assert fitted["reason"].str.startswith("not estimable at this n").all()
     assert (table["n"] == 11).all()
     with pytest.raises(AnalysisError):
         stats.logistic(study, separation="ignore")
+    with pytest.raises(AnalysisError):
+        stats.logistic(study, family="everything")
+
+
+def test_logistic_on_the_study_without_the_rule_never_reports_a_silent_huge_odds_ratio(
+    study, frame
+):
+    table = stats.logistic(study, frame=frame, min_events_per_parameter=0)
+    estimable = table[table["estimable"]]
+    assert (estimable["method"] == "firth").all()  # 11 cases: every flag has sparse cells
+    assert (estimable["inference"] == "profile").all()
+    assert np.isfinite(estimable[["odds_ratio", "ci_low", "ci_high"]].to_numpy(dtype=float)).all()
+    assert (estimable["ci_low"] >= 1e-6).all() and (estimable["ci_high"] <= 1e6).all()
+    assert (table.loc[~table["estimable"], "reason"].str.len() > 0).all()
+
+
+def _penalised_loglik(beta, X, y) -> float:
+    """Firth's penalised log-likelihood from its definition: Σ log P(yᵢ | β) plus half the
+    log determinant of the Fisher information XᵀWX, W = diag(pᵢ(1 − pᵢ))."""
+    eta = X @ beta
+    loglik = np.sum(y * eta - np.logaddexp(0, eta))
+    w = np.exp(eta - 2 * np.logaddexp(0, eta))
+    return loglik + 0.5 * np.linalg.slogdet(X.T @ (X * w[:, None]))[1]
+
+
+def _maximise(X, y, fixed=None) -> float:
+    """The largest penalised log-likelihood, coefficient ``fixed[0]`` held at ``fixed[1]``
+    (general-purpose optimisers: BFGS, then Nelder–Mead to polish)."""
+    free = [k for k in range(X.shape[1]) if fixed is None or k != fixed[0]]
+
+    def negative(z):
+        b = np.zeros(X.shape[1])
+        b[free] = z
+        if fixed is not None:
+            b[fixed[0]] = fixed[1]
+        return -_penalised_loglik(b, X, y)
+
+    best = optimize.minimize(negative, np.zeros(len(free)), method="BFGS", options={"gtol": 1e-10})
+    options = {"xatol": 1e-10, "fatol": 1e-13, "maxiter": 10**5, "maxfev": 10**5}
+    return -optimize.minimize(negative, best.x, method="Nelder-Mead", options=options).fun
+
+
+def test_firth_profile_interval_and_test_match_a_direct_profile(study, frame):
+    """人權保護 on the study's design, written out here: the profile interval is where twice
+    the drop of the maximised penalised log-likelihood reaches χ²₁(0.95), the p-value that
+    drop at 0. On this model the Wald interval on the penalised estimate was
+    (0.00045, 3.33), p = 0.153; the profile one excludes 1."""
+    techniques = study["techniques"].fillna("").str.split(";")
+    columns = [study["category"].eq(c) for c in ("regulatory_analysis", "internal_management")]
+    columns += [
+        techniques.map(lambda ts, t=t: t in ts)
+        for t in ("image_recognition", "machine_learning", "nlp", "big_data_analytics")
+    ]
+    X = np.column_stack([np.ones(len(study))] + [c.to_numpy(dtype=float) for c in columns])
+    y = study[HR].to_numpy(dtype=float)
+    top = _maximise(X, y)
+    j = 4  # machine_learning
+    deficit = lambda b: 2 * (top - _maximise(X, y, (j, b)))  # noqa: E731
+    critical = sps.chi2.ppf(0.95, 1)
+    ours = stats.logistic(study, flags=[HR], frame=frame, min_events_per_parameter=0)
+    row = ours.set_index("level").loc["machine_learning"]
+    b = math.log(row["odds_ratio"])
+    low = optimize.brentq(lambda v: deficit(v) - critical, b - 12, b)
+    high = optimize.brentq(lambda v: deficit(v) - critical, b, b + 12)
+    assert row["ci_low"] == pytest.approx(math.exp(low), rel=1e-5)
+    assert row["ci_high"] == pytest.approx(math.exp(high), rel=1e-5)
+    assert row["p_value"] == pytest.approx(sps.chi2.sf(deficit(0.0), 1), rel=1e-5)
+    assert (round(row["ci_low"], 4), round(row["ci_high"], 2), round(row["p_value"], 3)) == (
+        0.0002,
+        0.88,
+        0.041,
+    )
+
+
+# Heinze & Schemper (2002), Stat. Med. 21:2409, endometrial cancer study (n = 79): NV
+# (neovasculation), PI (pulsatility index), EH (endometrium height) and HG (histology
+# grade), in the published order.
+ENDOMETRIAL = """
+0 13 1.64 0|0 16 2.26 0|0 8 3.14 0|0 34 2.68 0|0 20 1.28 0|0 5 2.31 0|0 17 1.8 0|0 10 1.68 0
+0 26 1.56 0|0 17 2.31 0|0 8 2.01 0|0 7 1.89 0|0 20 3.15 0|0 10 1.23 0|0 18 1.27 0|0 16 1.76 0
+0 18 2 0|0 8 2.64 1|0 29 0.88 1|0 12 1.27 1|0 20 1.37 1|1 38 0.97 1|1 22 1.14 1|1 7 0.88 1
+1 25 0.91 1|1 15 0.58 1|0 7 0.97 1|0 28 1.5 0|0 11 1.33 0|0 19 2.37 0|0 10 1.82 0|0 10 3.13 0
+0 18 1.31 0|0 14 1.92 0|0 21 1.64 0|0 11 2.01 0|0 17 1.88 0|0 25 1.93 0|0 16 2.11 0|0 19 1.29 0
+0 15 1.72 0|0 33 0.75 0|0 24 1.92 0|0 48 1.84 1|0 12 1.11 1|0 19 1.61 1|0 2 1.18 1|1 22 1.44 1
+1 40 1.18 1|1 5 0.93 1|1 0 1.17 1|0 21 1.19 1|0 15 1.06 1|0 29 2.02 0|0 15 2.29 0|0 12 2.33 0
+0 3 2.9 0|0 20 1.7 0|0 23 1.41 0|0 12 2.25 0|0 22 1.54 0|0 42 1.97 0|0 15 1.75 0|0 13 2.16 0
+0 14 2.57 0|0 19 1.37 0|0 12 3.61 0|0 13 2.04 0|0 10 2.17 0|0 12 1.69 1|1 49 0.27 1|0 6 1.84 1
+0 5 1.3 1|0 17 0.96 1|1 11 1.01 1|1 21 0.98 1|0 5 0.35 1|1 19 1.02 1|0 33 0.85 1
+"""
+
+
+def test_firth_profile_intervals_match_logistf_on_the_endometrial_data():
+    # R's logistf(HG ~ NV + PI + EH) on these data: penalised estimates and 95% profile
+    # penalised likelihood intervals (intercept, NV, PI, EH) as logistf reports them
+    # (Heinze & Schemper 2002 show the same analysis; NV is quasi-completely separated).
+    cells = [r.split() for r in ENDOMETRIAL.replace("\n", "|").split("|") if r.strip()]
+    data = np.array(cells, dtype=float)
+    assert data.shape == (79, 4) and data[:, 3].sum() == 30
+    X, y = np.column_stack([np.ones(79), data[:, :3]]), data[:, 3]
+    beta, _, converged = stats._firth(X, y)
+    assert converged
+    np.testing.assert_allclose(beta, [3.77455951, 2.92927330, -0.03475175, -2.60416387], rtol=1e-6)
+    logistf = [
+        (1.0825371, 7.20928050),
+        (0.6097244, 7.85463171),
+        (-0.1244587, 0.04045547),
+        (-4.3651832, -1.23272106),
+    ]
+    for i, (low, high) in enumerate(logistf):
+        profile = stats._profile(X, y, beta, i, 0.95)
+        assert profile.closed
+        assert (profile.low, profile.high) == (
+            pytest.approx(low, rel=1e-6),
+            pytest.approx(high, rel=1e-6),
+        )
+
+
+def test_a_profile_that_does_not_close_is_reported_not_estimable(study, frame, monkeypatch):
+    wide = stats.logistic(study, flags=[HR], frame=frame, min_events_per_parameter=0)
+    # search the profile no further than odds ratios 1/20 … 20
+    monkeypatch.setattr(stats, "PROFILE_LIMIT", math.log(20))
+    narrow = stats.logistic(study, flags=[HR], frame=frame, min_events_per_parameter=0)
+    inside = wide["estimable"] & (wide["ci_low"] > 1 / 20) & (wide["ci_high"] < 20)
+    assert narrow["estimable"].tolist() == inside.tolist()
+    open_rows = narrow[wide["estimable"] & ~inside]
+    assert len(open_rows) > 0
+    assert (
+        open_rows["reason"]
+        == "the profile likelihood interval does not close between odds ratios 1/20 and 20"
+    ).all()
+
+
+def test_logistic_q_values_within_the_stated_family(study, frame):
+    table = stats.logistic(study, frame=frame, min_events_per_parameter=0)
+    ok = table["p_value"].notna()
+    np.testing.assert_allclose(
+        table.loc[ok, "q_value"], multipletests(table.loc[ok, "p_value"], method="fdr_bh")[1]
+    )
+    assert table.loc[~ok, "q_value"].isna().all()
+    words = f"BH over every estimated term of every risk in this table ({ok.sum()} tests)"
+    assert (table["family"] == words).all() and table.attrs["family"] == words
+    per_flag = stats.logistic(study, frame=frame, min_events_per_parameter=0, family="flag")
+    pd.testing.assert_series_equal(per_flag["p_value"], table["p_value"])
+    assert per_flag.attrs["family"] == f"BH within each risk's model ({ok.sum()} tests in all)"
+    for _, rows in per_flag.groupby("flag"):
+        ok = rows["p_value"].notna()
+        if ok.any():
+            np.testing.assert_allclose(
+                rows.loc[ok, "q_value"],
+                multipletests(rows.loc[ok, "p_value"], method="fdr_bh")[1],
+            )
+        assert (
+            rows["family"] == f"BH over the estimated terms of this risk's model ({ok.sum()} tests)"
+        ).all()
 
 
 def test_cochrans_q_matches_statsmodels(study, frame):
@@ -393,3 +557,51 @@ def test_logistic_leaves_out_a_term_no_case_reports(frame):
     fitted = both[both["term"] != "technique"].reset_index(drop=True)
     assert len(fitted) == len(alone) > 0
     pd.testing.assert_frame_equal(fitted, alone)
+
+
+def test_logistic_on_us_federal_2024_says_why_each_term_is_missing(frame):
+    """US federal 2024 as bundled: no technique at all and one category (the crosswalk
+    codes internal_management only). Each flag gets one row per term saying why, never an
+    empty table."""
+    from analysis import inventories
+
+    cases = inventories.load("us-federal-2024", frame).cases
+    table = stats.logistic(cases, frame=frame)
+    assert len(table) == 2 * len(frame.flag_keys) and not table["estimable"].any()
+    for flag in frame.flag_keys:
+        rows = table[table["flag"] == flag].set_index("term")
+        assert rows.loc["technique", "reason"].startswith("no case reports technique")
+        assert rows.loc["category", "reason"] == (
+            "one level or none among the cases used: no contrast to estimate"
+        )
+        assert rows.loc["category", "reference"] == "internal_management"
+    # human_rights: reported by 859 cases, of which 20 ticked
+    assert table.loc[table["flag"] == HR, ["n", "events"]].drop_duplicates().values.tolist() == [
+        [859, 20]
+    ]
+
+
+def test_every_logistic_reason_and_family_reads_in_both_languages(study, frame):
+    from analysis import inventories, present
+
+    tables = [
+        stats.logistic(study, frame=frame),
+        stats.logistic(study, frame=frame, min_events_per_parameter=0, family="flag"),
+        stats.logistic(inventories.load("us-federal-2024", frame).cases, frame=frame),
+    ]
+    words = {
+        text
+        for table in tables
+        for col in ("reason", "family")
+        for text in table[col].dropna().unique()
+        if text
+    }
+    words |= {table.attrs["family"] for table in tables}
+    zh = present.Vocabulary(frame, "zh-TW")
+    untranslated = {w for w in words if zh.keys(w) == w}
+    assert not untranslated
+    shown = present.reader_table(tables[1], frame, "zh-TW")
+    assert set(shown[frame.heading("inference", "zh-TW")]) == {
+        frame.heading("inference_profile", "zh-TW"),
+        frame.heading("missing_mark", "zh-TW"),
+    }

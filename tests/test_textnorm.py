@@ -27,6 +27,16 @@ def test_split_qualifier():
     assert split_qualifier("影像辨識(車牌)") == ("影像辨識", "車牌")
     assert split_qualifier("影像辨識") == ("影像辨識", "")
     assert split_qualifier("(未詳述)") == ("(未詳述)", "")
+    assert split_qualifier("NLP［翻譯］") == ("NLP", "翻譯")
+    assert split_qualifier("NLP [翻譯]") == ("NLP", "翻譯")
+    assert split_qualifier("影像辨識【車牌】") == ("影像辨識", "車牌")
+    assert split_qualifier("a(b)c") == ("a(b)c", "")
+
+
+def test_normalise_keeping_lines_normalises_each_line():
+    cell = "影像辨識\r\n 機器 學習 \n\nＯＣＲ"
+    assert normalise(cell, keep_lines=True) == "影像辨識\n機器學習\nOCR"
+    assert normalise(cell) == "影像辨識機器學習 OCR"  # line breaks collapse otherwise
 
 
 @settings(max_examples=200, deadline=None)

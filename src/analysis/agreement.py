@@ -5,8 +5,11 @@ techniques, ``technique:<key>`` (``yes``/``no``). A coder that leaves a case unc
 scored as answering :data:`UNCODED` (a miss), and its coverage is reported.
 
 The trained coder is scored only on cases it was not trained on: stratified k-fold
-cross-validation, seeded with :data:`analysis.config.SEED`. The rule coder has nothing to
-train and is scored directly.
+cross-validation, repeated :data:`CV_REPEATS` times with different fold seeds
+(:func:`repeat_seeds`, from :data:`analysis.config.SEED`); its scores are the mean over
+the repeats, with their standard deviation and, from :func:`with_intervals`, a bootstrap
+interval over cases of that mean. The rule coder has nothing to train and is scored
+directly.
 
 Cross-validations, evaluations, variant comparisons and learning curves are stored by
 :mod:`analysis.memo` under the content of their inputs: rerunning a report recomputes
@@ -28,6 +31,9 @@ from .coders.base import reference_labels, technique_labels
 from .frame import Frame, load_frame
 
 UNCODED = "(uncoded)"
+#: Cross-validations of the trained coder behind every score: one per fold seed
+#: (:func:`repeat_seeds`); scores are their mean, never the best of them.
+CV_REPEATS = 5
 SCORE_COLUMNS = [
     "inventory",
     "target",
@@ -56,11 +62,15 @@ def cohen_kappa(a: pd.Series | list, b: pd.Series | list) -> float:
     return float(cohen_kappa_score(a, b))
 
 
-def krippendorff_alpha(ratings: pd.DataFrame) -> float:
-    """Krippendorff's α (nominal) of a units × coders table of labels (NA = not coded by
-    that coder). NaN when fewer than two values are pairable or only one label occurs."""
+def krippendorff_alpha(ratings: pd.DataFrame, uncoded_as_label: bool = False) -> float:
+    """Krippendorff's α (nominal) of a units × coders table of labels. NA, and
+    :data:`UNCODED` unless ``uncoded_as_label``, mean not coded by that coder: missing,
+    left out of the pairable values (Krippendorff's convention), not a label of its own.
+    NaN when fewer than two values are pairable or only one label occurs."""
     import krippendorff
 
+    if not uncoded_as_label:
+        ratings = ratings.astype(object).mask(ratings.astype(object) == UNCODED)
     values = pd.unique(pd.Series(ratings.to_numpy().ravel()).dropna())
     codes = {v: i for i, v in enumerate(sorted(values, key=str))}
     data = np.array(
@@ -70,12 +80,16 @@ def krippendorff_alpha(ratings: pd.DataFrame) -> float:
     pairable = (np.sum(~np.isnan(data), axis=0) >= 2).sum()
     if pairable < 1 or len(codes) < 2:
         return 1.0 if pairable >= 1 and len(codes) == 1 else float("nan")
-    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+    with warnings.catch_warnings():  # one value among the pairable ones: 0/0, NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
 def score(true: pd.Series, pred: pd.Series) -> dict:
     """Accuracy, macro-F1 (over the classes present in ``true``), Cohen's κ and
-    Krippendorff's α of predictions against labels; ``pred`` NA = uncoded (a miss)."""
+    Krippendorff's α of predictions against labels; ``pred`` NA = uncoded: a miss for
+    accuracy, F1 and κ (coverage says how often), missing for α (α measures agreement on
+    the cases the coder coded, :func:`krippendorff_alpha`)."""
     from sklearn.metrics import accuracy_score, f1_score
 
     t = pd.Series(true).astype(object).to_numpy()
@@ -181,6 +195,14 @@ def _field_of(target: str) -> list[str]:
     return [target]
 
 
+def repeat_seeds(seed: int = config.SEED, repeats: int = CV_REPEATS) -> list[int]:
+    """The fold seeds of repeated cross-validation: ``seed``, ``seed + 1``, ...; the first
+    repeat is the single cross-validation with ``seed``."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats!r}")
+    return [int(seed) + r for r in range(int(repeats))]
+
+
 def _folds(y: pd.Series, folds: int, seed: int):
     from sklearn.model_selection import StratifiedKFold
 
@@ -271,12 +293,25 @@ def _subsample(y: pd.Series, fraction: float, rng: np.random.Generator) -> np.nd
 
 @dataclass
 class Evaluation:
-    """Scores, per-class tables and the predictions they were computed from."""
+    """Scores, per-class tables and the predictions they were computed from.
+
+    ``scores`` hold the mean over the cross-validation repeats (``repeats``; the rule
+    coder: 1) and the standard deviation across them (``*_sd``); ``per_class``,
+    ``confusion`` and ``predictions`` are those of the first repeat (one prediction per
+    case); ``repeat_scores`` and ``repeat_predictions`` hold every repeat (``repeat``
+    1..n, ``seed``)."""
 
     scores: pd.DataFrame
     per_class: pd.DataFrame
     confusion: pd.DataFrame
     predictions: pd.DataFrame
+    repeat_scores: pd.DataFrame | None = None
+    repeat_predictions: pd.DataFrame | None = None
+
+
+#: What is averaged over repeats, and what gets a standard deviation across them.
+_MEANS = ["n", "coverage", "accuracy", "macro_f1", "kappa", "alpha"]
+_SPREAD = ["accuracy", "macro_f1", "kappa"]
 
 
 @memo.cached
@@ -289,11 +324,13 @@ def evaluate(
     seed: int = config.SEED,
     extra: pd.DataFrame | None = None,
     frame: Frame | None = None,
+    repeats: int = CV_REPEATS,
 ) -> Evaluation:
     """Score each coder on every target of ``cases`` that carries labels (``inventory``
     in the scores names the inventories of ``cases``). The trained coder is
-    cross-validated; targets labelled on the same cases share its folds (stratified on
-    the first of them) and one model per fold."""
+    cross-validated ``repeats`` times (fold seeds :func:`repeat_seeds`) and scored by the
+    mean over the repeats; targets labelled on the same cases share its folds (stratified
+    on the first of them) and one model per fold."""
     frame = frame or load_frame()
     ys = targets(cases, frame)
     names = [t for t in (target_names or list(ys)) if t in ys]
@@ -301,51 +338,81 @@ def evaluate(
     unknown = [c for c in coders if c not in ("rules", "model")]
     if unknown:
         raise ValueError(f"evaluate() scores the offline coders rules and model, not {unknown}")
+    seeds = repeat_seeds(seed, repeats)
     rule_codes = RuleCoder(frame).code(cases) if "rules" in coders else None
-    model_predictions: dict[str, pd.Series] = {}
+    model_predictions: dict[str, list[pd.Series]] = {}
     if "model" in coders:
         # targets labelled on the same cases share one model per fold
         groups: dict[tuple, list[str]] = {}
         for t in names:
             groups.setdefault(tuple(ys[t].index), []).append(t)
         for group in groups.values():
-            table = cross_validated(cases, group, spec, folds, seed, extra, frame)
-            model_predictions.update({t: table[t] for t in group})
-    rows, classes, conf, preds = [], [], [], []
+            for s in seeds:
+                table = cross_validated(cases, group, spec, folds, s, extra, frame)
+                for t in group:
+                    model_predictions.setdefault(t, []).append(table[t])
+    rows, per_repeat, classes, conf, preds = [], [], [], [], []
     for t in names:
         y = ys[t]
         for coder in coders:
             if coder == "rules":
-                p = predictions(rule_codes, cases.loc[y.index], t)
+                runs = [predictions(rule_codes, cases.loc[y.index], t)]
             else:
-                p = model_predictions[t]
-            rows.append({"inventory": inventory, "target": t, "coder": coder, **score(y, p)})
-            pc = per_class(y, p).assign(inventory=inventory, target=t, coder=coder)
-            classes.append(pc)
-            order = _order(t, frame)
-            conf.append(confusion(y, p, order).assign(inventory=inventory, target=t, coder=coder))
-            preds.append(
-                pd.DataFrame(
-                    {
-                        "inventory": cases.loc[y.index, "inventory"].to_numpy(),
-                        "case_id": cases.loc[y.index, "case_id"].to_numpy(),
-                        "target": t,
-                        "coder": coder,
-                        "label": y.to_numpy(),
-                        "prediction": p.to_numpy(),
-                    }
-                )
-            )
-    scores = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+                runs = model_predictions[t]
+            key = {"inventory": inventory, "target": t, "coder": coder}
+            row, repeat_rows, repeat_preds = _score_repeats(key, y, runs, seeds, cases)
+            rows.append(row)
+            per_repeat += repeat_rows
+            preds += repeat_preds
+            classes.append(per_class(y, runs[0]).assign(**key))
+            conf.append(confusion(y, runs[0], _order(t, frame)).assign(**key))
+    scores = pd.DataFrame(rows, columns=SCORE_COLUMNS + ["repeats"] + [f"{m}_sd" for m in _SPREAD])
     lead = ["inventory", "target", "coder"]
     pcs = pd.concat(classes, ignore_index=True) if classes else pd.DataFrame()
     cfs = pd.concat(conf, ignore_index=True) if conf else pd.DataFrame()
+    every = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame()
     return Evaluation(
         scores,
         pcs[lead + [c for c in pcs.columns if c not in lead]] if len(pcs) else pcs,
         cfs[lead + ["true", "pred", "n"]] if len(cfs) else cfs,
-        pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
+        every[every["repeat"] == 1].drop(columns="repeat").reset_index(drop=True)
+        if len(every)
+        else every,
+        pd.DataFrame(per_repeat),
+        every,
     )
+
+
+def _score_repeats(key: dict, y: pd.Series, runs: list[pd.Series], seeds: list[int], cases):
+    """One coder's scores on one target: the mean row over its runs (one per repeat), the
+    row of each run and each run's predictions."""
+    scored = [score(y, p) for p in runs]
+    repeat_rows, repeat_preds = [], []
+    for r, (p, s) in enumerate(zip(runs, scored), start=1):
+        seed = seeds[r - 1] if key["coder"] == "model" else pd.NA
+        repeat_rows.append({**key, "repeat": r, "seed": seed, **s})
+        repeat_preds.append(
+            pd.DataFrame(
+                {
+                    "inventory": cases.loc[y.index, "inventory"].to_numpy(),
+                    "case_id": cases.loc[y.index, "case_id"].to_numpy(),
+                    "target": key["target"],
+                    "coder": key["coder"],
+                    "label": y.to_numpy(),
+                    "prediction": p.to_numpy(),
+                    "repeat": r,
+                }
+            )
+        )
+    table = pd.DataFrame(scored)
+    row = {
+        **key,
+        **{m: float(table[m].mean()) for m in _MEANS},
+        "repeats": len(runs),
+        **{f"{m}_sd": float(table[m].std(ddof=1)) if len(runs) > 1 else np.nan for m in _SPREAD},
+    }
+    row["n"] = int(scored[0]["n"])
+    return row, repeat_rows, repeat_preds
 
 
 def _order(target: str, frame: Frame) -> list[str]:
@@ -365,24 +432,32 @@ def learning_curve(
     folds: int = 5,
     seed: int = config.SEED,
     frame: Frame | None = None,
+    repeats: int = CV_REPEATS,
 ) -> pd.DataFrame:
-    """Cross-validated macro-F1 and accuracy of the trained coder as its training folds
-    grow (``n_train`` = mean training cases per fold)."""
+    """Cross-validated macro-F1, accuracy and κ of the trained coder as its training folds
+    grow (``n_train`` = mean training cases per fold): the mean over ``repeats`` fold
+    seeds (:func:`repeat_seeds`), with ``macro_f1_sd`` across them."""
     frame = frame or load_frame()
     y = targets(cases, frame)[target]
     k = _folds(y, folds, seed).get_n_splits()
     rows = []
     for fr in fractions:
-        p = cross_validated(cases, target, spec, folds, seed, None, frame, train_fraction=fr)
-        s = score(y, p)
+        runs = pd.DataFrame(
+            [
+                score(y, cross_validated(cases, target, spec, folds, s, None, frame, fr))
+                for s in repeat_seeds(seed, repeats)
+            ]
+        )
         rows.append(
             {
                 "target": target,
                 "fraction": fr,
                 "n_train": round(len(y) * (k - 1) / k * fr),
-                "macro_f1": s["macro_f1"],
-                "accuracy": s["accuracy"],
-                "kappa": s["kappa"],
+                "macro_f1": float(runs["macro_f1"].mean()),
+                "accuracy": float(runs["accuracy"].mean()),
+                "kappa": float(runs["kappa"].mean()),
+                "macro_f1_sd": float(runs["macro_f1"].std(ddof=1)) if repeats > 1 else np.nan,
+                "repeats": repeats,
             }
         )
     return pd.DataFrame(rows)
@@ -396,17 +471,30 @@ def compare_variants(
     folds: int = 5,
     seed: int = config.SEED,
     frame: Frame | None = None,
+    repeats: int = CV_REPEATS,
 ) -> pd.DataFrame:
-    """Cross-validated scores of several trained-coder variants on one target."""
+    """Cross-validated scores of several trained-coder variants on one target: the mean
+    over ``repeats`` fold seeds (:func:`repeat_seeds`, the same for every variant), with
+    ``macro_f1_sd`` across them."""
     frame = frame or load_frame()
     y = targets(cases, frame)[target]
-    rows = [
-        {
-            "variant": s.label,
-            **score(y, cross_validated(cases, target, s, folds, seed, None, frame)),
-        }
-        for s in specs
-    ]
+    rows = []
+    for spec in specs:
+        runs = pd.DataFrame(
+            [
+                score(y, cross_validated(cases, target, spec, folds, s, None, frame))
+                for s in repeat_seeds(seed, repeats)
+            ]
+        )
+        rows.append(
+            {
+                "variant": spec.label,
+                **{m: float(runs[m].mean()) for m in _MEANS},
+                "n": int(runs["n"].iloc[0]),
+                "macro_f1_sd": float(runs["macro_f1"].std(ddof=1)) if repeats > 1 else np.nan,
+                "repeats": repeats,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -443,22 +531,37 @@ def _fast_scores(t: np.ndarray, p: np.ndarray, k: int) -> tuple[float, float, fl
 
 
 def bootstrap_scores(
-    true: pd.Series, pred: pd.Series, n_boot: int = 2000, seed: int = config.SEED, level=0.95
+    true: pd.Series,
+    pred: pd.Series | pd.DataFrame,
+    n_boot: int = 2000,
+    seed: int = config.SEED,
+    level=0.95,
 ) -> dict:
     """Percentile bootstrap intervals over cases (resampling cases with replacement,
     ``n_boot`` times, seeded) for accuracy, macro-F1 and Cohen's κ; ``pred`` NA =
-    uncoded (a miss)."""
+    uncoded (a miss). ``pred`` may hold one column per cross-validation repeat: each
+    resample is then scored by the mean over the repeats (the interval of that mean)."""
     t = pd.Series(true).astype(object).to_numpy()
-    p = pd.Series(pred).astype(object).where(pd.Series(pred).notna(), UNCODED).to_numpy()
+    runs = pred if isinstance(pred, pd.DataFrame) else pd.DataFrame({"p": pred})
     labels = sorted(set(t), key=str)
     index = {v: i for i, v in enumerate(labels)}
     k = len(labels)
     ti = np.array([index[v] for v in t], dtype=np.int64)
-    pi = np.array([index.get(v, k) for v in p], dtype=np.int64)
+    pis = [
+        np.array([index.get(v, k) if not pd.isna(v) else k for v in runs[c]], dtype=np.int64)
+        for c in runs.columns
+    ]
     rng = np.random.default_rng(seed)
-    draws = np.array(
-        [_fast_scores(ti[s], pi[s], k) for s in rng.integers(0, len(t), (n_boot, len(t)))]
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        draws = np.array(
+            [
+                np.nanmean([_fast_scores(ti[s], pi[s], k) for pi in pis], axis=0)
+                if len(pis) > 1
+                else _fast_scores(ti[s], pis[0][s], k)
+                for s in rng.integers(0, len(t), (n_boot, len(t)))
+            ]
+        )
     lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
     out = {}
     for j, name in enumerate(("accuracy", "macro_f1", "kappa")):
@@ -470,12 +573,18 @@ def bootstrap_scores(
 
 def with_intervals(evaluation: Evaluation, n_boot: int = 2000, seed: int = config.SEED):
     """An evaluation's scores with bootstrap intervals over cases (``*_low``/``*_high``
-    for accuracy, macro-F1 and κ), from the predictions the scores were computed on."""
+    for accuracy, macro-F1 and κ), from the predictions the scores were computed on: for
+    a cross-validated coder, of the mean over its repeats."""
     rows = []
-    pred = evaluation.predictions
+    pred = evaluation.repeat_predictions
+    if pred is None:
+        pred = evaluation.predictions.assign(repeat=1)
     for r in evaluation.scores.to_dict("records"):
         sub = pred[(pred["target"] == r["target"]) & (pred["coder"] == r["coder"])]
-        rows.append({**r, **bootstrap_scores(sub["label"], sub["prediction"], n_boot, seed)})
+        case = ["inventory", "case_id"]
+        wide = sub.pivot(index=case, columns="repeat", values="prediction")
+        label = sub[sub["repeat"] == sub["repeat"].min()].set_index(case)["label"]
+        rows.append({**r, **bootstrap_scores(label, wide.loc[label.index], n_boot, seed)})
     return pd.DataFrame(rows)
 
 

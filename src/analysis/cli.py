@@ -16,6 +16,8 @@ def _value(text: str):
     """A -p value: YAML scalar/list syntax (``3``, ``true``, ``[a, b]``), else the text."""
     import yaml
 
+    if not text.strip():
+        return text  # an empty value stays an empty string, not YAML's null
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError:
@@ -23,39 +25,111 @@ def _value(text: str):
 
 
 def cmd_export(args) -> int:
-    from . import canonical, inventories
+    """Write an inventory as the canonical table or in the study's layout."""
+    from . import canonical, coding, exports, inventories
 
     source = args.mapping or args.inventory
     if not source:
-        raise AnalysisError("name a bundled inventory or give --mapping FILE")
+        raise AnalysisError(
+            "name an inventory or give --mapping FILE / 請指定盤點名稱或以 --mapping 指定對照檔"
+        )
+    target = Path(args.to)
+    exports.check_export(target, args.format, args.language)
+    report = None
     if args.inventory and Path(args.inventory).suffix.lower() in (".csv", ".xlsx"):
         table = canonical.read_export(Path(args.inventory))
-        report = None
+    elif str(source).endswith((config.CODED_SUFFIX, config.ANNOTATED_SUFFIX)):
+        table = coding.cases_for(source)
     else:
         result = inventories.load(source)
         table, report = result.cases, result.report
-    target = Path(args.to)
-    if target.suffix.lower() not in (".csv", ".xlsx"):
-        raise AnalysisError(f"--to {target}: expected a .csv or .xlsx file name")
-    canonical.write(table, target)
+    exports.write_export(table, target, args.format, args.language)
     counts = (
         f"{report.rows_read} read, {report.rows_kept} kept, {report.rows_rejected} rejected"
         if report
         else f"{len(table)} rows"
     )
-    print(f"{target}: {len(table)} cases ({counts})")
+    layout = "canonical table" if args.format == "canonical" else f"study layout, {args.language}"
+    print(f"{target}: {len(table)} cases ({counts}; {layout})")
+    return 0
+
+
+def _sheet_cases(name: str):
+    """The cases of ``sheets export``/``sheets import --cases``: an inventory (``-coded`` and
+    ``-annotated`` names too), a mapping file or a canonical export."""
+    from . import coding
+
+    if Path(name).suffix.lower() in (".csv", ".xlsx"):
+        return coding.read_cases(name)
+    return coding.cases_for(name)
+
+
+def cmd_sheets(args) -> int:
+    """Coding sheets for people: ``export`` one per coder, ``import`` the filled ones."""
+    from . import exports
+
+    if args.language not in config.LANGUAGES:
+        raise exports.option_error("--language", args.language, config.LANGUAGES)
+    return _sheets_export(args) if args.action == "export" else _sheets_import(args)
+
+
+def _sheets_export(args) -> int:
+    from . import human_coding
+
+    cases = _sheet_cases(args.inventory)
+    suggested = human_coding.suggestions(cases, args.suggest)
+    paths = human_coding.export_sheets(
+        cases,
+        args.coder,
+        args.to,
+        language=args.language,
+        suggested=suggested,
+        prefill=args.prefill,
+    )
+    for path in paths:
+        print(f"{path}: {len(cases)} cases")
+    return 0
+
+
+def _sheets_import(args) -> int:
+    from . import exports, human_coding
+
+    for option, path in (("--to", args.to), ("--disagreements", args.disagreements)):
+        if path and Path(path).suffix.lower() not in exports.EXPORT_SUFFIXES:
+            raise exports.option_error(option, path, exports.EXPORT_SUFFIXES, "a file ending in")
+    coded = human_coding.import_sheets(args.sheets, args.adjudicator or "", language=args.language)
+    judge = f"; adjudicator {coded.adjudicator}" if coded.adjudicator else ""
+    print(f"{len(coded.sheets)} sheets: {', '.join(coded.coders)}{judge}")
+    agreement = human_coding.field_agreement(coded)
+    if len(coded.coders) < 2 or agreement.empty:
+        print("one coder: no agreement to measure")
+    else:
+        print("Krippendorff's alpha per field (cases coded by two or more; share in agreement):")
+        for r in agreement.itertuples(index=False):
+            print(f"  {r.field:<20} {r.alpha:6.3f}  ({r.pairable} cases, {r.agreement:.1%} agree)")
+        print("Cohen's kappa per flag:")
+        for r in human_coding.flag_kappa(coded).itertuples(index=False):
+            print(f"  {r.field:<20} {r.kappa:6.3f}  ({r.coder_a} x {r.coder_b}, {r.units} cases)")
+        disagreements = human_coding.disagreement_list(coded)
+        print(f"disagreements: {len(disagreements)} (case x field)")
+        if args.disagreements:
+            from .outputs import write_table
+
+            print(f"  listed in {write_table(disagreements, Path(args.disagreements))}")
+    if args.to:
+        cases = _sheet_cases(args.cases) if args.cases else None
+        merged = human_coding.merged(coded, cases)
+        exports.write_export(merged, Path(args.to))
+        print(f"{args.to}: {len(merged)} cases with the merged codes (canonical table)")
     return 0
 
 
 def cmd_inventories(args) -> int:
     """The names a notebook's ``inventory`` takes: bundled inventories, then the annotated
     (``-annotated``) and coded (``-coded``) versions."""
-    from . import coding, inventories
+    from .parameters import inventory_names
 
-    names = inventories.available()
-    names += coding.annotated_names()
-    names += [n + config.CODED_SUFFIX for n in coding.PUBLIC_INVENTORIES if n in names]
-    for name in names:
+    for name in inventory_names():
         print(name)
     return 0
 
@@ -81,6 +155,8 @@ def cmd_run(args) -> int:
     )
     for o in failed:
         print(f"FAILED {o.job.describe()}: {o.error}", file=sys.stderr)
+        if o.log:
+            print(f"  log (kernel output, traceback): {o.log}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -96,10 +172,14 @@ def cmd_pdf(args) -> int:
     names = [n for n in titles if n in present] + sorted(present - set(titles))
     if not names:
         raise AnalysisError(f"no report pages (*.html) in {reports}; run make reports first")
+    print(f"pdf: {len(names)} report pages in {reports}", flush=True)
+    finished = []
 
     def show(outcome: render.PdfOutcome) -> None:
+        finished.append(outcome)
         print(
-            f"{outcome.name}.pdf: {outcome.status}, {outcome.pages} pages, {outcome.seconds:.1f} s",
+            f"[{len(finished)}/{len(names)}] {outcome.name}.pdf: {outcome.status}, "
+            f"{outcome.pages} pages, {outcome.seconds:.1f} s",
             flush=True,
         )
 
@@ -117,22 +197,45 @@ def cmd_refresh(args) -> int:
     from . import pipeline
 
     paths = [Path(n) for n in args.notebooks] or sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
-    pipeline.refresh(paths)
-    for p in paths:
-        print(f"refreshed {p}")
+    print(f"refresh: {len(paths)} notebooks, one at a time", flush=True)
+    finished = []
+
+    def show(path: Path) -> None:
+        finished.append(path)
+        print(f"[{len(finished)}/{len(paths)}] refreshed {path}", flush=True)
+
+    try:
+        pipeline.refresh(paths, done=show)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"interrupted: {len(finished)} of {len(paths)} notebooks refreshed (kept), "
+            f"{len(paths) - len(finished)} not / 已中斷：{len(paths)} 本筆記本中 "
+            f"{len(finished)} 本已更新（保留）"
+        ) from None
     return 0
 
 
 def cmd_bench(args) -> int:
+    """Run the benchmarks, a line as each benchmark and size starts and ends (flushed: a
+    log shows them as they come)."""
     from . import benchmarks
 
-    benchmarks.run_all(
-        args.out,
-        args.quick,
-        args.only,
-        args.repeats,
-        sizes=tuple(args.sizes) if args.sizes else None,
-    )
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        benchmarks.run_all(
+            args.out,
+            args.quick,
+            args.only,
+            args.repeats,
+            log=log,
+            sizes=tuple(args.sizes) if args.sizes else None,
+        )
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            "interrupted: no benchmark results written / 已中斷：未寫入基準測試結果"
+        ) from None
     return 0
 
 
@@ -163,9 +266,14 @@ def cmd_env_yml(args) -> int:
 
 
 def cmd_docs(args) -> int:
+    from .dictionary import write_dictionary
     from .mapping.reference import write_docs
+    from .outputs import atomic_write_text
+    from .parameters import REFERENCE_FILE, parameters_markdown
 
-    for path in write_docs(args.to):
+    folder = Path(args.to) if args.to else REFERENCE_FILE.parent
+    reference = atomic_write_text(folder / REFERENCE_FILE.name, parameters_markdown())
+    for path in [*write_docs(args.to), write_dictionary(args.to), reference]:
         print(path)
     return 0
 
@@ -178,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
-        "export", help="write the canonical case table of an inventory (CSV or XLSX)"
+        "export",
+        help="write an inventory as the canonical case table or in the study's layout "
+        "(CSV or XLSX)",
     )
     p.add_argument(
         "inventory",
@@ -187,7 +297,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--mapping", help="a mapping file (data/inventories/*.yaml format)")
     p.add_argument("--to", required=True, help="output file: .csv (UTF-8 with BOM) or .xlsx")
+    p.add_argument(
+        "--format",
+        default="canonical",
+        help="canonical (the canonical case table, the default) or study (the study's table "
+        "layout: its headings, V for a ticked risk, one sheet per source)",
+    )
+    p.add_argument(
+        "--language",
+        default=config.DEFAULT_LANGUAGE,
+        help="headings and labels of the study layout: zh-TW (default) or en",
+    )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("sheets", help="coding sheets for people: export, then import filled ones")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("export", help="write one XLSX coding sheet per coder")
+    q.add_argument("inventory", help="inventory name, mapping file or canonical CSV/XLSX")
+    q.add_argument(
+        "--coder", action="append", required=True, help="a coder's name (repeatable: one each)"
+    )
+    q.add_argument("--to", type=Path, required=True, help="folder for the sheets")
+    q.add_argument("--language", default=config.DEFAULT_LANGUAGE, help="zh-TW (default) or en")
+    q.add_argument(
+        "--suggest",
+        default="none",
+        help="suggestions shown beside the coding cells: none (default), rules or model",
+    )
+    q.add_argument(
+        "--prefill", action="store_true", help="also write the suggestions into the coding cells"
+    )
+    q.set_defaults(func=cmd_sheets)
+    q = actions.add_parser(
+        "import", help="read filled sheets: agreement between coders, merged codes"
+    )
+    q.add_argument("sheets", nargs="+", help="filled .xlsx sheets, or folders of them")
+    q.add_argument("--adjudicator", default="", help="the coder whose sheet settles disagreements")
+    q.add_argument("--to", help="write the merged codes as a canonical table (.csv or .xlsx)")
+    q.add_argument(
+        "--cases",
+        help="the inventory to merge into (default: the bundled inventories named in the sheets)",
+    )
+    q.add_argument("--disagreements", help="write the disagreement list (.csv or .xlsx)")
+    q.add_argument("--language", default=config.DEFAULT_LANGUAGE, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_sheets)
 
     p = sub.add_parser("inventories", help="list the bundled inventories")
     p.set_defaults(func=cmd_inventories)
@@ -240,7 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_code)
 
     p = sub.add_parser(
-        "docs", help="regenerate the mapping-format reference and JSON Schema (docs/)"
+        "docs",
+        help="regenerate the generated docs pages: the mapping-format reference, its JSON "
+        "Schema and the canonical-table data dictionary (docs/)",
     )
     p.add_argument("--to", type=Path, default=None, help="output folder (default: docs/)")
     p.set_defaults(func=cmd_docs)
@@ -258,3 +413,6 @@ def main(argv: list[str] | None = None) -> int:
     except AnalysisError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C: one line (a run says what finished), no traceback
+        print(str(exc) or "interrupted / 已中斷", file=sys.stderr)
+        return 130

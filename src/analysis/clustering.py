@@ -12,9 +12,11 @@ are expanded back to cases afterwards. What is exact:
   here over weighted profiles. A batch step treats identical rows identically, and the
   weighted mode equals the mode over the expanded rows, so from the same initial modes the
   collapsed run gives exactly the partition of the same algorithm on every row.
-  Initial modes come from ``n_init`` seeded k-means++-style draws (a profile is drawn with
-  probability proportional to cases × mismatch to the nearest mode already drawn); the
-  run with the lowest weighted cost wins. ``engine="kmodes"`` uses the ``kmodes`` library
+  Initial modes come from ``n_init`` (default :data:`KMODES_STARTS`) seeded
+  k-means++-style draws (a profile is drawn with probability proportional to cases ×
+  mismatch to the nearest mode already drawn); the run with the lowest weighted cost
+  wins, and the spread of the starts' costs is reported (median, worst, how many reached
+  the best). ``engine="kmodes"`` uses the ``kmodes`` library
   with ``sample_weight`` instead; its online updates are a valid weighted k-modes but are
   not guaranteed to match an uncollapsed run.
 * **Hierarchical** clustering runs a Lance–Williams agglomeration written here on the
@@ -25,16 +27,22 @@ are expanded back to cases afterwards. What is exact:
   dendrogram above height 0, and the partition into any k up to the number of profiles,
   are therefore those of scipy on all rows whenever there are no ties among merge heights
   (with ties both are valid agglomerations that may break ties differently; ties here
-  are broken by the lowest profile index). :func:`case_linkage` rebuilds the all-row
-  linkage by prepending the zero-height merges, for dendrograms with one leaf per case.
-* **Latent class analysis** (:func:`lca_em`: EM for Bernoulli indicators, a not-reported
-  flag left out of its case's likelihood when kept as missing) maximises the weighted
+  are broken by the lowest profile position, see :func:`weighted_linkage`, and a cut
+  whose partition depends on how ties are broken is reported as arbitrary,
+  :func:`arbitrary_cut`). :func:`case_linkage`
+  rebuilds the all-row linkage by prepending the zero-height merges, for dendrograms
+  with one leaf per case.
+* **Latent class analysis** (:func:`lca_em`: EM for binary flags and techniques and one
+  categorical indicator for the category; a not-reported flag or an uncoded category is
+  left out of its case's likelihood when kept as missing) maximises the weighted
   log-likelihood Σ cases × log p(profile), which is the all-row likelihood; its random
   starts do not depend on the rows, so the collapsed fit follows the all-row fit step by
-  step. All starts run at once as arrays (a bootstrap of 50 refits takes about a second);
-  the tests check its optimum against the ``stepmix`` package. Log-likelihood, BIC and
-  AIC use the number of cases (not profiles) as n. Different random starts may reach
-  different local optima.
+  step. All starts run at once as arrays; the tests check its optimum against the
+  ``stepmix`` package. Cases reporting no indicator at all add nothing to the likelihood:
+  they are left out of the fit and of BIC's n, counted (``n_no_information``) and given
+  the largest class by prior alone (``by_prior`` in the assignments). BIC uses the number
+  of cases fitted (not profiles) as n. Different random starts may reach different local
+  optima: the number of starts reaching the best is reported.
 
 NA policies for the flags (never silently "no"): ``"drop"`` keeps only cases reporting all
 six flags; ``"as_no"`` reads not reported as no (an explicit choice); ``"missing"`` keeps
@@ -60,6 +68,9 @@ METHODS = ("hierarchical", "kmodes", "lca")
 METRICS = ("jaccard", "hamming", "gower")
 LINKAGES = ("average", "complete")
 NO, YES, NA = 0, 1, 2
+#: Random starts of k-modes and of latent class analysis when not told otherwise.
+KMODES_STARTS = 50
+LCA_STARTS = 10
 
 
 class ClusteringError(AnalysisError):
@@ -341,7 +352,14 @@ def pairwise_distances(
 def weighted_linkage(dist: np.ndarray, sizes: np.ndarray, method: str = "average") -> np.ndarray:
     """Agglomerative clustering of points with initial cluster sizes ``sizes`` (scipy
     linkage-matrix format; column 3 holds summed sizes). Lance–Williams updates: complete =
-    maximum, average = size-weighted mean (UPGMA). Ties go to the lowest index pair."""
+    maximum, average = size-weighted mean (UPGMA).
+
+    Ties are broken deterministically: among pairs at the smallest distance the merge
+    joins the pair whose lower position is lowest, then whose other position is lowest,
+    where positions are the input order (for profiles, their codes sorted
+    lexicographically) and a merged cluster keeps the position of its lower member. A cut
+    inside tied heights, or after ties between overlapping pairs, may be one valid
+    partition among several (:func:`arbitrary_cut`)."""
     _check_choice("linkage", method, LINKAGES)
     m = len(dist)
     d = np.array(dist, dtype=np.float64)
@@ -387,6 +405,29 @@ def cut(z: np.ndarray, k: int) -> np.ndarray:
         parent[root(b)] = m + step
     roots = np.array([root(i) for i in range(m)])
     return np.unique(roots, return_inverse=True)[1]
+
+
+def tied_cut(z: np.ndarray, k: int, tol: float = 1e-12) -> bool:
+    """Whether cutting linkage ``z`` into ``k`` clusters falls inside tied merge heights:
+    the last merge made and the first merge left out are at the same height, so another
+    order of the tied merges would give a different, equally valid partition."""
+    m = len(z) + 1
+    if not 1 < k < m:
+        return False
+    return bool(abs(z[m - k, 2] - z[m - k - 1, 2]) <= tol * max(1.0, abs(z[m - k, 2])))
+
+
+def arbitrary_cut(dist: np.ndarray, sizes: np.ndarray, method: str, z: np.ndarray, k: int) -> bool:
+    """Whether the cut of linkage ``z`` (of ``dist``) into ``k`` clusters depends on how
+    ties are broken: it falls inside tied heights (:func:`tied_cut`), or breaking every
+    tie the other way (highest positions first: the agglomeration of the reversed order)
+    gives a different partition, as an earlier tie between overlapping pairs can."""
+    if tied_cut(z, k):
+        return True
+    if not 1 < k < len(z) + 1:
+        return False
+    flipped = weighted_linkage(dist[::-1, ::-1], np.asarray(sizes)[::-1], method)
+    return adjusted_rand(cut(z, k), cut(flipped, k)[::-1]) < 1.0
 
 
 def expand_linkage(z: np.ndarray, inverse: np.ndarray) -> np.ndarray:
@@ -476,39 +517,72 @@ def weighted_kmodes(
     var_w: np.ndarray,
     n_levels: np.ndarray,
     seed: int = config.SEED,
-    n_init: int = 10,
+    n_init: int = KMODES_STARTS,
     max_iter: int = 100,
 ):
     """Best (lowest weighted cost) of ``n_init`` seeded batch k-modes runs over weighted
-    profiles."""
-    best = None
+    profiles: labels, modes, cost, and the final cost of every start (in start order, to
+    show how often the starts reach the best; the first start reaching it wins)."""
+    best, costs = None, []
     for run in range(n_init):
         rng = np.random.default_rng([seed, run])
         result = kmodes_iterate(
             codes, counts, _seed_modes(codes, counts, k, var_w, rng), var_w, n_levels, max_iter
         )
+        costs.append(result[2])
         if best is None or result[2] < best[2] - 1e-12:
             best = result
-    return best
+    return (*best, np.array(costs))
 
 
 # -- latent class analysis ---------------------------------------------------------------
-def lca_indicators(d: Design, codes: np.ndarray) -> tuple[np.ndarray, str]:
-    """The 0/1 indicators latent class analysis models for rows of ``codes`` (cases or
-    profiles of design ``d``): a flag's yes (NaN where not reported under the "missing"
-    policy), one per frame category and each technique's yes when the design codes them.
-    Also returns the ``stepmix`` measurement type that fits them: ``"binary_nan"`` if any
-    is NaN, else ``"binary"``."""
+def lca_indicators(d: Design, codes: np.ndarray) -> tuple[np.ndarray, str | dict]:
+    """The indicators latent class analysis models for rows of ``codes`` (cases or profiles
+    of design ``d``): a flag's yes as 0/1 (NaN where not reported under the "missing"
+    policy), the category as one categorical indicator (0..4 in frame order, NaN where not
+    coded) and each technique's yes as 0/1. :func:`lca_levels` gives each column's number
+    of outcomes.
+
+    Also returns the ``stepmix`` measurement that fits them: ``"binary"`` or
+    ``"binary_nan"`` when every column is binary, else a structured measurement (a dict
+    with a part per kind of variable: flag, category, technique, in column order)."""
     cols = []
     for j, kind in enumerate(d.kinds):
         if kind == "category":
-            cols += [(codes[:, j] == lvl).astype(float) for lvl in range(len(d.levels[j]) - 1)]
+            uncoded = len(d.levels[j]) - 1
+            cols.append(np.where(codes[:, j] == uncoded, np.nan, codes[:, j].astype(float)))
         elif kind == "flag" and d.na_policy == "missing":
             cols.append(np.where(codes[:, j] == NA, np.nan, (codes[:, j] == YES).astype(float)))
         else:
             cols.append((codes[:, j] == YES).astype(float))
-    x = np.column_stack(cols)
-    return x, ("binary_nan" if np.isnan(x).any() else "binary")
+    x = np.column_stack(cols) if cols else np.zeros((len(codes), 0))
+    if all(kind != "category" for kind in d.kinds):
+        return x, ("binary_nan" if np.isnan(x).any() else "binary")
+    parts: dict = {}
+    for j, kind in enumerate(d.kinds):
+        model = "categorical" if kind == "category" else "binary"
+        part = parts.setdefault(kind, {"model": model, "n_columns": 0, "nan": False})
+        part["n_columns"] += 1
+        part["nan"] |= bool(np.isnan(x[:, j]).any())
+    parts = {
+        kind: {"model": p["model"] + ("_nan" if p["nan"] else ""), "n_columns": p["n_columns"]}
+        for kind, p in parts.items()
+    }
+    return x, parts
+
+
+def lca_levels(d: Design) -> np.ndarray:
+    """Number of outcomes of each column of :func:`lca_indicators`: 2 for a flag or a
+    technique, the number of frame categories for the category."""
+    return np.array(
+        [len(d.levels[j]) - 1 if kind == "category" else 2 for j, kind in enumerate(d.kinds)],
+        dtype=np.int64,
+    )
+
+
+def _log_sum_exp(a: np.ndarray) -> np.ndarray:
+    top = a.max(axis=-1, keepdims=True)
+    return top[..., 0] + np.log(np.exp(a - top).sum(axis=-1))
 
 
 def lca_em(
@@ -516,81 +590,124 @@ def lca_em(
     weights: np.ndarray,
     k: int,
     seed: int = config.SEED,
-    n_init: int = 10,
+    n_init: int = LCA_STARTS,
     max_iter: int = 5000,
-    tol: float = 1e-8,
+    tol: float = 1e-10,
+    levels: np.ndarray | None = None,
+    best_tol: float = 0.01,
 ) -> dict:
-    """Latent class model of binary indicators by EM, every random start run at once.
+    """Latent class model of binary and categorical indicators by EM, every random start
+    run at once.
 
-    ``x``: rows × indicators of 0/1, NaN where not reported (a missing indicator is left
-    out of that row's likelihood); ``weights``: cases per row. Each start draws its item
-    probabilities uniformly in [0.25, 0.75] with equal class sizes (seeded), so the start
+    ``x``: rows × indicators; column j holds an outcome 0..``levels[j]`` − 1 (``levels``
+    None: every column binary, 0/1), NaN where not reported (a missing indicator is left
+    out of that row's likelihood). A categorical column is one multinomial per class over
+    its outcomes, so a class's outcome probabilities sum to 1. ``weights``: cases per row.
+
+    Rows with no indicator observed say nothing about the classes (their likelihood is 1
+    whatever the parameters): they are left out of the fit, and their class probabilities
+    are the class sizes (assignment by prior alone). Their cases are counted in
+    ``n_empty`` and left out of ``n_cases``.
+
+    Each start draws its outcome probabilities uniformly in [0.25, 0.75] (a categorical
+    column's draws normalised to sum to 1) with equal class sizes, seeded, so the start
     does not depend on the rows and a collapsed table (profiles weighted by their cases)
     follows exactly the path of the table of every case. A start stops when its weighted
-    mean log-likelihood improves by less than ``tol``; the best start wins.
+    log-likelihood changes by less than ``tol`` relative to its value; the best start wins.
 
     Returns ``proba`` (rows × classes), ``log_likelihood`` (weighted, summed over cases),
-    ``n_parameters`` ((k − 1) + k × indicators), ``converged`` (the winning start)."""
+    ``n_parameters`` ((k − 1) + k × Σ (outcomes − 1)), ``n_cases`` (cases with at least
+    one indicator observed), ``n_empty``, ``empty`` (rows left out), ``relative_entropy``
+    (entropy R² of the posterior over the fitted cases, NaN for k = 1), ``converged`` (the
+    winning start), ``start_log_likelihoods`` (per start), ``n_best`` (starts within
+    ``best_tol`` of the best log-likelihood) and ``iterations`` (of the winning start)."""
+    x = np.asarray(x, dtype=float)
+    levels = np.full(x.shape[1], 2, np.int64) if levels is None else np.asarray(levels, np.int64)
     observed = ~np.isnan(x)
-    ones = np.where(observed, x, 0.0)
-    zeros = observed - ones
-    w = np.asarray(weights, dtype=float)
+    empty = ~observed.any(axis=1)
+    w_all = np.asarray(weights, dtype=float)
+    # one-hot outcomes: column block j holds levels[j] columns, all 0 where j is missing
+    starts = np.concatenate([[0], np.cumsum(levels)])
+    block = np.repeat(np.arange(x.shape[1]), levels)
+    outcome = np.arange(starts[-1]) - starts[block]
+    onehot = (np.nan_to_num(x, nan=-1.0)[:, block] == outcome).astype(float)
+    fit = ~empty
+    o, obs, w = onehot[fit], observed[fit].astype(float), w_all[fit]
     total = w.sum()
     rng = np.random.default_rng([seed, k])
-    theta = rng.uniform(0.25, 0.75, size=(n_init, k, x.shape[1]))
+    binary = levels == 2
+    theta = np.empty((n_init, k, starts[-1]))
+    yes = rng.uniform(0.25, 0.75, size=(n_init, k, x.shape[1]))
+    theta[..., starts[:-1][binary] + 1] = yes[..., binary]
+    theta[..., starts[:-1][binary]] = 1 - yes[..., binary]
+    categorical = np.flatnonzero(~binary)
+    if len(categorical):
+        draws = rng.uniform(0.25, 0.75, size=(n_init, k, int(levels[categorical].sum())))
+        at = 0
+        for j in categorical:
+            part = draws[..., at : at + levels[j]]
+            theta[..., starts[j] : starts[j + 1]] = part / part.sum(axis=2, keepdims=True)
+            at += levels[j]
     log_pi = np.full((n_init, k), -np.log(k))
     previous = np.full(n_init, -np.inf)
     done = np.zeros(n_init, dtype=bool)
+    iterations = np.zeros(n_init, dtype=np.int64)
     for _ in range(max_iter):
-        lt, l1t = np.log(theta), np.log1p(-theta)
-        # rows × classes log p(x | class) for every start: (n_init, rows, k)
-        joint = log_pi[:, None, :] + ones @ lt.transpose(0, 2, 1) + zeros @ l1t.transpose(0, 2, 1)
-        top = joint.max(axis=2, keepdims=True)
-        row_ll = top[..., 0] + np.log(np.exp(joint - top).sum(axis=2))
-        mean_ll = row_ll @ w / total
-        done |= np.abs(mean_ll - previous) < tol
-        previous = mean_ll
-        if done.all():
+        # rows × classes log p(x, class) for every start: (n_init, rows, k)
+        joint = log_pi[:, None, :] + o @ np.log(theta).transpose(0, 2, 1)
+        row_ll = _log_sum_exp(joint)
+        ll = row_ll @ w
+        done |= np.abs(ll - previous) <= tol * np.abs(ll)
+        previous = ll
+        if done.all() or total == 0:
             break
+        iterations += ~done
         resp = np.exp(joint - row_ll[..., None]) * w[None, :, None]
         size = resp.sum(axis=1)
         new_pi = np.log(np.clip(size / total, 1e-300, None))
-        num = resp.transpose(0, 2, 1) @ ones
-        den = resp.transpose(0, 2, 1) @ observed.astype(float)
+        num = resp.transpose(0, 2, 1) @ o
+        den = (resp.transpose(0, 2, 1) @ obs)[..., block]
         new_theta = np.clip(
             np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0), 1e-12, 1 - 1e-12
         )
-        keep = done[:, None, None]
-        theta = np.where(keep, theta, new_theta)
+        theta = np.where(done[:, None, None], theta, new_theta)
         log_pi = np.where(done[:, None], log_pi, new_pi)
     best = int(np.argmax(previous))
-    lt, l1t = np.log(theta[best]), np.log1p(-theta[best])
-    joint = log_pi[best][None, :] + ones @ lt.T + zeros @ l1t.T
-    top = joint.max(axis=1, keepdims=True)
-    row_ll = top[:, 0] + np.log(np.exp(joint - top).sum(axis=1))
+    joint = log_pi[best][None, :] + onehot @ np.log(theta[best]).T
+    row_ll = _log_sum_exp(joint)
+    proba = np.exp(joint - row_ll[:, None])
+    p = np.clip(proba[fit], 1e-300, 1.0)
+    entropy = float(w @ -(proba[fit] * np.log(p)).sum(axis=1))
     return {
-        "proba": np.exp(joint - row_ll[:, None]),
-        "log_likelihood": float(row_ll @ w),
-        "n_parameters": (k - 1) + k * x.shape[1],
+        "proba": proba,
+        "log_likelihood": float(row_ll[fit] @ w),
+        "n_parameters": (k - 1) + k * int((levels - 1).sum()),
+        "n_cases": float(total),
+        "n_empty": float(w_all[empty].sum()),
+        "empty": empty,
+        "relative_entropy": 1 - entropy / (total * np.log(k)) if k > 1 and total else np.nan,
         "converged": bool(done[best]),
+        "start_log_likelihoods": previous.copy(),
+        "n_best": int(np.sum(previous >= previous[best] - best_tol)),
+        "iterations": int(iterations[best]),
     }
 
 
 def _lca(d: Design, codes, counts, k, seed, n_init, max_iter):
     x, _ = lca_indicators(d, codes)
-    fit = lca_em(x, counts.astype(float), k, seed, n_init, max_iter)
-    proba, loglik, npar = fit["proba"], fit["log_likelihood"], fit["n_parameters"]
-    labels = proba.argmax(axis=1)
-    total = float(counts.sum())
-    p = np.clip(proba, 1e-15, 1.0)
-    entropy = float(np.sum(counts * -(proba * np.log(p)).sum(axis=1)))
+    fit = lca_em(x, counts.astype(float), k, seed, n_init, max_iter, levels=lca_levels(d))
+    loglik, npar, n = fit["log_likelihood"], fit["n_parameters"], fit["n_cases"]
+    labels = fit["proba"].argmax(axis=1)
     stats = {
         "log_likelihood": loglik,
         "n_parameters": npar,
-        "bic": -2 * loglik + npar * np.log(total),
+        "bic": -2 * loglik + npar * np.log(n) if n > 0 else np.nan,
         "aic": -2 * loglik + 2 * npar,
-        "relative_entropy": 1 - entropy / (total * np.log(k)) if k > 1 else np.nan,
+        "relative_entropy": fit["relative_entropy"],
         "converged": fit["converged"],
+        "n_no_information": int(round(fit["n_empty"])),
+        "starts_at_best": fit["n_best"],
+        "starts": n_init,
     }
     return labels, stats
 
@@ -606,7 +723,7 @@ class Options:
     techniques: bool = False
     weight: float = 1.0
     seed: int = config.SEED
-    n_init: int = 10
+    n_init: int | None = None  # None: KMODES_STARTS k-modes starts, LCA_STARTS for LCA
     max_iter: int | None = None  # None: 200 k-modes passes, 5000 EM steps for LCA
     engine: str = "numpy"
 
@@ -655,12 +772,13 @@ def fit_profiles(
         )
     stats: dict = {}
     if opt.method == "hierarchical":
+        if dist is None:
+            dist = distances(d, codes, opt.metric)
         if z is None:
-            z = weighted_linkage(
-                distances(d, codes, opt.metric) if dist is None else dist, counts, opt.linkage
-            )
+            z = weighted_linkage(dist, counts, opt.linkage)
         labels = cut(z, k)
         stats["height"] = float(z[m - k - 1, 2]) if k < m else 0.0
+        stats["arbitrary_cut"] = arbitrary_cut(dist, counts, opt.linkage, z, k)
     elif opt.method == "kmodes":
         if opt.engine == "kmodes":
             from kmodes.kmodes import KModes
@@ -668,7 +786,7 @@ def fit_profiles(
             km = KModes(
                 n_clusters=k,
                 init="Huang",
-                n_init=opt.n_init,
+                n_init=opt.n_init or KMODES_STARTS,
                 max_iter=opt.max_iter or 200,
                 random_state=opt.seed,
                 n_jobs=1,
@@ -676,12 +794,19 @@ def fit_profiles(
             labels = km.fit_predict(codes, sample_weight=counts.astype(float))
             stats["cost"] = float(km.cost_)
         else:
-            labels, _, cost = weighted_kmodes(
-                codes, counts, k, d.weights, d.n_levels, opt.seed, opt.n_init, opt.max_iter or 200
+            n_init = opt.n_init or KMODES_STARTS
+            labels, _, cost, costs = weighted_kmodes(
+                codes, counts, k, d.weights, d.n_levels, opt.seed, n_init, opt.max_iter or 200
             )
             stats["cost"] = cost
+            stats["cost_median"] = float(np.median(costs))
+            stats["cost_worst"] = float(costs.max())
+            stats["starts_at_best"] = int(np.sum(costs <= cost + 1e-9 * max(1.0, cost)))
+            stats["starts"] = n_init
     else:
-        labels, stats = _lca(d, codes, counts, k, opt.seed, opt.n_init, opt.max_iter or 5000)
+        labels, stats = _lca(
+            d, codes, counts, k, opt.seed, opt.n_init or LCA_STARTS, opt.max_iter or 5000
+        )
     return _canonical(np.asarray(labels), counts), stats, z
 
 
@@ -704,10 +829,15 @@ class Clustering:
 
     @property
     def assignments(self) -> pd.DataFrame:
-        """``case_id``, ``name``, ``cluster`` (1..k), ``profile`` for each case used."""
+        """``case_id``, ``name``, ``cluster`` (1..k), ``profile`` for each case used; for
+        latent class analysis also ``by_prior``: the case reports no indicator, so its
+        class is the largest one by prior alone, not by its answers."""
         out = self.design.cases[["case_id", "name"]].copy()
         out["cluster"] = self.labels
         out["profile"] = self.profiles.inverse + 1
+        if self.options.method == "lca":
+            x, _ = lca_indicators(self.design, self.profiles.codes)
+            out["by_prior"] = np.isnan(x).all(axis=1)[self.profiles.inverse]
         return out
 
     @property
@@ -726,7 +856,9 @@ def cluster(
     """Cluster cases into ``k`` clusters with ``method`` (hierarchical, kmodes, lca).
 
     Options: ``na_policy``, ``metric`` and ``linkage`` (hierarchical), ``categories``,
-    ``techniques``, ``weight``, ``seed``, ``n_init``, ``max_iter``, ``engine`` (k-modes)."""
+    ``techniques``, ``weight``, ``seed``, ``n_init`` (random starts; default
+    :data:`KMODES_STARTS` for k-modes, :data:`LCA_STARTS` for LCA), ``max_iter``,
+    ``engine`` (k-modes)."""
     opt = Options(method=method, **options)
     d, p = _prepare(cases, opt, frame)
     labels, stats, z = fit_profiles(d, p.codes, p.counts, k, opt)
@@ -784,9 +916,12 @@ def select_k(
     **options,
 ) -> Selection:
     """Fit every k in ``k_range`` and tabulate the criteria: weighted silhouette on the
-    ``metric`` distances (all methods), k-modes cost, LCA log-likelihood, BIC, AIC and
-    relative entropy. LCA chooses the lowest BIC; the other methods the highest
-    silhouette (ties to the smaller k). k beyond the number of distinct profiles is skipped."""
+    ``metric`` distances (all methods); the hierarchical cut's height and whether it falls
+    inside tied heights (``arbitrary_cut``); the k-modes cost with the spread over its
+    starts; the LCA log-likelihood, BIC, AIC, relative entropy, cases without any
+    indicator (``n_no_information``, not in BIC's n) and starts reaching the best. LCA
+    chooses the lowest BIC; the other methods the highest silhouette (ties to the smaller
+    k). k beyond the number of distinct profiles is skipped."""
     opt = Options(method=method, **options)
     d, p = _prepare(cases, opt, frame)
     dist = distances(d, p.codes, opt.metric)
@@ -817,8 +952,14 @@ def select_k(
         best = table.loc[table["bic"].idxmin()]
         reason = (
             f"k={int(best['k'])}: lowest BIC ({best['bic']:.1f}) among k={ks[0]}..{ks[-1]} "
-            f"(relative entropy {best['relative_entropy']:.2f})"
+            f"(relative entropy {best['relative_entropy']:.2f}; "
+            f"{int(best['starts_at_best'])} of {int(best['starts'])} starts reached it)"
         )
+        if best["n_no_information"]:
+            reason += (
+                f"; {int(best['n_no_information'])} cases report no indicator: left out of "
+                "the fit and of BIC's n, classed by prior alone"
+            )
     else:
         valid = table.dropna(subset=["silhouette"])
         if valid.empty:
@@ -830,6 +971,11 @@ def select_k(
                 f"k={int(best['k'])}: highest mean silhouette ({best['silhouette']:.3f}, "
                 f"{opt.metric}) among k={ks[0]}..{ks[-1]}"
             )
+            if bool(best.get("arbitrary_cut", False)):
+                reason += (
+                    f"; the cut at k={int(best['k'])} falls inside tied merge heights "
+                    f"({best['height']:.3f}), so it is one of several equally valid partitions"
+                )
     table["chosen"] = table["k"] == int(best["k"])
     return Selection(table, int(best["k"]), reason)
 

@@ -334,7 +334,8 @@ def plan_evaluation(
     """The evaluation behind the coding of one public inventory (:data:`CODING_PLAN`):
     rules and the trained model on each step's reference, the model cross-validated with
     the step's other reference inventories added to each training fold (as in the final
-    model)."""
+    model), repeated over :data:`analysis.agreement.CV_REPEATS` fold seeds (scores are
+    the mean over the repeats)."""
     frame = frame or load_frame()
     training = training_cases(frame=frame)
     parts = []
@@ -355,7 +356,14 @@ def plan_evaluation(
     return agreement.Evaluation(
         *[
             pd.concat([getattr(p, f) for p in parts], ignore_index=True)
-            for f in ("scores", "per_class", "confusion", "predictions")
+            for f in (
+                "scores",
+                "per_class",
+                "confusion",
+                "predictions",
+                "repeat_scores",
+                "repeat_predictions",
+            )
         ]
     )
 
@@ -570,8 +578,9 @@ def technique_check(
 
 def out_of_fold_cases(name: str, frame: Frame | None = None) -> pd.DataFrame:
     """An annotated inventory recoded by the coders chosen for it, each case coded only by
-    a model that never saw its labels (the evaluation's out-of-fold predictions; the rule
-    coder has nothing to train): what the analyses would rest on if the cases were new.
+    a model that never saw its labels (the evaluation's out-of-fold predictions of its
+    first cross-validation repeat; the rule coder has nothing to train): what the
+    analyses would rest on if the cases were new.
     ``*_coded_by`` names the coder."""
     frame = frame or load_frame()
     annotated = name + config.ANNOTATED_SUFFIX

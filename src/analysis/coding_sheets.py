@@ -1,20 +1,25 @@
 """Coding by people: XLSX coding sheets out, filled sheets in, reliability, merge.
 
-A coding sheet has one row per case with drop-down lists (from the frame) for category,
-application type and up to :data:`TECHNIQUE_SLOTS` techniques, a drop-down yes/no column
-per risk flag, an instructions sheet in zh-TW and English, and an ``about`` sheet where
-the coder writes their name. Model or LLM codes can be written into ``suggested_*``
-columns (and, if asked, pre-filled) so they can be measured against the people's final
-codes. Sheets are written with fixed metadata: the same input gives the same bytes.
+A coding sheet opens on its instructions (zh-TW and English), then the ``cases`` sheet:
+one row per case, headed in the sheet's language with the frame's headings, with
+drop-down lists (from the frame) for category, application type (narrowed to the chosen
+category) and up to :data:`TECHNIQUE_SLOTS` techniques, a yes/no drop-down per risk
+flag, and an ``about`` sheet naming the coder. Model or LLM codes can be written into
+"suggested" columns (and, if asked, pre-filled) so they can be measured against the
+people's final codes. Sheets are written with fixed metadata: the same input gives the
+same bytes.
 
-Filled sheets are read back into tidy codes (``coded_by`` = ``human:<coder>``); every
-entry that is not a frame label, key or synonym is reported with its file, row and
-column.
+Filled sheets are read back into tidy codes (``coded_by`` = ``human:<coder>``, or
+``annotator:<id>`` for a recorded annotation pass written out as a sheet); every entry
+that is not a frame label, key or synonym, and every application type outside the
+chosen category, is reported with its file, row and column. Sheets headed with the
+column keys (``case_id``, ``category``, ...) are read too.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -28,30 +33,35 @@ from .errors import InputError, Problem, require_columns
 from .frame import NO, YES, Frame, load_frame
 from .outputs import FIXED_TIME, atomic_write_bytes, fix_zip_times
 
-TECHNIQUE_SLOTS = 3
+TECHNIQUE_SLOTS = 4
 SHEET_CASES, SHEET_LISTS, SHEET_ABOUT, SHEET_HELP = "cases", "lists", "about", "instructions"
 INFO_COLUMNS = ["case_id", "inventory", "name", "agency", "description"]
+#: Who fills a sheet: a person, or a recorded annotation pass written out as a sheet.
+ROLES = ("human", "annotator")
 _TICKS = {"zh-TW": ("是", "否"), "en": ("yes", "no")}
+#: Widest column (characters, a CJK character counting two) before its text wraps.
+MAX_WIDTH = 60
 
 INSTRUCTIONS = [
     (
-        "請在 about 工作表 B1 儲存格填入您的姓名或代號。",
-        "Write your name or initials in cell B1 of the 'about' sheet.",
+        "請在 about 工作表 B1 儲存格填入您的姓名或代號（若尚未填入）。",
+        "Write your name or initials in cell B1 of the 'about' sheet (if it is not there).",
     ),
     (
-        "每列為一個案例。請依案例名稱、機關與描述，從下拉選單選擇 AI應用類型（五大類）與應用類型。",
-        "Each row is one case. From the drop-down lists, choose its category (one of five) "
-        "and application type.",
+        "cases 工作表每列為一個案例。請依案例名稱、機關與說明，從下拉選單選擇"
+        "AI應用類型（五大類）與應用類型。",
+        "Each row of the 'cases' sheet is one case. From the drop-down lists, choose its "
+        "category (one of five) and application type.",
     ),
     (
-        "應用類型須屬於所選的AI應用類型；不確定時可留白，留白代表未編碼。",
-        "The application type must belong to the chosen category; leave a cell blank when "
-        "unsure (blank = not coded).",
+        "應用類型的選單只列所選AI應用類型下的應用類型；不確定時可留白，留白代表未編碼。",
+        "The application-type list shows only the types of the chosen category; leave a cell "
+        "blank when unsure (blank = not coded).",
     ),
     (
-        "AI技術：最多三欄，每欄選一項；描述未載明技術時請留白。",
-        "Techniques: up to three columns, one technique each; leave blank when the text does "
-        "not say.",
+        "AI技術：最多四欄，每欄選一項；描述未載明技術時，第一欄選「未載明」；無法判斷請留白。",
+        "Techniques: up to four columns, one technique each; when the text names none, choose "
+        "'Not stated' in the first; leave blank when you cannot tell.",
     ),
     (
         "六項風險欄位：依描述判斷是否有該風險，選「是」或「否」；無法判斷請留白。",
@@ -59,21 +69,79 @@ INSTRUCTIONS = [
         "blank when you cannot tell.",
     ),
     (
-        "suggested_ 開頭的欄位是模型或LLM的建議，只供參考；"
+        "標題以「建議」開頭的欄位是模型或LLM的建議，只供參考；"
         "請以您自己的判斷為準，勿修改案例資訊欄位。",
-        "Columns starting with suggested_ hold a model's or LLM's suggestion for reference "
+        "Columns headed 'Suggested' hold a model's or LLM's suggestion for reference "
         "only; code by your own judgement and do not edit the case information columns.",
     ),
 ]
 
 
 def coding_columns(frame: Frame) -> list[str]:
+    """The keys of the columns a coder fills, in sheet order."""
     return [
         "category",
         "application_type",
         *[f"technique_{i}" for i in range(1, TECHNIQUE_SLOTS + 1)],
         *frame.flag_keys,
     ]
+
+
+def sheet_heading(column: str, frame: Frame, language: str = config.DEFAULT_LANGUAGE) -> str:
+    """The header a coding sheet shows for a column key, in ``language`` (frame words)."""
+    if column.startswith("suggested_"):
+        colon = ": " if language == "en" else "："
+        field_name = sheet_heading(column.removeprefix("suggested_"), frame, language)
+        return f"{frame.heading('suggested', language)}{colon}{field_name}"
+    if column.startswith("technique_"):
+        return f"{frame.heading('technique', language)} {column.removeprefix('technique_')}"
+    if column in frame.flag_keys:
+        return frame.label("flag", column, language)
+    return frame.heading(column, language)
+
+
+def _column_keys(frame: Frame, header: list[str]) -> dict[str, str]:
+    """Header text -> column key, for headers in zh-TW, English or as keys."""
+    keys = [*INFO_COLUMNS, *coding_columns(frame), "notes"]
+    keys += [f"suggested_{f}" for f in fields(frame)]
+    aliases = {}
+    for key in keys:
+        for language in ("zh-TW", "en"):
+            aliases[sheet_heading(key, frame, language)] = key
+        aliases[key] = key
+    return {h: aliases[h] for h in header if h in aliases}
+
+
+def text_width(value: object) -> int:
+    """Display width of a cell's longest line: a CJK (wide) character counts two."""
+    lines = str(value).splitlines() or [""]
+    return max(
+        sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in lines
+    )
+
+
+def fit_columns(ws, rows: list[list], minimum: int = 6, maximum: int = MAX_WIDTH) -> None:
+    """Set each column's width to its widest cell (header included) within
+    ``minimum``..``maximum``; cells of a column at the maximum wrap, aligned to the top."""
+    from openpyxl.styles import Alignment
+
+    if not rows:
+        return
+    for j in range(max(len(r) for r in rows)):
+        cells = [r[j] for r in rows if j < len(r) and r[j] is not None]
+        widest = max([text_width(v) for v in cells] + [minimum - 2]) + 2
+        width = min(maximum, widest)
+        ws.column_dimensions[_col_letter(j + 1)].width = width
+        if widest > maximum:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j + 1, max_col=j + 1):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _bold_header(ws) -> None:
+    from openpyxl.styles import Font
+
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
 
 
 def _col_letter(i: int) -> str:
@@ -111,29 +179,66 @@ def _prefilled(s: pd.Series, frame: Frame, language: str, width: int) -> list:
     coded[0] = _display(frame, "category", s.get("suggested_category"), language)
     coded[1] = _display(frame, "application_type", s.get("suggested_application_type"), language)
     techniques = s.get("suggested_techniques", pd.NA)
-    techs = [] if pd.isna(techniques) else str(techniques).split(TECHNIQUE_SEP)
+    techs = [] if pd.isna(techniques) else [t for t in str(techniques).split(TECHNIQUE_SEP) if t]
     for i, t in enumerate(techs[:TECHNIQUE_SLOTS]):
         coded[2 + i] = frame.label("technique", t, language)
+    if techniques == "":  # the coder read the text and it names no technique
+        coded[2] = frame.heading("not_stated", language)
     for j, f in enumerate(frame.flag_keys):
         v = s.get(f"suggested_{f}")
         coded[2 + TECHNIQUE_SLOTS + j] = None if pd.isna(v) else (yes if v == "yes" else no)
     return coded
 
 
+def _suggested_text(column: str, value: object, frame: Frame, language: str) -> str | None:
+    """A suggestion as the coder reads it: frame labels, yes/no words of the sheet."""
+    if pd.isna(value):
+        return None
+    field_name = column.removeprefix("suggested_")
+    if field_name in frame.flag_keys:
+        yes, no = _TICKS["en" if language == "en" else "zh-TW"]
+        return yes if value == "yes" else no
+    if field_name == "techniques":
+        keys = [t for t in str(value).split(TECHNIQUE_SEP) if t]
+        words = [frame.label("technique", t, language) for t in keys]
+        return "; ".join(words) if words else frame.heading("not_stated", language)
+    return frame.label(field_name, str(value), language)
+
+
+def _widest_choices(frame: Frame, language: str, skip: int, code_cols: list[str]) -> list:
+    """A row of the widest drop-down choice of each coding column (for column widths)."""
+    kinds = {"category": "category", "application_type": "application_type"}
+    row: list = [None] * skip
+    for col in code_cols:
+        kind = kinds.get(col, "technique" if col.startswith("technique_") else None)
+        choices = list(frame.labels(kind, language).values()) if kind else []
+        row.append(max(choices, key=text_width) if choices else None)
+    return row
+
+
 def _add_drop_downs(wb, ws, frame: Frame, language: str, code_cols: list[str], rows: int) -> None:
-    """The drop-down lists (on a hidden sheet) and their validation of the coding cells."""
+    """The drop-down lists (on a hidden sheet) and their validation of the coding cells.
+    The application-type list is the chosen category's: a defined name per category
+    (``types_<category>``) picked by ``INDIRECT``; before a category is chosen, all types."""
+    from openpyxl.workbook.defined_name import DefinedName
     from openpyxl.worksheet.datavalidation import DataValidation
 
     yes, no = _TICKS["en" if language == "en" else "zh-TW"]
     lists = wb.create_sheet(SHEET_LISTS)
     columns = {
         "category": [frame.label("category", k, language) for k in frame.category_keys],
+        "category_key": list(frame.category_keys),
         "application_type": [
             frame.label("application_type", k, language) for k in frame.application_type_keys
         ],
-        "technique": [frame.label("technique", k, language) for k in frame.technique_keys],
+        "technique": [frame.label("technique", k, language) for k in frame.technique_keys]
+        + [frame.heading("not_stated", language)],
         "flag": [yes, no],
     }
+    for c in frame.category_keys:
+        columns[f"types_{c}"] = [
+            frame.label("application_type", k, language) for k in frame.application_types_of(c)
+        ]
     refs = {}
     for j, (name, values) in enumerate(columns.items(), start=1):
         lists.cell(row=1, column=j, value=name)
@@ -141,17 +246,27 @@ def _add_drop_downs(wb, ws, frame: Frame, language: str, code_cols: list[str], r
             lists.cell(row=i, column=j, value=v)
         letter = _col_letter(j)
         refs[name] = f"{SHEET_LISTS}!${letter}$2:${letter}${len(values) + 1}"
+    for c in frame.category_keys:
+        wb.defined_names[f"types_{c}"] = DefinedName(f"types_{c}", attr_text=refs[f"types_{c}"])
+    wb.defined_names["types_all"] = DefinedName("types_all", attr_text=refs["application_type"])
     lists.sheet_state = "hidden"
+    first = len(INFO_COLUMNS) + 1
+    category_letter = _col_letter(first + code_cols.index("category"))
+    key_table = f"{SHEET_LISTS}!$A$2:$B${len(frame.category_keys) + 1}"
+    narrowed = (
+        f'INDIRECT(IFERROR("types_"&VLOOKUP(${category_letter}2,{key_table},2,FALSE),"types_all"))'
+    )
     last = max(rows + 1, 2)
-    for j, col in enumerate(code_cols, start=len(INFO_COLUMNS) + 1):
-        kind = (
-            "technique"
-            if col.startswith("technique_")
-            else ("flag" if col in frame.flag_keys else col)
-        )
+    for j, col in enumerate(code_cols, start=first):
+        if col == "application_type":
+            formula = narrowed
+        elif col.startswith("technique_"):
+            formula = refs["technique"]
+        else:
+            formula = refs["flag" if col in frame.flag_keys else col]
         dv = DataValidation(
             type="list",
-            formula1=refs[kind],
+            formula1=formula,
             allow_blank=True,
             showErrorMessage=True,
             errorTitle="invalid / 無效",
@@ -162,12 +277,47 @@ def _add_drop_downs(wb, ws, frame: Frame, language: str, code_cols: list[str], r
         ws.add_data_validation(dv)
 
 
-def _add_about_and_help(
-    wb, frame: Frame, language: str, cases: int, suggested: bool, prefill: bool
+def _add_help(wb, frame: Frame) -> None:
+    """The instructions sheet (the workbook's first): steps and the frame's definitions."""
+    from openpyxl.styles import Alignment
+
+    helper = wb.active
+    helper.title = SHEET_HELP
+    helper.append(["zh-TW", "en"])
+    for zh, en in INSTRUCTIONS:
+        helper.append([zh, en])
+    helper.append([None, None])
+    helper.append([frame.heading("column", "zh-TW"), frame.heading("column", "en")])
+    for kind in ("category", "application_type", "flag"):
+        for d in frame.definitions(kind):
+            helper.append(
+                [
+                    f"{d['name_zh']}：{d['definition_zh']}",
+                    f"{d['name_en']}: {d['definition_en']}",
+                ]
+            )
+    _bold_header(helper)
+    for letter in "AB":
+        helper.column_dimensions[letter].width = 80
+    for row in helper.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _add_about(
+    wb,
+    frame: Frame,
+    language: str,
+    cases: int,
+    suggested: bool,
+    prefill: bool,
+    coder: str | None,
+    role: str,
 ) -> None:
     about = wb.create_sheet(SHEET_ABOUT)
     for row in (
-        ["coder", None],
+        ["coder", coder, "編碼者姓名或代號 · your name or initials"],
+        ["role", role],
         ["language", language],
         ["frame", frame.path.name],
         ["cases", cases],
@@ -175,24 +325,8 @@ def _add_about_and_help(
         ["prefilled", "yes" if prefill else "no"],
     ):
         about.append(row)
-    helper = wb.create_sheet(SHEET_HELP)
-    helper.append(["zh-TW", "en"])
-    for zh, en in INSTRUCTIONS:
-        helper.append([zh, en])
-    helper.append([None, None])
-    helper.append(["欄位", "column"])
-    for kind, col in (
-        ("category", "category"),
-        ("application_type", "application_type"),
-        ("flag", None),
-    ):
-        for d in frame.definitions(kind):
-            helper.append(
-                [
-                    f"{d['name_zh']}：{d['definition_zh']}",
-                    f"{col or d['key']} = {d['name_en']}: {d['definition_en']}",
-                ]
-            )
+    about.column_dimensions["A"].width = 14
+    about.column_dimensions["B"].width = 24
 
 
 def export_sheet(
@@ -201,35 +335,50 @@ def export_sheet(
     language: str = config.DEFAULT_LANGUAGE,
     suggestions: pd.DataFrame | None = None,
     prefill: bool = False,
+    coder: str | None = None,
+    codes: pd.DataFrame | None = None,
+    role: str = "human",
 ) -> bytes:
     """The XLSX bytes of a coding sheet for ``cases`` (see the module docstring).
     ``suggestions`` are codes (:data:`analysis.coders.CODE_COLUMNS`); with ``prefill``
-    they are also written into the coding cells, for the coder to confirm or change."""
+    they are also written into the coding cells, for the coder to confirm or change.
+    ``coder`` is written into the about sheet; ``codes`` fill the coding cells as a coder
+    filled them (``role`` ``annotator`` for a recorded annotation pass)."""
     from openpyxl import Workbook
 
     frame = frame or load_frame()
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
     wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_CASES
+    _add_help(wb, frame)
+    ws = wb.create_sheet(SHEET_CASES)
     sugg = _suggestion_table(cases, suggestions, frame)
+    given = _suggestion_table(cases, codes, frame) if codes is not None else None
     code_cols = coding_columns(frame)
-    ws.append(INFO_COLUMNS + code_cols + ["notes"] + list(sugg.columns))
+    keys = INFO_COLUMNS + code_cols + ["notes"] + list(sugg.columns)
+    rows = [[sheet_heading(k, frame, language) for k in keys]]
     for idx, row in cases.iterrows():
         info = [
             None if c not in cases.columns or pd.isna(row[c]) else str(row[c]) for c in INFO_COLUMNS
         ]
         suggested = sugg.loc[idx] if len(sugg.columns) else pd.Series(dtype=object)
-        coded = (
-            _prefilled(suggested, frame, language, len(code_cols))
-            if prefill and len(sugg.columns)
-            else [None] * len(code_cols)
-        )
-        ws.append(
-            info + coded + [None] + [None if pd.isna(v) else str(v) for v in suggested.tolist()]
-        )
+        if given is not None and len(given.columns):
+            coded = _prefilled(given.loc[idx], frame, language, len(code_cols))
+        elif prefill and len(sugg.columns):
+            coded = _prefilled(suggested, frame, language, len(code_cols))
+        else:
+            coded = [None] * len(code_cols)
+        shown = [_suggested_text(c, v, frame, language) for c, v in suggested.items()]
+        rows.append(info + coded + [None] + shown)
+    for r in rows:
+        ws.append(r)
+    _bold_header(ws)
+    fit_columns(ws, rows + [_widest_choices(frame, language, len(INFO_COLUMNS), code_cols)])
     _add_drop_downs(wb, ws, frame, language, code_cols, len(cases))
-    ws.freeze_panes = "C2"
-    _add_about_and_help(wb, frame, language, len(cases), bool(len(sugg.columns)), prefill)
+    ws.freeze_panes = "D2"
+    ws.auto_filter.ref = f"A1:{_col_letter(len(keys))}{len(rows)}"
+    _add_about(wb, frame, language, len(cases), bool(len(sugg.columns)), prefill, coder, role)
+    wb.active = 0
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     buf = io.BytesIO()
@@ -244,17 +393,32 @@ def write_sheet(
     language: str = config.DEFAULT_LANGUAGE,
     suggestions: pd.DataFrame | None = None,
     prefill: bool = False,
+    coder: str | None = None,
+    codes: pd.DataFrame | None = None,
+    role: str = "human",
 ) -> Path:
     """Write :func:`export_sheet` to ``path`` atomically."""
     return atomic_write_bytes(
-        Path(path), export_sheet(cases, frame, language, suggestions, prefill)
+        Path(path),
+        export_sheet(cases, frame, language, suggestions, prefill, coder, codes, role),
     )
 
 
 # -- reading filled sheets -------------------------------------------------------------------
-def _sheet_rows(path: Path, coder: str | None) -> tuple[str, list[tuple]]:
-    """The coder's name (about sheet, else ``coder``, else the file name) and the rows of
-    the cases sheet, header first."""
+def _about(wb) -> dict[str, str]:
+    """The key/value rows of the about sheet (empty when there is none)."""
+    if SHEET_ABOUT not in wb.sheetnames:
+        return {}
+    out = {}
+    for row in wb[SHEET_ABOUT].iter_rows(min_row=1, max_row=20, values_only=True):
+        if row and row[0] is not None and len(row) > 1 and row[1] not in (None, ""):
+            out[str(row[0]).strip()] = str(row[1]).strip()
+    return out
+
+
+def _sheet_rows(path: Path, coder: str | None) -> tuple[str, str, list[tuple]]:
+    """The coder's name (about sheet, else ``coder``, else the file name), their role
+    (about sheet, else ``human``) and the rows of the cases sheet, header first."""
     from openpyxl import load_workbook
 
     file = str(path)
@@ -278,32 +442,39 @@ def _sheet_rows(path: Path, coder: str | None) -> tuple[str, list[tuple]]:
                 )
             ]
         )
-    name = coder
-    if SHEET_ABOUT in wb.sheetnames:
-        for row in wb[SHEET_ABOUT].iter_rows(min_row=1, max_row=10, values_only=True):
-            if row and row[0] == "coder" and len(row) > 1 and row[1] not in (None, ""):
-                name = str(row[1]).strip()
+    about = _about(wb)
+    role = about.get("role", "human")
+    if role not in ROLES:
+        wb.close()
+        raise InputError(
+            [
+                Problem(
+                    file, None, f"{SHEET_ABOUT}!B2", role, f"one of {ROLES}", "human 或 annotator"
+                )
+            ]
+        )
     rows = list(wb[SHEET_CASES].iter_rows(values_only=True))
     wb.close()
     if not rows:
         raise InputError([Problem(file, 1, None, None, "a header row", "標題列")])
-    return name or path.stem, rows
+    return about.get("coder") or coder or path.stem, role, rows
 
 
 class _SheetRow:
-    """One filled row of a coding sheet: its cells by column name, and the codes and
-    problems read from it."""
+    """One filled row of a coding sheet: its cells by column key, and the codes and
+    problems read from it (problems name the column by its header in the file)."""
 
     def __init__(
-        self, file: str, number: int, values: tuple, columns: dict[str, int], frame: Frame
+        self,
+        file: str,
+        number: int,
+        values: tuple,
+        columns: dict[str, int],
+        headers: dict[str, str],
+        frame: Frame,
     ):
-        self.file, self.number, self.values, self.columns, self.frame = (
-            file,
-            number,
-            values,
-            columns,
-            frame,
-        )
+        self.file, self.number, self.values, self.frame = file, number, values, frame
+        self.columns, self.headers = columns, headers
         self.codes: list[dict] = []
         self.problems: list[Problem] = []
 
@@ -313,7 +484,9 @@ class _SheetRow:
         return None if v is None or str(v).strip() == "" else str(v).strip()
 
     def problem(self, column: str, value: str | None, expected: str, expected_zh: str) -> None:
-        self.problems.append(Problem(self.file, self.number, column, value, expected, expected_zh))
+        self.problems.append(
+            Problem(self.file, self.number, self.headers[column], value, expected, expected_zh)
+        )
 
     def read(self, base: dict) -> None:
         self._closed(base)
@@ -333,26 +506,45 @@ class _SheetRow:
                 category = key
                 self.codes.append({**base, "field": kind, "value": key})
             elif category is not None and self.frame.category_of(key) != category:
+                choices = [
+                    self.frame.label("application_type", t, "en")
+                    for t in self.frame.application_types_of(category)
+                ]
+                choices_zh = [
+                    self.frame.label("application_type", t, "zh-TW")
+                    for t in self.frame.application_types_of(category)
+                ]
                 self.problem(
                     kind,
                     v,
-                    f"an application type of the chosen category ({category})",
-                    "屬於所選AI應用類型的應用類型",
+                    f"an application type of the chosen category "
+                    f"{self.frame.label('category', category, 'en')} ({', '.join(choices)})",
+                    f"所選AI應用類型「{self.frame.label('category', category, 'zh-TW')}」"
+                    f"下的應用類型（{'、'.join(choices_zh)}）",
                 )
             else:
                 self.codes.append({**base, "field": kind, "value": key})
 
     def _techniques(self, base: dict) -> None:
-        found = set()
+        found, not_stated = set(), []
+        words = {self.frame.heading("not_stated", lang) for lang in config.LANGUAGES}
         for i in range(1, TECHNIQUE_SLOTS + 1):
             column = f"technique_{i}"
+            if column not in self.columns:  # a sheet of an earlier version had fewer slots
+                continue
             v = self.cell(column)
-            key = None if v is None else self.frame.lookup("technique", v)
-            if v is not None and key is None:
+            key = None if v is None or v in words else self.frame.lookup("technique", v)
+            if v in words:
+                not_stated.append((column, v))
+            elif v is not None and key is None:
                 self.problem(column, v, "a technique from the drop-down list", "下拉清單中的AI技術")
             elif key is not None:
                 found.add(key)
-        if found:
+        for column, v in not_stated if found else not_stated[1:]:
+            self.problem(
+                column, v, "techniques, or 'not stated' alone", "AI技術，或僅一欄「未載明」"
+            )
+        if found or not_stated:
             self.codes.append(
                 {
                     **base,
@@ -375,22 +567,33 @@ class _SheetRow:
 
 def read_sheet(path: Path, frame: Frame | None = None, coder: str | None = None) -> pd.DataFrame:
     """The codes of one filled sheet (:data:`analysis.coders.CODE_COLUMNS`, coded_by
-    ``human:<coder>``; the coder's name from the about sheet, else ``coder``, else the
-    file name). Blank cells are not coded. Raises :class:`InputError` naming file, row
-    and column for every invalid entry."""
+    ``<role>:<coder>``: role ``human`` unless the about sheet says ``annotator``; the
+    coder's name from the about sheet, else ``coder``, else the file name). Blank cells
+    are not coded. Raises :class:`InputError` naming file, row and column (its header)
+    for every invalid entry."""
     frame = frame or load_frame()
     path = Path(path)
     file = str(path)
-    name, rows = _sheet_rows(path, coder)
-    header = [str(h) if h is not None else "" for h in rows[0]]
-    needed = ["case_id", "inventory", *coding_columns(frame)]
-    require_columns(file, header, needed, "a coding sheet", "編碼表")
-    columns = {h: i for i, h in enumerate(header)}
+    name, role, rows = _sheet_rows(path, coder)
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    keyed = _column_keys(frame, header)
+    needed = ["case_id", "inventory", "category", "application_type", "technique_1"]
+    needed += frame.flag_keys
+    require_columns(
+        file,
+        list(keyed.values()),
+        needed,
+        "a coding sheet (headers as written by sheets export)",
+        "編碼表（標題依匯出時）",
+    )
+    columns = {keyed[h]: i for i, h in enumerate(header) if h in keyed}
+    headers = {key: h for h, key in keyed.items()}
     problems, out, seen = [], [], set()
+    coded = [c for c in coding_columns(frame) if c in columns]
     for number, values in enumerate(rows[1:], start=2):
-        row = _SheetRow(file, number, values, columns, frame)
+        row = _SheetRow(file, number, values, columns, headers, frame)
         cid, inv = row.cell("case_id"), row.cell("inventory")
-        if cid is None and all(row.cell(c) is None for c in coding_columns(frame)):
+        if cid is None and all(row.cell(c) is None for c in coded):
             continue
         if cid is None:
             row.problem(
@@ -404,7 +607,7 @@ def read_sheet(path: Path, frame: Frame | None = None, coder: str | None = None)
                 {
                     "case_id": cid,
                     "inventory": inv or "",
-                    "coded_by": f"human:{name}",
+                    "coded_by": f"{role}:{name}",
                     "confidence": np.nan,
                     "evidence": row.cell("notes") if "notes" in columns else None,
                 }
@@ -416,6 +619,22 @@ def read_sheet(path: Path, frame: Frame | None = None, coder: str | None = None)
             problems, f"{file}: {len(problems)} invalid entr{'y' if len(problems) == 1 else 'ies'}"
         )
     return codes_frame(out)
+
+
+def sheet_cases(path: Path, frame: Frame | None = None) -> pd.DataFrame:
+    """The cases a sheet lists (``inventory``, ``case_id``, ``name``), in its row order."""
+    frame = frame or load_frame()
+    _, _, rows = _sheet_rows(Path(path), None)
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    keyed = _column_keys(frame, header)
+    at = {keyed[h]: i for i, h in enumerate(header) if h in keyed}
+    wanted = ["inventory", "case_id", "name"]
+    out = [
+        [None if at.get(c) is None or at[c] >= len(r) else r[at[c]] for c in wanted]
+        for r in rows[1:]
+    ]
+    table = pd.DataFrame(out, columns=wanted).dropna(subset=["case_id"])
+    return table.astype({"inventory": str, "case_id": str}).reset_index(drop=True)
 
 
 def read_sheets(paths: list[Path], frame: Frame | None = None) -> pd.DataFrame:
@@ -524,45 +743,48 @@ def disagreements(codes: pd.DataFrame, frame: Frame | None = None) -> pd.DataFra
     )
 
 
+def _coder_id(coded_by: str) -> str:
+    return coded_by.split(":", 1)[1] if ":" in coded_by else coded_by
+
+
 def consensus(
     codes: pd.DataFrame, frame: Frame | None = None, resolve: str | None = None
 ) -> pd.DataFrame:
     """One code per (case, field): the value all coders who coded it agree on
-    (``coded_by`` = ``human:<a>+<b>``); on disagreement the value of coder ``resolve``
-    (``human:<resolve>``) or no code."""
+    (``coded_by`` = ``<role>:<a>+<b>``, the role ``human`` unless every coder is an
+    annotation pass). Coder ``resolve`` is the adjudicator: their value settles every
+    case where the others differ or where it differs from theirs (``coded_by`` the
+    adjudicator's); without one, a disagreement is left uncoded."""
     frame = frame or load_frame()
     rows = []
     for f in fields(frame):
         table = ratings(codes, f)
+        judge = next((c for c in table.columns if _coder_id(c) == resolve), None)
+        coders = table.shape[1] - (judge is not None)
         for (inv, cid), r in table.iterrows():
-            given = r.dropna()
-            if given.empty:
+            given = (r.drop(judge) if judge else r).dropna()
+            ruling = None if judge is None or pd.isna(r[judge]) else r[judge]
+            agreed = given.nunique() == 1 and ruling in (None, given.iloc[0])
+            if agreed:
+                roles = {c.split(":", 1)[0] for c in given.index}
+                role = roles.pop() if len(roles) == 1 else "human"
+                value, by = given.iloc[0], f"{role}:{'+'.join(_coder_id(c) for c in given.index)}"
+                confidence, evidence = float(len(given)) / coders, ""
+            elif ruling is not None:
+                value, by, confidence, evidence = ruling, judge, np.nan, "resolved"
+            else:
                 continue
-            if given.nunique() == 1:
-                names = "+".join(c.split(":", 1)[1] for c in given.index)
-                rows.append(
-                    {
-                        "case_id": cid,
-                        "inventory": inv,
-                        "field": f,
-                        "value": given.iloc[0],
-                        "coded_by": f"human:{names}",
-                        "confidence": float(len(given)) / table.shape[1],
-                        "evidence": "",
-                    }
-                )
-            elif resolve is not None and f"human:{resolve}" in given.index:
-                rows.append(
-                    {
-                        "case_id": cid,
-                        "inventory": inv,
-                        "field": f,
-                        "value": given[f"human:{resolve}"],
-                        "coded_by": f"human:{resolve}",
-                        "confidence": np.nan,
-                        "evidence": "resolved",
-                    }
-                )
+            rows.append(
+                {
+                    "case_id": cid,
+                    "inventory": inv,
+                    "field": f,
+                    "value": value,
+                    "coded_by": by,
+                    "confidence": confidence,
+                    "evidence": evidence,
+                }
+            )
     return codes_frame(rows)
 
 
@@ -588,7 +810,7 @@ def merge(
         }
         for idx, inv, cid in zip(out.index, out["inventory"], out["case_id"]):
             hit = values.get((inv, cid))
-            if hit is None or not replaceable[idx]:
+            if hit is None or not replaceable[idx] or hit[0] == "":  # "": no technique stated
                 continue
             v, by = hit
             out.at[idx, f] = (v == "yes") if f in frame.flag_keys else v

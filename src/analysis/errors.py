@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: How a problem's ``unit`` reads in Traditional Chinese (第 N 列, 第 N 筆, 第 N 行).
+_UNITS_ZH = {"row": "列", "record": "筆", "line": "行"}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -21,16 +24,18 @@ class Problem:
     value: object
     expected: str
     expected_zh: str = ""
+    #: what ``row`` counts: a spreadsheet ``row``, a JSON ``record`` or a text ``line``
+    unit: str = "row"
 
     def describe(self) -> str:
         where = [f"file {self.file}"]
         if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column!r}")
+            where.append(f"{self.unit} {self.row}")
+        if self.column is not None:  # a JSON record has fields, a table columns
+            where.append(f"{'field' if self.unit == 'record' else 'column'} {self.column!r}")
         zh_where = [f"檔案 {self.file}"]
         if self.row is not None:
-            zh_where.append(f"第 {self.row} 列")
+            zh_where.append(f"第 {self.row} {_UNITS_ZH.get(self.unit, '列')}")
         if self.column is not None:
             zh_where.append(f"欄位「{self.column}」")
         value = "" if self.value is None else f": value {self.value!r}"
@@ -42,6 +47,11 @@ class Problem:
 
 class AnalysisError(Exception):
     """Base class of every error the suite raises on purpose."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (and so a notebook or papermill) prints instead of a traceback:
+        the message, which already says where and what was expected."""
+        return f"{type(self).__name__}: {self}".splitlines()
 
 
 class FrameError(AnalysisError):

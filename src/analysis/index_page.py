@@ -11,7 +11,6 @@ The page loads nothing from outside itself: the font is embedded, thumbnails are
 
 from __future__ import annotations
 
-import ast
 import base64
 import fnmatch
 import html
@@ -29,6 +28,7 @@ from .environment import SHOWN_DIGEST
 from .findings import measure_text, percent_text
 from .frame import Frame, load_frame
 from .outputs import atomic_write_bytes, atomic_write_text
+from .parameters import declared, output_name
 
 #: The index's sections in the study's order: key, zh-TW and English heading.
 SECTIONS = (
@@ -47,6 +47,7 @@ SECTION_OF = {
     "02": "cooccurrence",
     "03": "profiles",
     "04": "coding",
+    "07": "coding",
     "05": "governance",
     "00": "inventories",
 }
@@ -109,6 +110,11 @@ TEXTS = {
         "{target}：{coder} {metric} {value} [{low}, {high}]（{n} 件），標準 {goal}",
         "{target}: {coder} {metric} {value} [{low}, {high}] ({n} cases), target {goal}",
     ),
+    "agreement": (
+        "編碼者一致性：AI應用類型 α {category}、應用類型 α {type}；不一致 {n} 處",
+        "Agreement between coders: category α {category}, application type α {type}; "
+        "{n} disagreements",
+    ),
     "tier": (
         "{framework}：最高定位「{level}」{count}/{n} 件（{share}）",
         "{framework}: highest placement “{level}”, {count} of {n} ({share})",
@@ -163,16 +169,7 @@ def both(key: str) -> str:
 # -- which files belong to a report ----------------------------------------------------------
 @lru_cache(maxsize=32)
 def _defaults(path: str, mtime: float) -> dict:
-    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
-    for cell in cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = cell["source"]
-            values = {}
-            for node in ast.parse("".join(source) if isinstance(source, list) else source).body:
-                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                    values[node.targets[0].id] = ast.literal_eval(node.value)
-            return values
-    return {}
+    return {p.name: p.default for p in declared(path)}
 
 
 def parameters(job) -> dict:
@@ -191,25 +188,29 @@ def file_patterns(job) -> list[str]:
     p = parameters(job)
     language = p.get("language", config.DEFAULT_LANGUAGE)
     number = notebook_number(job)
+    inventory = output_name(p.get("inventory", ""))
     if number == "00":
-        return [f"{p['inventory']}-{language}_profile_*"]
+        return [f"{inventory}-{language}_profile_*"]
     if number == "01":
-        base = f"{p['inventory']}-{language}"
+        base = f"{inventory}-{language}"
         return [
             f"{base}_{part}"
             for part in ("coded_cases", "cases_by_category", "ticks_by_flag", "category_flag*")
         ]
     if number == "02":
-        names = [p["inventory"]] if isinstance(p["inventory"], str) else list(p["inventory"])
-        return [f"{'+'.join(names)}-{p['na_policy']}-{language}_*"]
+        return [f"{inventory}-{p['na_policy']}-{language}_*"]
     if number == "03":
-        return [f"{p['inventory']}-{p['method']}-{language}_*"]
+        return [f"{inventory}-{p['method']}-{language}_*"]
     if number == "04":
         return [f"auto-coding-{p['coded_inventory']}-{language}_*"]
     if number == "05":
         return [f"{p['inventory']}-{language}_governance_*"]
     if number == "06":
         return [f"key-findings-{language}_*"]
+    if number == "07":
+        from .human_coding import run_label
+
+        return [f"human-coding-{run_label(p.get('sheets', ''))}-{language}_*"]
     return []
 
 
@@ -428,6 +429,23 @@ def _headline_06(files: Files, p: dict, frame: Frame, language: str) -> list[str
     return lines
 
 
+def _headline_07(files: Files, p: dict, frame: Frame, language: str) -> list[str]:
+    alpha = _read(files.table("_alpha_by_field"), frame)
+    disagreements = _read(files.table("_disagreements"), frame)
+    if alpha is None or alpha.empty or disagreements is None:
+        return []
+    by_field = alpha.set_index("field")["alpha"]
+    return [
+        _text(
+            "agreement",
+            language,
+            category=measure_text(by_field.get("category")),
+            type=measure_text(by_field.get("application_type")),
+            n=len(disagreements),
+        )
+    ]
+
+
 _HEADLINES = {
     "00": _headline_00,
     "01": _headline_01,
@@ -436,6 +454,7 @@ _HEADLINES = {
     "04": _headline_04,
     "05": _headline_05,
     "06": _headline_06,
+    "07": _headline_07,
 }
 
 

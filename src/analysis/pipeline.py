@@ -8,6 +8,11 @@ are unchanged since its last successful run is not executed again (``force`` red
 Beside each report, ``<report>.provenance.json`` records the commit, inputs digest,
 parameters and package versions it was made from.
 
+While it works a run prints a line as each preparation and report starts and ends
+(:class:`Progress`). The kernels' own output goes to a log in the report's work folder, kept
+and named when the report fails. Ctrl-C stops the workers and their kernels, removes what
+was being written, and ends the run with one line saying what finished (:class:`Interrupted`).
+
 Only ``.ipynb`` files are notebooks. Each has a jupytext text pair (``NN_name.py``, percent
 format) for review; :func:`refresh` keeps the pair in step and :func:`pair_differences`
 says where a pair disagrees with its notebook.
@@ -15,14 +20,20 @@ says where a pair disagrees with its notebook.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
+import signal
+import statistics
+import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -68,6 +79,7 @@ class Outcome:
     status: str  # executed | skipped | failed
     seconds: float = 0.0
     error: str = ""
+    log: str = ""  # a failed run's log: the kernel's output and the cell's traceback
 
 
 def require_notebook(path: Path, where: str) -> None:
@@ -138,13 +150,21 @@ def kernel_environment(out_root: str | Path):
                 os.environ[k] = v
 
 
-def _prepare_one(name: str, out_root: str) -> str:
-    """Compute one prepared inventory into ``out_root``'s cache (in a worker process)."""
+def _prepare_one(name: str, out_root: str) -> float:
+    """Compute one prepared inventory into ``out_root``'s cache (in a worker process);
+    returns the seconds it took, also recorded for the next run's estimate."""
     from . import coding
 
+    start = time.perf_counter()
     with kernel_environment(out_root):
         coding.cases_for(name)
-    return name
+    seconds = time.perf_counter() - start
+    atomic_write_text(_prepare_seconds_file(Path(out_root) / "reports", name), f"{seconds:.3f}\n")
+    return seconds
+
+
+def _prepare_seconds_file(reports: Path, name: str) -> Path:
+    return reports / ".state" / "prepare" / f"{name}.seconds"
 
 
 def needs(job: Job, prepared: list[str]) -> set[str]:
@@ -162,7 +182,16 @@ def needs(job: Job, prepared: list[str]) -> set[str]:
 
 
 def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
-    """Jobs for notebooks named on the command line, with the given parameters."""
+    """Jobs for notebooks named on the command line, with the given parameters, checked
+    against each notebook's ``parameters`` cell before any kernel starts
+    (:func:`analysis.parameters.check`). A mapping file path is made absolute (the notebook
+    runs in another folder) and the report is named by the mapping's ``inventory:``."""
+    from .parameters import check, output_name, resolve_paths
+
+    values = resolve_paths(parameters)
+    shown = {k: output_name(v) if isinstance(v, str | list) else v for k, v in values.items()}
+    slug = "-".join(f"{k}-{v}" for k, v in sorted(shown.items()))
+    slug = re.sub(r"[^A-Za-z0-9_.+-]+", "_", slug)
     jobs = []
     for nb in notebooks:
         path = Path(nb)
@@ -171,11 +200,8 @@ def ad_hoc_jobs(notebooks: list[str], parameters: dict) -> list[Job]:
         require_notebook(path, "analysis run")
         if not path.exists():
             raise AnalysisError(f"no notebook {nb!r} (looked in {config.NOTEBOOKS_DIR})")
-        slug = "-".join(f"{k}-{v}" for k, v in sorted(parameters.items()))
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", slug)
-        jobs.append(
-            Job(path.resolve(), path.stem + (f"--{slug}" if slug else ""), dict(parameters))
-        )
+        check(path, **values)
+        jobs.append(Job(path.resolve(), path.stem + (f"--{slug}" if slug else ""), dict(values)))
     return jobs
 
 
@@ -200,9 +226,173 @@ def job_key(job: Job, inputs: str) -> str:
     return digest.hexdigest()
 
 
+# -- kernels, threads and interrupts -------------------------------------------------------
+#: Kernels this process started and has not shut down: what :func:`stop_kernels` stops.
+_LIVE_KERNELS: set = set()
+
+
+@lru_cache(maxsize=1)
+def _logging_kernel_manager():
+    """The kernel manager of every notebook run here: the kernel's own output (its log
+    lines, tracebacks of its message handlers, ``KeyboardInterrupt caught in kernel``) goes
+    to a log file instead of the terminal, and the kernel is known to :func:`stop_kernels`
+    from its start to its shutdown."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggingKernelManager(AsyncKernelManager):
+        log_file = None  # an open binary file: see _kernel_manager_class
+
+        async def start_kernel(self, **kw):
+            kw["stdout"] = kw["stderr"] = self.log_file
+            _LIVE_KERNELS.add(self)
+            await super().start_kernel(**kw)
+
+        async def shutdown_kernel(self, now=False, restart=False):
+            try:
+                await super().shutdown_kernel(now=now, restart=restart)
+            finally:
+                _LIVE_KERNELS.discard(self)
+
+    return LoggingKernelManager
+
+
+def _kernel_manager_class(log_file) -> type:
+    """A kernel manager class whose kernels write their output to ``log_file``."""
+    return type("KernelManager", (_logging_kernel_manager(),), {"log_file": log_file})
+
+
+def _signal_group(process, sig: int) -> None:
+    """Send ``sig`` to a kernel and what it started (its process group)."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(os.getpgid(process.pid), sig)
+        else:
+            process.terminate()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_kernels(wait_seconds: float = 2.0) -> None:
+    """Stop the kernels this process started and has not shut down (an interrupted run):
+    interrupt each (its code's cleanup runs), terminate it, and kill what is still alive
+    after ``wait_seconds``."""
+    processes = [
+        process
+        for km in list(_LIVE_KERNELS)
+        if (process := getattr(getattr(km, "provisioner", None), "process", None)) is not None
+    ]
+    _LIVE_KERNELS.clear()
+    for sig, pause in ((signal.SIGINT, 0.2), (signal.SIGTERM, wait_seconds)):
+        for process in processes:
+            if process.poll() is None:
+                _signal_group(process, sig)
+        deadline = time.monotonic() + pause
+        while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    for process in processes:
+        if process.poll() is None:
+            _signal_group(process, getattr(signal, "SIGKILL", signal.SIGTERM))
+            process.wait()
+
+
+def _in_thread(fn, *args, tick=None, **kwargs):
+    """``fn(*args, **kwargs)`` in a thread of its own, waited for (``tick()`` each second
+    meanwhile). nbclient sets SIGINT and SIGTERM handlers of its own only when it runs in
+    the main thread; here those signals stay the run's to handle (:func:`stop_kernels`)."""
+    box = {}
+
+    def target():
+        try:
+            box["result"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the waiting thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="notebook", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(1.0)
+            if tick is not None:
+                tick()
+    except KeyboardInterrupt:  # stop the kernel; the thread then closes its connections
+        with _sigint_ignored():
+            stop_kernels()
+            thread.join(5.0)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def _worker_started() -> None:
+    """Each worker process: Ctrl-C at the terminal is the main process's to handle (it
+    stops the workers), and a worker told to stop stops its kernel first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
+def _worker_stop(signum, frame) -> None:
+    stop_kernels()
+    os._exit(128 + signum)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's worker processes now (an interrupt): each stops its kernel first
+    (:func:`_worker_stop`); one still alive after five seconds is killed."""
+    # the executor has no public handle on its processes before Python 3.14
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+@contextmanager
+def _sigint_ignored():
+    """Ctrl-C pressed again while an interrupted run cleans up does not cut the cleanup
+    short (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
+
+
+def _remove_partial_writes(out_root: Path, since: float, unfinished: list[Job]) -> None:
+    """After an interrupt: the temporary files of atomic writes cut short (``.NAME.*.tmp``)
+    written since ``since`` under ``out_root``, and the work folders of unfinished jobs."""
+    for folder in (out_root / "reports", out_root / "figures", out_root / ".cache"):
+        for path in folder.rglob(".*.tmp"):
+            try:
+                if path.stat().st_mtime >= since:
+                    path.unlink()
+            except OSError:
+                pass
+    work = out_root / ".cache" / "work"
+    for job in unfinished:
+        for folder in work.glob(f"{glob.escape(job.name)}-*"):
+            try:
+                if folder.is_dir() and folder.stat().st_mtime >= since:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                pass
+
+
 # -- execution -----------------------------------------------------------------------------
-def execute(job: Job, out_root: str, key: str) -> Outcome:
-    """Run one notebook (in a worker process) and render it."""
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def execute(job: Job, out_root: str, key: str, tick=None) -> Outcome:
+    """Run one notebook (in a worker process, or in this one when ``tick`` is given: called
+    each second while the notebook runs) and render it. The kernel's output goes to a log
+    in the job's work folder, kept with the executed notebook when the job fails."""
     import papermill as pm
 
     start = time.perf_counter()
@@ -212,9 +402,11 @@ def execute(job: Job, out_root: str, key: str) -> Outcome:
     executed.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{job.name}-", dir=out_root_p / ".cache" / "work"))
     tmp_nb = workdir / f"{job.name}.ipynb"
-    try:
-        with kernel_environment(out_root_p):
-            pm.execute_notebook(
+    log_path = workdir / f"{job.name}.log"
+    with open(log_path, "ab") as log, kernel_environment(out_root_p):
+        try:
+            _in_thread(
+                pm.execute_notebook,
                 str(job.notebook),
                 str(tmp_nb),
                 parameters=job.parameters,
@@ -223,17 +415,30 @@ def execute(job: Job, out_root: str, key: str) -> Outcome:
                 cwd=str(workdir),
                 log_output=False,
                 extra_arguments=KERNEL_ARGS,
+                kernel_manager_class=_kernel_manager_class(log),
+                tick=tick,
             )
-    except pm.PapermillExecutionError as exc:
-        first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
-        return Outcome(
-            job,
-            "failed",
-            time.perf_counter() - start,
-            f"cell {exc.exec_count} ({first_line.strip()[:60]}) raised {exc.ename}: {exc.evalue}",
-        )
-    except Exception as exc:  # kernel died, bad parameters, ...
-        return Outcome(job, "failed", time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+        except pm.PapermillExecutionError as exc:
+            first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
+            traceback = _ANSI.sub("", "\n".join(exc.traceback or []))
+            log.write(f"\n{exc.ename} in cell {exc.exec_count}:\n{traceback}\n".encode())
+            return Outcome(
+                job,
+                "failed",
+                time.perf_counter() - start,
+                f"cell {exc.exec_count} ({first_line.strip()[:60]}) raised {exc.ename}: "
+                f"{exc.evalue}",
+                str(log_path),
+            )
+        except Exception as exc:  # kernel died, bad parameters, ...
+            log.write(f"\n{type(exc).__name__}: {exc}\n".encode())
+            return Outcome(
+                job,
+                "failed",
+                time.perf_counter() - start,
+                f"{type(exc).__name__}: {exc}",
+                str(log_path),
+            )
     atomic_write_bytes(executed, tmp_nb.read_bytes())
     render_html(executed, reports / f"{job.name}.html", title=job.title or job.name)
     seconds = time.perf_counter() - start
@@ -337,16 +542,198 @@ def longest_first(
     return sorted(jobs, key=lambda j: (-last_seconds(reports, j), -len(needs(j, list(prepared)))))
 
 
+# -- progress ------------------------------------------------------------------------------
+def _duration(seconds: float) -> str:
+    """``9.4 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _about(seconds: float) -> str:
+    """A time left, rounded: ``about 40 s left``, ``about 12 min left``, ``finishing``."""
+    if seconds < 5:
+        return "finishing"
+    return (
+        f"about {round(seconds)} s left"
+        if seconds < 90
+        else f"about {round(seconds / 60)} min left"
+    )
+
+
+class Progress:
+    """What a run prints while it works: a line as each step (a preparation or a report)
+    starts and as it ends, with ``[k/n]`` (k of n steps done), the seconds it took, what
+    still runs and the time left as the last recorded runs predict it (scaled by how this
+    run's steps compare with their records). On a terminal the running steps and the time
+    left share one status line, redrawn each second under the finished steps; in a log or
+    CI every line is plain text.
+
+    ``estimates``: each step's last recorded seconds (infinity when never run); ``out``: a
+    text stream (``sys.stdout``), a function taking each line, or None (silent)."""
+
+    def __init__(self, estimates: dict[str, float], workers: int = 1, out=None):
+        self.estimates, self.workers = dict(estimates), max(int(workers), 1)
+        self.total, self.done = len(self.estimates), 0
+        self.running: dict[str, float] = {}
+        self.ended: set[str] = set()
+        self.records: list[tuple[float, float]] = []  # (last recorded, this run) per step
+        self.lock = threading.Lock()
+        self.stream = out if hasattr(out, "write") else None
+        self.live = self.stream is not None and self.stream.isatty()
+        if out is None:
+            self.emit = lambda line: None
+        elif self.stream is None:
+            self.emit = out
+        else:
+            self.emit = lambda line: print(line, file=self.stream, flush=True)
+        self.shown = False  # a status line is on screen
+
+    def note(self, text: str) -> None:
+        """A line of its own (a header, a summary)."""
+        with self.lock:
+            self._line(text)
+
+    def start(self, step: str) -> None:
+        with self.lock:
+            self.running[step] = time.monotonic()
+            if self.live:
+                self._draw()
+                return
+            last = self.estimates.get(step, math.inf)
+            since = f" (last run {_duration(last)})" if math.isfinite(last) else ""
+            self._line(f"{self._count()} start  {step}{since}")
+
+    def end(self, step: str, status: str, seconds: float) -> None:
+        """``status``: executed, prepared or failed."""
+        with self.lock:
+            self.running.pop(step, None)
+            self.ended.add(step)
+            self.done += 1
+            last = self.estimates.get(step, math.inf)
+            if status != "failed" and seconds > 0:
+                self.records.append((last, seconds))
+            verb = "FAILED" if status == "failed" else "done  "
+            line = f"{self._count()} {verb} {step} {'after' if status == 'failed' else 'in'} "
+            line += _duration(seconds)
+            if self.running and not self.live:
+                line += " · running " + ", ".join(self.running)
+            left = self.eta()
+            if left is not None:
+                line += f" · {_about(left)}"
+            self._line(line)
+
+    def tick(self) -> None:
+        """Redraw the status line (a terminal only): the running steps' clocks move."""
+        if self.live:
+            with self.lock:
+                self._draw()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self.shown = False
+
+    def eta(self) -> float | None:
+        """Seconds left: the remaining steps' last recorded times (a step never run counts
+        as the mean of those that ran), scaled by this run's pace, over the workers; None
+        when nothing is left, nothing is known, or a running step is over its time."""
+        if self.done == self.total:
+            return None
+        done = [seconds for _, seconds in self.records]
+        known = [s for s in self.estimates.values() if math.isfinite(s)]
+        typical = statistics.mean(done) if done else statistics.mean(known) if known else None
+        if typical is None:
+            return None
+        paired = [(last, seconds) for last, seconds in self.records if math.isfinite(last)]
+        pace = 1.0
+        if paired and sum(last for last, _ in paired) > 0:
+            pace = sum(s for _, s in paired) / sum(last for last, _ in paired)
+            pace = min(max(pace, 0.5), 3.0)
+
+        def expected(step: str) -> float:
+            last = self.estimates.get(step, math.inf)
+            return (last if math.isfinite(last) else typical) * pace
+
+        now = time.monotonic()
+        running = [expected(s) - (now - t) for s, t in self.running.items()]
+        if any(left < 0 for left in running):  # a step longer than expected: no telling
+            return None
+        waiting = [
+            expected(s) for s in self.estimates if s not in self.running and s not in self.ended
+        ]
+        return max((sum(running) + sum(waiting)) / self.workers, max(running, default=0.0))
+
+    def _count(self) -> str:
+        width = len(str(self.total))
+        return f"[{self.done:>{width}}/{self.total}]"
+
+    def _line(self, text: str) -> None:
+        if self.live:
+            self.stream.write("\r\x1b[K" + text + "\n")
+            self._draw()
+        else:
+            self.emit(text)
+
+    def _draw(self) -> None:
+        if self.done == self.total:
+            return
+        now = time.monotonic()
+        text = self._count()
+        if self.running:
+            text += " running " + ", ".join(
+                f"{step} {int(now - t) // 60}:{int(now - t) % 60:02d}"
+                for step, t in self.running.items()
+            )
+        left = self.eta()
+        if left is not None:
+            text += f" · {_about(left)}"
+        width = max(shutil.get_terminal_size().columns - 1, 20)
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+        self.shown = True
+
+
+def _prepare_step(name: str) -> str:
+    return f"prepare {name}"
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C: the reports finished before it (kept) and those not run."""
+
+    def __init__(self, finished: list[Outcome], not_run: list[Job]):
+        super().__init__()
+        self.finished, self.not_run = finished, not_run
+
+    def __str__(self) -> str:
+        k, total = len(self.finished), len(self.finished) + len(self.not_run)
+        failed = sum(o.status == "failed" for o in self.finished)
+        kept = f"kept, {failed} failed" if failed else "kept"
+        return (
+            f"interrupted: {k} of {total} reports finished ({kept}), {len(self.not_run)} not "
+            f"run; run again to continue / 已中斷：{total} 份報告中 {k} 份已完成（保留），"
+            f"{len(self.not_run)} 份未執行；再執行一次即可接續"
+        )
+
+
+# -- scheduling ----------------------------------------------------------------------------
 class _Scheduler:
     """Preparations and reports of one run, and what each report still waits for."""
 
-    def __init__(self, todo: list[Job], prepared: list[str], out_root: str, keys: dict, bar):
-        self.todo, self.prepared, self.out_root, self.keys, self.bar = (
+    def __init__(self, todo: list[Job], prepared: list[str], out_root: str, keys: dict, progress):
+        self.todo, self.prepared, self.out_root, self.keys, self.progress = (
             todo,
             prepared,
             out_root,
             keys,
-            bar,
+            progress,
         )
         self.waiting = {job.name: needs(job, prepared) for job in todo}
         self.failed_prep: dict[str, str] = {}
@@ -366,49 +753,76 @@ class _Scheduler:
     def serial(self):
         """Every preparation, then every job, in this process."""
         for name in self.prepared:
+            self.progress.start(_prepare_step(name))
+            start = time.perf_counter()
+            status = "prepared"
             try:
                 _prepare_one(name, self.out_root)
             except Exception as exc:  # reported through the jobs that need it
                 self.failed_prep[name] = f"{type(exc).__name__}: {exc}"
-            self.bar.update(1)
+                status = "failed"
+            self.progress.end(_prepare_step(name), status, time.perf_counter() - start)
         for job in self.todo:
-            outcome = self.blocked(job) or execute(job, self.out_root, self.keys[job.name])
-            self.bar.update(1)
+            outcome = self.blocked(job)
+            if outcome is None:
+                self.progress.start(job.name)
+                outcome = execute(job, self.out_root, self.keys[job.name], self.progress.tick)
+            self.progress.end(job.name, outcome.status, outcome.seconds)
             yield outcome
 
     def parallel(self, cores: int):
-        """Preparations and jobs on ``cores`` worker processes (see :func:`_schedule`)."""
+        """Preparations and jobs on ``cores`` worker processes (see :func:`_schedule`). On
+        an interrupt (or when the caller stops asking) the workers and their kernels stop."""
         rank = {job.name: i for i, job in enumerate(self.todo)}  # longest first
         tasks = [("prepare", name) for name in self.prepared]
         tasks += [("job", job) for job in self.todo if not self.waiting[job.name]]
         held = [job for job in self.todo if self.waiting[job.name]]
         pending = set(self.prepared)
-        with kernel_environment(self.out_root), ProcessPoolExecutor(max_workers=cores) as pool:
-            running = {}
-            while tasks or running:
-                while tasks and len(running) < cores:  # a worker is free: the next task
-                    kind, item = tasks.pop(0)
-                    running[self._submit(pool, kind, item)] = (kind, item)
-                done = next(as_completed(running))
-                kind, item = running.pop(done)
-                self.bar.update(1)
-                self.bar.set_postfix_str(item if kind == "prepare" else item.name)
-                if kind == "job":
-                    yield done.result()
-                    continue
-                pending.discard(item)
-                error = done.exception()
-                if error is not None:
-                    self.failed_prep[item] = f"{type(error).__name__}: {error}"
-                yield from self._release(held, pending, tasks)
-                # preparations first (they unblock reports), then reports longest first
-                tasks.sort(
-                    key=lambda t: (t[0] != "prepare", rank.get(getattr(t[1], "name", ""), -1))
-                )
+        with kernel_environment(self.out_root):
+            pool = ProcessPoolExecutor(max_workers=cores, initializer=_worker_started)
+            try:
+                running = {}
+                while tasks or running:
+                    while tasks and len(running) < cores:  # a worker is free: the next task
+                        kind, item = tasks.pop(0)
+                        running[self._submit(pool, kind, item)] = (kind, item, time.monotonic())
+                    finished, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+                    if not finished:
+                        self.progress.tick()
+                        continue
+                    done = min(finished, key=lambda f: running[f][2])
+                    kind, item, started = running.pop(done)
+                    if kind == "job":
+                        outcome = done.result()
+                        self.progress.end(item.name, outcome.status, outcome.seconds)
+                        yield outcome
+                        continue
+                    pending.discard(item)
+                    error = done.exception()
+                    if error is not None:
+                        self.failed_prep[item] = f"{type(error).__name__}: {error}"
+                    self.progress.end(
+                        _prepare_step(item),
+                        "failed" if error is not None else "prepared",
+                        time.monotonic() - started if error is not None else done.result(),
+                    )
+                    yield from self._release(held, pending, tasks)
+                    # preparations first (they unblock reports), then reports longest first
+                    tasks.sort(
+                        key=lambda t: (t[0] != "prepare", rank.get(getattr(t[1], "name", ""), -1))
+                    )
+            except BaseException:  # an interrupt, or the caller stopped: no worker outlives it
+                with _sigint_ignored():
+                    _stop_workers(pool)
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _submit(self, pool, kind: str, item):
         if kind == "prepare":
+            self.progress.start(_prepare_step(item))
             return pool.submit(_prepare_one, item, self.out_root)
+        self.progress.start(item.name)
         return pool.submit(execute, item, self.out_root, self.keys[item.name])
 
     def _release(self, held: list[Job], pending: set[str], tasks: list):
@@ -418,23 +832,46 @@ class _Scheduler:
             held.remove(job)
             outcome = self.blocked(job)
             if outcome is not None:
-                self.bar.update(1)
+                self.progress.end(job.name, "failed", 0.0)
                 yield outcome
             else:
                 tasks.append(("job", job))
 
 
-def _schedule(todo: list[Job], prepared: list[str], out_root: str, keys: dict, cores: int, bar):
+def _schedule(
+    todo: list[Job], prepared: list[str], out_root: str, keys: dict, cores: int, progress
+):
     """Prepare the coded inventories and execute the jobs on ``cores`` worker processes (in
     this process when one), yielding each job's outcome. A free worker takes a preparation
     first (it unblocks reports), else the longest ready report; a report is ready once every
     prepared inventory it needs is, so the others run alongside the preparation. A
     preparation that fails fails the jobs that need it, naming it; the rest still run."""
-    scheduler = _Scheduler(todo, prepared, out_root, keys, bar)
+    scheduler = _Scheduler(todo, prepared, out_root, keys, progress)
     if cores == 1 or len(todo) + len(prepared) == 1:
         yield from scheduler.serial()
     else:
         yield from scheduler.parallel(cores)
+
+
+def _plural(count: int, noun: str, nouns: str) -> str:
+    return f"{count} {noun if count == 1 else nouns}"
+
+
+def _header(todo: list[Job], skipped: int, prepared: list[str], cores: int, estimates) -> str:
+    """The run's first line: what it will do, on how many workers, and how long that took
+    last time."""
+    if not todo:
+        return f"regenerate: {_plural(skipped, 'report', 'reports')} unchanged, nothing to run"
+    text = f"regenerate: {_plural(len(todo), 'report', 'reports')} to run ({skipped} unchanged)"
+    if prepared:
+        text += f", {_plural(len(prepared), 'inventory', 'inventories')} to prepare"
+    text += f", {_plural(cores, 'worker', 'workers')}"
+    known = [s for s in estimates.values() if math.isfinite(s)]
+    if known and len(known) == len(estimates):
+        text += f"; the last runs took about {_duration(sum(known) / cores)}"
+    elif known:
+        text += f"; {len(estimates) - len(known)} never run here before"
+    return text
 
 
 def run(
@@ -442,16 +879,18 @@ def run(
     out_root: Path | None = None,
     force: bool = False,
     workers: int | None = None,
-    progress: bool = True,
+    progress=True,
     prepared: list[str] | None = None,
 ) -> list[Outcome]:
     """Execute the jobs that are out of date, render them, record their provenance
     (:func:`write_provenance`), and rewrite the index.
 
     ``prepared`` names coded inventories to compute into the cache before the jobs that use
-    them (see :func:`needs`); one progress bar counts preparations and jobs together."""
-    from tqdm import tqdm
+    them (see :func:`needs`). ``progress``: True prints a :class:`Progress` of preparations
+    and jobs to standard output, a function receives its lines, False is silent.
 
+    Ctrl-C stops the workers and their kernels, removes what was being written, and raises
+    :class:`Interrupted` (what finished is kept: a run again skips it)."""
     out_root = Path(out_root or config.output_root()).resolve()
     reports, figures = out_root / "reports", out_root / "figures"
     for folder in (reports / "tables", figures, out_root / ".cache" / "work"):
@@ -467,6 +906,7 @@ def run(
             and state.exists()
             and state.read_text() == key
             and (reports / f"{job.name}.html").exists()
+            and provenance_path(reports, job.name).exists()
         ):
             outcomes.append(Outcome(job, "skipped"))
         else:
@@ -474,19 +914,32 @@ def run(
     prepared = list(prepared or []) if todo else []
     todo = longest_first(todo, reports, prepared)
     cores = workers or os.cpu_count() or 1
-    bar = tqdm(
-        total=len(prepared) + len(todo),
-        desc="regenerate",
-        unit="step",
-        disable=not progress or not todo,
-    )
+    estimates = {_prepare_step(n): _last_prepare_seconds(reports, n) for n in prepared}
+    estimates |= {job.name: last_seconds(reports, job) for job in todo}
+    busy = 1 if cores == 1 or len(estimates) == 1 else cores  # as _schedule runs them
+    shown = Progress(estimates, busy, sys.stdout if progress is True else (progress or None))
+    shown.note(_header(todo, len(outcomes), prepared, busy, estimates))
     # one commit, digest and set of versions for every report of this run
     stamp = (git_commit(), inputs_digest(), versions()) if todo else None
-    for outcome in _schedule(todo, prepared, str(out_root), keys, cores, bar):
-        if outcome.status == "executed":
-            write_provenance(reports, provenance_record(outcome.job, *stamp))
-        outcomes.append(outcome)
-    bar.close()
+    since = time.time() - 1
+    schedule = _schedule(todo, prepared, str(out_root), keys, cores, shown)
+    try:
+        for outcome in schedule:
+            if outcome.status == "executed":
+                write_provenance(reports, provenance_record(outcome.job, *stamp))
+            outcomes.append(outcome)
+    except KeyboardInterrupt:
+        with _sigint_ignored():
+            schedule.close()
+            stop_kernels()
+            shown.close()
+            ended = {o.job.name for o in outcomes}
+            unfinished = [job for job in todo if job.name not in ended]
+            _remove_partial_writes(out_root, since, unfinished)
+        finished = [o for o in outcomes if o.status != "skipped"]
+        raise Interrupted(finished, unfinished) from None
+    shown.note(f"writing {reports / 'index.html'}")
+    shown.close()
     order = {j.name: i for i, j in enumerate(jobs)}
     outcomes.sort(key=lambda o: order[o.job.name])
     # The index lists every report present: the plan's, then any run ad hoc.
@@ -496,6 +949,14 @@ def run(
 
     index_page.write_index(plan + [j for j in jobs if j.name not in planned], reports, figures)
     return outcomes
+
+
+def _last_prepare_seconds(reports: Path, name: str) -> float:
+    """Wall seconds of a preparation's last run (infinity when never recorded)."""
+    try:
+        return float(_prepare_seconds_file(reports, name).read_text())
+    except (OSError, ValueError):
+        return float("inf")
 
 
 # -- reproducibility ----------------------------------------------------------------------
@@ -615,11 +1076,12 @@ def _notebook_to_refresh(path: Path):
     return nb
 
 
-def refresh(notebooks: list[Path], timeout: int = 600) -> None:
+def refresh(notebooks: list[Path], timeout: int = 600, done=None) -> None:
     """Execute notebooks in place with their default parameters (what nbval compares),
     writing their result files to a scratch folder and dropping volatile metadata, then
     rewrite each notebook's text pair (:func:`text_pair`) from it. A pair edited since
-    its notebook was written is taken first (:func:`_notebook_to_refresh`)."""
+    its notebook was written is taken first (:func:`_notebook_to_refresh`). ``done(path)``
+    is called as each notebook is written; the kernels' own output is not shown."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -631,17 +1093,22 @@ def refresh(notebooks: list[Path], timeout: int = 600) -> None:
             for path in notebooks:
                 path = Path(path)
                 nb = _notebook_to_refresh(path)
-                NotebookClient(
-                    nb,
-                    timeout=timeout,
-                    kernel_name="python3",
-                    extra_arguments=KERNEL_ARGS,
-                    resources={"metadata": {"path": str(path.parent)}},
-                ).execute()
+                with open(scratch / f"{path.stem}.log", "ab") as log:
+                    client = NotebookClient(
+                        nb,
+                        timeout=timeout,
+                        kernel_name="python3",
+                        extra_arguments=KERNEL_ARGS,
+                        resources={"metadata": {"path": str(path.parent)}},
+                        kernel_manager_class=_kernel_manager_class(log),
+                    )
+                    _in_thread(client.execute)
                 for cell in nb.cells:
                     cell.get("metadata", {}).pop("execution", None)
                 nb.metadata.pop("widgets", None)
                 atomic_write_text(path, nbformat.writes(nb) + "\n")
                 atomic_write_text(text_pair(path), pair_text(nb, path))
+                if done is not None:
+                    done(path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

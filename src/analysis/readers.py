@@ -1,17 +1,19 @@
-"""Reading raw inventory files (CSV, XLSX) into tables of text cells.
+"""Reading raw inventory files (CSV, XLSX, JSON, JSON Lines) into tables of text cells.
 
 A reader returns every cell as text ('' for an empty cell) together with the row number a
-spreadsheet user sees, so that every later problem can name its row. Nothing is dropped
-here: a ragged row is reported, not skipped.
+spreadsheet user sees (for JSON, the 1-based record number), so that every later problem
+can name its row or record. Nothing is dropped here: a ragged row is reported, not skipped.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,12 @@ class RawTable:
     blank_rows: int = 0  # completely empty records (counted as read and rejected)
     renamed: list[str] = field(default_factory=list)  # repeated header names made unique
     header_row: int = 1  # spreadsheet row of the column names
+    #: what ``rows`` count: spreadsheet rows, or the records of a JSON file
+    unit: str = "row"
+    #: JSON: record numbers where a field is absent (not even null), by field
+    absent: dict[str, list[int]] = field(default_factory=dict)
+    #: JSON: record numbers where a field holds an object or a list of objects, by field
+    objects: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _no_header(path: Path, header_row: int, summary: str) -> InputError:
@@ -567,6 +575,212 @@ def column_letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
+# -- JSON and JSON Lines ------------------------------------------------------------------------
+#: Separator of the items of a JSON list read into one cell (``list_join`` in a mapping).
+LIST_JOIN = "; "
+
+
+def read_json(
+    path: Path,
+    records: str | None = None,
+    encoding: str = "utf-8",
+    list_join: str = LIST_JOIN,
+    lines: bool = False,
+    max_bytes: int = MAX_BYTES,
+) -> RawTable:
+    """Read the records of a JSON file (or, with ``lines``, a JSON Lines file) into a table.
+
+    ``records`` is the dotted path to the list of records (``data.algorithms``); without it
+    the top level must be that list. A nested field is a column named by its dotted path
+    (``organisation.name``); a list of scalars is one cell, its items joined with
+    ``list_join``, and so is each field of a list of objects (``authorities.name``).
+    Numbers keep their written form. A record is numbered from 1 as it stands in the list."""
+    _check_size(path, max_bytes)
+    text, used = decode(_read_bytes(path), encoding, path)
+    data = _json_lines(path, text) if lines else _json_document(path, text)
+    items = data if lines else _records_at(path, data, records)
+    header: dict[str, None] = {}
+    flat: list[dict[str, str]] = []
+    objects: dict[str, list[int]] = {}
+    present: Counter[str] = Counter()  # records holding each field
+    problems, blank, rows = [], 0, []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            problems.append(
+                Problem(
+                    str(path),
+                    number,
+                    None,
+                    _json_text(item)[:60],
+                    "an object (a record with named fields)",
+                    "物件（含具名欄位的一筆記錄）",
+                    unit="record",
+                )
+            )
+        if not isinstance(item, dict) or not item:  # no fields: read, and rejected
+            blank += 1
+            continue
+        leaves: dict[str, list[str]] = {}
+        containers: set[str] = set()
+        try:
+            _flatten(item, "", leaves, containers)
+        except RecursionError:
+            raise _too_deep(path) from None
+        for name in containers:
+            objects.setdefault(name, []).append(number)
+        for name in leaves:
+            header.setdefault(name, None)
+        present.update(leaves.keys())
+        flat.append({k: list_join.join(v for v in vs if v != "") for k, vs in leaves.items()})
+        rows.append(number)
+    columns = list(header)
+    absent: dict[str, list[int]] = {}
+    for name in (c for c in columns if present[c] < len(flat)):
+        absent[name] = [row for record, row in zip(flat, rows) if name not in record]
+    body = [[record.get(name, "") for name in columns] for record in flat]
+    table = _table(path, columns, body, rows, used, header_row=0)
+    kept = set(table.rows)  # a record of nulls only is a blank row, read and rejected
+    table.blank_rows += blank
+    table.ragged = problems + table.ragged
+    table.unit = "record"
+    table.absent = {k: [r for r in v if r in kept] for k, v in absent.items()}
+    table.objects = {k: [r for r in v if r in kept] for k, v in objects.items()}
+    return table
+
+
+def _too_deep(path: Path) -> InputError:
+    return input_error(path, None, None, None, "JSON nested less deeply", "巢狀層數較少的 JSON")
+
+
+def _json_text(value: object) -> str:
+    """A JSON value as its cell text: a string as it is, null as '', true/false and numbers
+    as written."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _flatten(value: object, prefix: str, leaves: dict, containers: set) -> None:
+    """The leaves of a JSON value by dotted path; the paths holding an object or a list of
+    objects are collected in ``containers``."""
+    if isinstance(value, dict):
+        if prefix:
+            containers.add(prefix)
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else str(key), leaves, containers)
+    elif isinstance(value, list):
+        if not value:  # an empty list: the field is there, and blank
+            leaves.setdefault(prefix, [])
+        for item in value:
+            _flatten(item, prefix, leaves, containers)
+    else:
+        leaves.setdefault(prefix, []).append(_json_text(value))
+
+
+def _json_error(path: Path, exc: json.JSONDecodeError, line_offset: int = 0) -> InputError:
+    line = exc.lineno + line_offset
+    text_lines = exc.doc.splitlines()
+    snippet = text_lines[exc.lineno - 1][:60] if exc.lineno <= len(text_lines) else ""
+    return InputError(
+        [
+            Problem(
+                str(path),
+                line,
+                None,
+                snippet,
+                f"well-formed JSON ({exc.msg} at line {line}, column {exc.colno})",
+                f"格式正確的 JSON（第 {line} 行第 {exc.colno} 字元：{exc.msg}）",
+                unit="line",
+            )
+        ],
+        f"{path}: malformed JSON at line {line}, column {exc.colno}",
+    )
+
+
+def _json_document(path: Path, text: str) -> object:
+    try:
+        return json.loads(text, parse_float=str, parse_int=str)
+    except json.JSONDecodeError as exc:
+        raise _json_error(path, exc) from None
+    except RecursionError:
+        raise _too_deep(path) from None
+
+
+def _json_lines(path: Path, text: str) -> list:
+    """The values of a JSON Lines file, one per non-blank line."""
+    values = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                values.append(json.loads(line, parse_float=str, parse_int=str))
+            except json.JSONDecodeError as exc:
+                raise _json_error(path, exc, number - 1) from None
+    return values
+
+
+def _shape(value: object) -> str:
+    if isinstance(value, dict):
+        return f"an object with the keys {sorted(map(str, value))[:20]}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return f"a {type(value).__name__} value" if value is not None else "null"
+
+
+def _lists_within(value: object, prefix: str = "", depth: int = 3) -> list[str]:
+    """Dotted paths (at most ``depth`` keys down) that hold a list of objects."""
+    found = []
+    if isinstance(value, dict) and depth:
+        for key, item in value.items():
+            here = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(item, list) and item and all(isinstance(i, dict) for i in item):
+                found.append(f"{here} ({len(item)} objects)")
+            else:
+                found += _lists_within(item, here, depth - 1)
+    return found
+
+
+def _records_at(path: Path, data: object, records: str | None) -> list:
+    """The list of records at the dotted path ``records`` (or the top level)."""
+    node, walked = data, []
+    for step in records.split(".") if records else []:
+        if not isinstance(node, dict) or step not in node:
+            where = ".".join(walked) or "the top level"
+            where_zh = ".".join(walked) or "最上層"
+            keys = sorted(map(str, node)) if isinstance(node, dict) else []
+            raise input_error(
+                path,
+                None,
+                None,
+                records,
+                f"records: a path to the list of records: {step!r} is not a key of {where} "
+                f"({_shape(node) if not keys else f'keys there: {keys[:30]}'})",
+                f"records: 指向記錄清單的路徑：{where_zh} 沒有鍵「{step}」"
+                f"（{'現有的鍵：' + '、'.join(keys[:30]) if keys else '該處不是物件'}）",
+                summary=f"{path}: no records at {records!r}",
+            )
+        node = node[step]
+        walked.append(step)
+    if isinstance(node, list):
+        return node
+    where = f"records: {records}" if records else "the top level"
+    where_zh = f"records: {records}" if records else "最上層"
+    lists = _lists_within(node)
+    hint = f"; lists of objects found at: {', '.join(lists)}" if lists else ""
+    zh_hint = f"；物件清單位於：{'、'.join(lists)}" if lists else ""
+    raise input_error(
+        path,
+        None,
+        None,
+        records,
+        f"a list of records at {where}, found {_shape(node)} "
+        f"(set records: to the dotted path of the list{hint})",
+        f"{where_zh} 為記錄清單（請將 records: 設為清單的點號路徑{zh_hint}）",
+        summary=f"{path}: no list of records at {where}",
+    )
+
+
 def read_table(
     path: Path,
     format: str | None = None,
@@ -575,9 +789,16 @@ def read_table(
     header_row: int = 1,
     sheet: str | int | None = None,
     max_bytes: int = MAX_BYTES,
+    records: str | None = None,
+    list_join: str = LIST_JOIN,
 ) -> RawTable:
-    """Read a CSV/TSV or XLSX file, chosen by ``format`` or by the file's extension."""
+    """Read a CSV/TSV, XLSX, JSON or JSON Lines file, chosen by ``format`` or by the file's
+    extension (``records`` and ``list_join``: JSON only, see :func:`read_json`)."""
     fmt = (format or path.suffix.lstrip(".")).lower()
+    if fmt in ("json", "jsonl", "ndjson"):
+        return read_json(
+            path, records, encoding, list_join, lines=fmt != "json", max_bytes=max_bytes
+        )
     if fmt in ("xlsx", "xlsm"):
         return read_xlsx(path, sheet=sheet, header_row=header_row, max_bytes=max_bytes)
     if fmt in ("csv", "txt"):
@@ -589,5 +810,10 @@ def read_table(
             path, encoding=encoding, delimiter="\t", header_row=header_row, max_bytes=max_bytes
         )
     raise input_error(
-        path, None, None, fmt, "a .csv, .tsv or .xlsx file", ".csv、.tsv 或 .xlsx 檔案"
+        path,
+        None,
+        None,
+        fmt,
+        "a .csv, .tsv, .xlsx, .json or .jsonl file (or declare format:)",
+        ".csv、.tsv、.xlsx、.json 或 .jsonl 檔案（或宣告 format:）",
     )

@@ -20,23 +20,28 @@ Choices, stated once:
 * association with ``technique``: a case may use several techniques, so the strata
   overlap; each technique is tested as a 2 × 2 table (uses it / does not) × (yes / no)
   among the cases that report their techniques.
-* Benjamini–Hochberg q-values across the whole family of tests returned by one call.
-* logistic regression: maximum likelihood (statsmodels) unless the data show separation
-  or sparse cells, then Firth's penalised likelihood (Wald intervals on the penalised
-  estimate), or, with ``separation="report"``, the offending terms are reported "not
-  estimable" with the reason and the model refitted without them. Never a silent huge OR.
+* Benjamini–Hochberg q-values across the whole family of tests returned by one call
+  (for :func:`logistic` the family is chosen and named in its ``family`` column).
+* logistic regression: maximum likelihood (statsmodels, Wald intervals) unless the data
+  show separation or sparse cells, then Firth's penalised likelihood with profile
+  penalised likelihood intervals and penalised likelihood-ratio p-values (as R's
+  logistf), or, with ``separation="report"``, the offending terms are reported "not
+  estimable" with the reason and the model refitted without them. A model with fewer
+  than 10 cases of its rarer outcome per coefficient is "not estimable at this n".
+  Never a silent huge OR.
 * Cochran's Q and pairwise McNemar tests (exact binomial when fewer than 25 discordant
   cases, χ² with continuity correction otherwise), Holm and BH adjusted.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import optimize, special
 from scipy import stats as sps
 from statsmodels.stats import contingency_tables
 from statsmodels.stats.proportion import proportion_confint
@@ -48,6 +53,14 @@ from .frame import Frame, load_frame
 
 EXACT_MCNEMAR_BELOW = 25
 SEPARATION_POLICIES = ("firth", "report")
+#: Multiple-testing families of :func:`logistic`: the whole table, or one flag's model.
+FAMILIES = ("call", "flag")
+#: Cases of the rarer outcome per coefficient below which a logistic model is not fitted
+#: ("not estimable at this n"; Peduzzi et al. 1996).
+MIN_EVENTS_PER_PARAMETER = 10
+#: Largest |log odds ratio| a profile likelihood interval is searched to (odds ratio 10⁶).
+PROFILE_LIMIT = math.log(1e6)
+_PROFILE_FAILED = "the profile penalised likelihood did not converge"
 
 
 class StatsError(AnalysisError):
@@ -321,60 +334,216 @@ def _dummy_columns(cases: pd.DataFrame, term: str, frame: Frame) -> tuple[dict, 
     return cols, info
 
 
-def _design(cases: pd.DataFrame, terms: list[str], frame: Frame) -> tuple[pd.DataFrame, list[dict]]:
-    """0/1 design columns (no intercept) and a description of each: term, level, reference."""
-    cols, info = {}, []
+def _design(
+    cases: pd.DataFrame, terms: list[str], frame: Frame
+) -> tuple[pd.DataFrame, list[dict], list[dict]]:
+    """0/1 design columns (no intercept), a description of each (term, level, reference), and
+    the terms that give no column because the cases used show one level of them or none."""
+    cols, info, flat = {}, [], []
     for term in terms:
         if term in ("technique", "techniques"):
             term_cols, term_info = _technique_columns(cases, frame)
         else:
             term_cols, term_info = _dummy_columns(cases, term, frame)
+        if not term_info:
+            only = cases[term].dropna().unique() if term not in ("technique", "techniques") else []
+            flat.append({"term": term, "level": None, "reference": only[0] if len(only) else None})
         cols.update(term_cols)
         info += term_info
-    return pd.DataFrame(cols, index=cases.index), info
+    return pd.DataFrame(cols, index=cases.index), info, flat
+
+
+@dataclass
+class _Binomial:
+    """Cases with identical design rows merged: the distinct rows ``X`` (intercept first),
+    how many of each are yes (``k``) and how many there are (``m``). Every sum over cases
+    becomes a sum over rows weighted by ``m``: the same likelihood, far fewer rows."""
+
+    X: np.ndarray
+    k: np.ndarray
+    m: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray, y: np.ndarray) -> _Binomial:
+        rows, inverse = np.unique(X, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+        m = np.bincount(inverse, minlength=len(rows)).astype(float)
+        return cls(rows, np.bincount(inverse, weights=y, minlength=len(rows)), m)
+
+
+def _penalised(data: _Binomial, beta: np.ndarray, hessian: bool = False):
+    """Firth's penalised log-likelihood ℓ*(β) = ℓ(β) + ½ log|I(β)|, its gradient (the
+    modified score Xᵀ(y − p + h(½ − p)), h the hat diagonal), I(β), I(β)⁻¹ and, if asked,
+    the Hessian of ℓ*: −I + ½ [Xᵀ diag(w″q) X − Aᵀ(Q∘Q)A] with w = p(1 − p), w′ = w(1 − 2p),
+    w″ = w(1 − 6w), Q = X I⁻¹ Xᵀ, q its diagonal and A = diag(w′) X (sums over cases)."""
+    X, k, m = data.X, data.k, data.m
+    eta = X @ beta
+    p = special.expit(eta)
+    w = p * (1 - p)
+    info = X.T @ (X * (m * w)[:, None])
+    try:
+        chol = np.linalg.cholesky(info)
+    except np.linalg.LinAlgError:  # singular: ℓ* is −∞ here
+        return -np.inf, None, info, None, None
+    logdet = 2 * np.sum(np.log(np.diag(chol)))
+    root = np.linalg.inv(chol)  # I⁻¹ = rootᵀ root
+    inv = root.T @ root
+    q = ((X @ inv) * X).sum(axis=1)
+    loglik = np.sum(k * special.log_expit(eta) + (m - k) * special.log_expit(-eta))
+    score = X.T @ (k - m * p + m * w * q * (0.5 - p))
+    hess = None
+    if hessian:
+        a = X * (m * w * (1 - 2 * p))[:, None]
+        r = X @ root.T  # rows rᵢ with rᵢ·rⱼ = Qᵢⱼ
+        b = (r[:, :, None] * r[:, None, :]).reshape(len(r), -1).T @ a  # Σᵢ (rᵢ ⊗ rᵢ) aᵢᵀ
+        second = X.T @ (X * (m * w * (1 - 6 * w) * q)[:, None])
+        hess = -info + 0.5 * (second - b.T @ b)  # Aᵀ(Q∘Q)A = BᵀB
+    return loglik + 0.5 * logdet, score, info, inv, hess
+
+
+def _ascend(
+    data: _Binomial,
+    beta: np.ndarray,
+    free: np.ndarray,
+    max_iter: int = 200,
+    tol: float = 1e-7,
+    max_step: float = 5.0,
+) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
+    """Maximise ℓ* over the coefficients marked ``free``, the others held at ``beta``:
+    Newton steps, capped at ``max_step`` and halved until ℓ* does not decrease (as in R's
+    logistf). A step uses the Hessian of ℓ* where it is negative definite on the free
+    coefficients, else I(β) (Fisher scoring, which alone can zigzag near separation); BFGS
+    finishes a climb that stalls. Returns β, ℓ*(β), I(β)⁻¹ and whether the free part of
+    the score is below ``tol`` or the next step would raise ℓ* by less than 10⁻¹² (the
+    score below 100 · ``tol`` after BFGS, which stops at the precision of ℓ*)."""
+    current, score, info, inv, hess = _penalised(data, beta, hessian=True)
+    if score is None:
+        return beta, current, inv, False
+    block = np.ix_(free, free)
+    for _ in range(max_iter):
+        if np.max(np.abs(score[free]), initial=0.0) < tol:
+            return beta, current, inv, True
+        step = np.zeros_like(beta)
+        try:
+            chol = np.linalg.cholesky(-hess[block])
+            step[free] = np.linalg.solve(chol.T, np.linalg.solve(chol, score[free]))
+        except np.linalg.LinAlgError:
+            step[free] = np.linalg.pinv(info[block]) @ score[free]
+        if score[free] @ step[free] < 1e-12:  # twice the predicted gain: ℓ* is at its top
+            return beta, current, inv, True
+        largest = np.max(np.abs(step))
+        if largest > max_step:
+            step = step * (max_step / largest)
+        for _half in range(40):
+            candidate = _penalised(data, beta + step, hessian=True)
+            if candidate[0] >= current:
+                break
+            step = step / 2
+        else:
+            break
+        beta = beta + step
+        current, score, info, inv, hess = candidate
+    return _polish(data, beta, free, tol)
+
+
+def _polish(
+    data: _Binomial, beta: np.ndarray, free: np.ndarray, tol: float
+) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
+    """BFGS (scipy) on −ℓ* over the ``free`` coefficients, from ``beta``."""
+
+    def negative(z):
+        trial = beta.copy()
+        trial[free] = z
+        value, score, *_ = _penalised(data, trial)
+        if score is None:
+            return np.inf, np.zeros(len(z))
+        return -value, -score[free]
+
+    result = optimize.minimize(negative, beta[free], jac=True, method="BFGS", options={"gtol": tol})
+    beta = beta.copy()
+    beta[free] = result.x
+    current, score, _, inv, _ = _penalised(data, beta)
+    converged = score is not None and np.max(np.abs(score[free]), initial=0.0) < 100 * tol
+    return beta, current, inv, bool(converged)
 
 
 def _firth(
     X: np.ndarray, y: np.ndarray, max_iter: int = 200, tol: float = 1e-7, max_step: float = 5.0
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Firth's penalised maximum likelihood for logistic regression: Newton steps on the
-    modified score Xᵀ(y − p + h(½ − p)), capped at ``max_step`` and halved until the
-    penalised log-likelihood l(β) + ½ log|I(β)| does not decrease (as in R's logistf).
-    Returns coefficients, their covariance I(β)⁻¹ and whether the score reached ``tol``."""
+    """Firth's penalised maximum likelihood for logistic regression (Heinze & Schemper
+    2002): coefficients, their covariance I(β)⁻¹ and whether the score reached ``tol``."""
     # Neither scipy nor statsmodels fits Firth's penalised likelihood.
+    free = np.ones(X.shape[1], dtype=bool)
+    data = _Binomial.of(X, y)
+    beta, _, inv, converged = _ascend(data, np.zeros(X.shape[1]), free, max_iter, tol, max_step)
+    return beta, inv, converged
 
-    def penalised(b):
-        p = special.expit(X @ b)
-        w = p * (1 - p)
-        info = X.T @ (X * w[:, None])
-        sign, logdet = np.linalg.slogdet(info)
-        ll = np.sum(
-            y * np.log(np.clip(p, 1e-300, None)) + (1 - y) * np.log(np.clip(1 - p, 1e-300, None))
-        )
-        return (ll + 0.5 * logdet if sign > 0 else -np.inf), p, w, info
 
-    beta = np.zeros(X.shape[1])
-    current, p, w, info = penalised(beta)
-    for _ in range(max_iter):
-        inv = np.linalg.pinv(info)
-        h = w * np.einsum("ij,jk,ik->i", X, inv, X)
-        score = X.T @ (y - p + h * (0.5 - p))
-        if np.max(np.abs(score)) < tol:
-            return beta, inv, True
-        step = inv @ score
-        largest = np.max(np.abs(step))
-        if largest > max_step:
-            step = step * (max_step / largest)
-        for _half in range(40):
-            candidate = penalised(beta + step)
-            if candidate[0] >= current:
-                break
-            step = step / 2
-        else:
-            return beta, inv, False
-        beta = beta + step
-        current, p, w, info = candidate
-    return beta, np.linalg.pinv(info), False
+@dataclass
+class _Profile:
+    """One coefficient's profile penalised likelihood interval and penalised likelihood
+    ratio p-value, or ``closed=False`` when an end lies beyond :data:`PROFILE_LIMIT` or a
+    constrained fit does not converge (``failure`` says which)."""
+
+    low: float = np.nan
+    high: float = np.nan
+    p_value: float = np.nan
+    closed: bool = False
+    failure: str = ""
+
+
+def _profile(X: np.ndarray, y: np.ndarray, beta: np.ndarray, i: int, conf: float) -> _Profile:
+    """Heinze & Ploner (2003), as in R's logistf: with coefficient ``i`` held at b and the
+    others refitted, the deficit D(b) = 2 · (ℓ*(β̂) − ℓ*(b)); the interval ends are the roots
+    of D(b) = χ²₁(``conf``) on either side of β̂ᵢ (Brent's method, once bracketed by steps
+    that double outward, at most to ±:data:`PROFILE_LIMIT`), and p = P(χ²₁ ≥ D(0))."""
+    data = _Binomial.of(X, y)
+    free = np.ones(len(beta), dtype=bool)
+    free[i] = False
+    top = _penalised(data, beta)[0]
+    critical = sps.chi2.ppf(conf, 1)
+    warm = [beta]
+
+    def deficit(b: float) -> float:
+        start = warm[0].copy()
+        start[i] = b
+        fitted, value, _, converged = _ascend(data, start, free, max_iter=50)
+        if not converged:
+            raise StatsError(_PROFILE_FAILED)
+        warm[0] = fitted
+        return max(0.0, 2 * (top - value))
+
+    out = _Profile()
+    limit = math.exp(PROFILE_LIMIT)
+    beyond = (
+        "the profile likelihood interval does not close between odds ratios "
+        f"1/{limit:.0f} and {limit:.0f}"
+    )
+    if abs(beta[i]) >= PROFILE_LIMIT:
+        out.failure = beyond
+        return out
+    try:
+        out.p_value = float(sps.chi2.sf(deficit(0.0), 1))
+        ends = []
+        for direction in (-1.0, 1.0):
+            warm[0] = beta
+            inner, step = float(beta[i]), 0.5
+            while True:
+                outer = float(beta[i]) + direction * step
+                if direction * outer >= PROFILE_LIMIT:
+                    outer = direction * PROFILE_LIMIT
+                if deficit(outer) >= critical:
+                    break
+                if outer == direction * PROFILE_LIMIT:
+                    out.failure = beyond
+                    return out
+                inner, step = outer, step * 2
+            ends.append(optimize.brentq(lambda b: deficit(b) - critical, inner, outer, xtol=1e-9))
+    except StatsError as exc:
+        out.failure = str(exc)
+        return out
+    out.low, out.high, out.closed = ends[0], ends[1], True
+    return out
 
 
 def _sparse_terms(X: np.ndarray, y: np.ndarray, names: list[str]) -> list[tuple[str, str]]:
@@ -437,8 +606,9 @@ def _mle(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 @dataclass
 class _Fit:
-    """One flag's model: ``beta``/``cov`` over the intercept and the ``keep`` columns, or
-    ``None`` with ``failure`` saying why; ``reasons`` for the columns left out."""
+    """One flag's model: ``beta``/``cov`` over the intercept and the ``keep`` columns (the
+    design ``X`` with its intercept), or ``None`` with ``failure`` saying why; ``reasons``
+    for the columns left out."""
 
     method: str
     keep: list[int]
@@ -446,11 +616,25 @@ class _Fit:
     beta: np.ndarray | None = None
     cov: np.ndarray | None = None
     failure: str = ""
+    X: np.ndarray | None = None
 
 
-def _fit(y: np.ndarray, X: np.ndarray, names: list[str], separation: str) -> _Fit:
+def _too_few_events(y: np.ndarray, parameters: int, min_epv: float) -> str:
+    """Why a model of ``parameters`` coefficients (intercept aside) is not estimable at
+    this n, or ``""``: fewer than ``min_epv`` of the rarer outcome per coefficient."""
+    rarer = int(min(y.sum(), len(y) - y.sum()))
+    if parameters and rarer < min_epv * parameters:
+        return (
+            f"not estimable at this n: {rarer} cases of the rarer outcome for {parameters} "
+            f"coefficients (fewer than {min_epv:g} per coefficient)"
+        )
+    return ""
+
+
+def _fit(y: np.ndarray, X: np.ndarray, names: list[str], separation: str, min_epv: float) -> _Fit:
     """Maximum likelihood, or Firth where sparse cells or separation ask for it (or, with
-    ``separation="report"``, the model without the sparse terms)."""
+    ``separation="report"``, the model without the sparse terms); no fit at all when the
+    cases are too few for the coefficients (:func:`_too_few_events`)."""
     keep, reasons = _estimable_columns(X)
     sparse = _sparse_terms(X[:, keep], y, [names[k] for k in keep])
     if sparse and separation == "report":
@@ -461,10 +645,13 @@ def _fit(y: np.ndarray, X: np.ndarray, names: list[str], separation: str) -> _Fi
     fit_X = np.column_stack([np.ones(len(y)), X[:, keep]])
     if fit_X.shape[0] <= fit_X.shape[1]:
         return _Fit("none", keep, reasons, failure="too few cases for the number of terms")
+    too_few = _too_few_events(y, len(keep), min_epv)
+    if too_few:
+        return _Fit("none", keep, reasons, failure=too_few)
     if not (sparse and separation == "firth"):
         estimate = _mle(y, fit_X)
         if estimate is not None:
-            return _Fit("mle", keep, reasons, *estimate)
+            return _Fit("mle", keep, reasons, *estimate, X=fit_X)
         if separation == "report":
             return _Fit(
                 "none",
@@ -475,7 +662,7 @@ def _fit(y: np.ndarray, X: np.ndarray, names: list[str], separation: str) -> _Fi
     beta, cov, converged = _firth(y=y, X=fit_X)
     if not converged:
         return _Fit("firth", keep, reasons, failure="penalised fit did not converge")
-    return _Fit("firth", keep, reasons, beta, cov)
+    return _Fit("firth", keep, reasons, beta, cov, X=fit_X)
 
 
 def _not_estimable(base: dict, item: dict, reason: str, method: str = "none") -> dict:
@@ -487,18 +674,23 @@ def _not_estimable(base: dict, item: dict, reason: str, method: str = "none") ->
         "ci_high": np.nan,
         "p_value": np.nan,
         "method": method,
+        "inference": None,
         "estimable": False,
         "reason": reason,
     }
 
 
-def _odds_ratio_rows(base: dict, info: list[dict], fit: _Fit, z: float) -> list[dict]:
-    """One row per design column: its odds ratio with Wald interval, or why there is none."""
+def _odds_ratio_rows(
+    base: dict, info: list[dict], fit: _Fit, y: np.ndarray, conf: float
+) -> list[dict]:
+    """One row per design column: its odds ratio with a Wald interval (maximum likelihood)
+    or a profile penalised likelihood interval (Firth), or why there is none."""
     if fit.beta is None:
         return [
             _not_estimable(base, item, fit.reasons.get(k, fit.failure), fit.method)
             for k, item in enumerate(info)
         ]
+    z = sps.norm.ppf(0.5 + conf / 2)
     se = np.sqrt(np.diag(np.asarray(fit.cov)))
     position = {k: i + 1 for i, k in enumerate(fit.keep)}
     why = "separation or sparse cells: Firth penalised likelihood" if fit.method == "firth" else ""
@@ -507,16 +699,27 @@ def _odds_ratio_rows(base: dict, info: list[dict], fit: _Fit, z: float) -> list[
         if k not in position:
             rows.append(_not_estimable(base, item, fit.reasons.get(k, "not estimable")))
             continue
-        b, s = float(fit.beta[position[k]]), float(se[position[k]])
+        i = position[k]
+        b = float(fit.beta[i])
+        if fit.method == "firth":
+            profile = _profile(fit.X, y, np.asarray(fit.beta, dtype=float), i, conf)
+            if not profile.closed:
+                rows.append(_not_estimable(base, item, profile.failure, fit.method))
+                continue
+            low, high, p, inference = profile.low, profile.high, profile.p_value, "profile"
+        else:
+            s = float(se[i])
+            low, high, p, inference = b - z * s, b + z * s, 2 * sps.norm.sf(abs(b / s)), "wald"
         rows.append(
             {
                 **base,
                 **item,
                 "odds_ratio": float(np.exp(b)),
-                "ci_low": float(np.exp(b - z * s)),
-                "ci_high": float(np.exp(b + z * s)),
-                "p_value": float(2 * sps.norm.sf(abs(b / s))),
+                "ci_low": float(np.exp(low)),
+                "ci_high": float(np.exp(high)),
+                "p_value": float(p),
                 "method": fit.method,
+                "inference": inference,
                 "estimable": True,
                 "reason": why,
             }
@@ -545,14 +748,23 @@ LOGISTIC_COLUMNS = [
     "reference",
     "n",
     "events",
+    "parameters",
     "odds_ratio",
     "ci_low",
     "ci_high",
     "p_value",
+    "q_value",
     "method",
+    "inference",
     "estimable",
     "reason",
+    "family",
 ]
+_FAMILY_WORDS = {
+    "call": "BH over every estimated term of every risk in this table ({n} tests)",
+    "flag": "BH over the estimated terms of this risk's model ({n} tests)",
+    "flags": "BH within each risk's model ({n} tests in all)",
+}
 
 
 def logistic(
@@ -562,23 +774,46 @@ def logistic(
     separation: str = "firth",
     conf: float = 0.95,
     frame: Frame | None = None,
+    min_events_per_parameter: float = MIN_EVENTS_PER_PARAMETER,
+    family: str = "call",
 ) -> pd.DataFrame:
     """Logistic regression of each flag on category + technique (+ inventory when several
-    are pooled): odds ratios with ``conf`` Wald intervals.
+    are pooled): odds ratios with ``conf`` intervals and Benjamini–Hochberg q-values.
 
     Cases used: those reporting the flag and every term (``n`` per row; ``events`` = yes).
     Categories are dummy-coded against the most frequent category (``reference``);
-    techniques enter as one used / not-used indicator each. Columns aliased with earlier
-    ones, and terms without variation, are reported not estimable with the reason. Where
-    a term's table with the flag has an empty cell (separation) the fit is Firth's
-    penalised likelihood (``separation="firth"``, ``method`` says so) or the term is
-    reported not estimable and the model refitted without it (``separation="report"``).
-    A term no case reports (techniques in an inventory that records none) is left out of
-    the model, with one row per flag saying so.
+    techniques enter as one used / not-used indicator each; ``parameters`` counts the
+    coefficients fitted besides the intercept. Columns aliased with earlier ones, terms
+    without variation, and a term whose cases show one level or none are reported not
+    estimable with the reason; a term no case reports (techniques in an inventory that
+    records none) is left out of the model, with one row per flag saying so.
+
+    Fit and inference (``method``, ``inference``): maximum likelihood with Wald intervals
+    and tests where every term's table with the flag has all four cells filled (kept for
+    speed at the sample sizes where it applies, and checked against statsmodels);
+    otherwise Firth's penalised likelihood (``separation="firth"``) with profile penalised
+    likelihood intervals and penalised likelihood-ratio p-values (Heinze & Schemper 2002,
+    Heinze & Ploner 2003, as in R's logistf), or the sparse terms reported not estimable
+    and the model refitted without them (``separation="report"``). A profile interval
+    that does not close within odds ratios 10⁻⁶ … 10⁶ is reported not estimable.
+
+    Not estimable at this n: a model with fewer than ``min_events_per_parameter`` cases
+    of its rarer outcome (yes or no) per coefficient is not fitted and each of its terms
+    says so (Peduzzi et al. 1996, J Clin Epidemiol 49:1373, rule of ten; Vittinghoff &
+    McCulloch 2007, Am J Epidemiol 165:710, find 5–9 often acceptable; 0 fits every
+    model).
+
+    q-values: Benjamini–Hochberg over one ``family``: ``"call"`` (default), every
+    estimated term of every flag in the table; ``"flag"``, the terms of one flag's
+    model. The ``family`` column and ``attrs["family"]`` name it and its size. BH on
+    p-values from small or sparse tables, whose distribution is discrete, is
+    conservative.
     """
     frame = frame or load_frame()
     if separation not in SEPARATION_POLICIES:
         raise StatsError(f"separation must be 'firth' or 'report'; got {separation!r}")
+    if family not in FAMILIES:
+        raise StatsError(f"family must be one of {FAMILIES}; got {family!r}")
     flags = list(flags or frame.flag_keys)
     terms, term_cols = _model_terms(cases, terms)
     # a term no case reports (e.g. techniques in an inventory without them) would remove
@@ -586,7 +821,6 @@ def logistic(
     absent = [t for t, c in zip(terms, term_cols) if not cases[c].notna().any()]
     kept = [(t, c) for t, c in zip(terms, term_cols) if t not in absent]
     terms, term_cols = [t for t, _ in kept], [c for _, c in kept]
-    z = sps.norm.ppf(0.5 + conf / 2)
     states = flag_states(cases, flags)
     terms_reported = cases[term_cols].notna().all(axis=1).to_numpy()
     rows = []
@@ -595,30 +829,61 @@ def logistic(
         y = (states[used, j] == 1).astype(float)
         base = {"flag": flag, "n": int(used.sum()), "events": int(y.sum())}
         if terms:
-            rows += _flag_rows(cases[used], y, base, terms, separation, z, frame)
+            rows += _flag_rows(
+                cases[used], y, base, terms, separation, conf, frame, min_events_per_parameter
+            )
         rows += [
             _not_estimable(
-                base,
+                {**base, "parameters": 0},
                 {"term": t, "level": None, "reference": None},
                 f"no case reports {t}: left out of the model, the other terms fitted without it",
             )
             for t in absent
         ]
-    return pd.DataFrame(rows, columns=LOGISTIC_COLUMNS)
+    out = pd.DataFrame(rows, columns=LOGISTIC_COLUMNS)
+    return _adjust(out, family)
 
 
-def _flag_rows(cases, y, base, terms, separation, z, frame) -> list[dict]:
+def _adjust(table: pd.DataFrame, family: str) -> pd.DataFrame:
+    """``q_value`` and ``family`` of :func:`logistic` (BH within each family)."""
+    p = table["p_value"].to_numpy(dtype=float)
+    q = np.full(len(table), np.nan)
+    sizes = np.zeros(len(table), dtype=int)
+    groups = (
+        [np.arange(len(table))]
+        if family == "call"
+        else [np.flatnonzero((table["flag"] == f).to_numpy()) for f in table["flag"].unique()]
+    )
+    for members in groups:
+        q[members] = bh(p[members])
+        sizes[members] = int(np.isfinite(p[members]).sum())
+    table["q_value"] = q
+    table["family"] = [_FAMILY_WORDS[family].replace("{n}", str(n)) for n in sizes]
+    whole = _FAMILY_WORDS["call" if family == "call" else "flags"]
+    table.attrs["family"] = whole.replace("{n}", str(int(np.isfinite(p).sum())))
+    return table
+
+
+def _flag_rows(cases, y, base, terms, separation, conf, frame, min_epv) -> list[dict]:
     """The odds-ratio rows of one flag's model (or why each term is not estimable)."""
-    design, info = _design(cases, terms, frame)
+    design, info, flat = _design(cases, terms, frame)
+    X = design.to_numpy(dtype=float)
+    rows = [
+        _not_estimable(
+            {**base, "parameters": 0},
+            item,
+            "one level or none among the cases used: no contrast to estimate",
+        )
+        for item in flat
+    ]
+    if not info:
+        return rows
     if y.sum() == 0 or y.sum() == len(y):
-        return [
-            _not_estimable(
-                base, item, "the flag does not vary among the cases used (all yes or all no)"
-            )
-            for item in info
-        ]
-    fit = _fit(y, design.to_numpy(dtype=float), list(design.columns), separation)
-    return _odds_ratio_rows(base, info, fit, z)
+        reason = "the flag does not vary among the cases used (all yes or all no)"
+        return [_not_estimable({**base, "parameters": 0}, item, reason) for item in info] + rows
+    fit = _fit(y, X, list(design.columns), separation, min_epv)
+    base = {**base, "parameters": len(fit.keep)}
+    return _odds_ratio_rows(base, info, fit, y, conf) + rows
 
 
 # -- differences between flags within the same cases -----------------------------------------

@@ -6,11 +6,13 @@ into the tables a reader sees, and writes them under ``reports/tables/``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from . import config
+from .errors import AnalysisError
 from .frame import Frame, load_frame
 from .outputs import write_table
 from .textnorm import normalise
@@ -156,7 +158,20 @@ def labelled_with_pairs(
     return labelled(out, frame, language, headings)
 
 
+def check_output_name(name: str) -> str:
+    """``name`` if it can name an output file inside its folder: no path separator, no
+    control character, not empty and not ``.``/``..``; else an :class:`AnalysisError`."""
+    if not name or name in (".", "..") or re.search(r"[\x00-\x1f\x7f/\\]", name):
+        raise AnalysisError(
+            f"output name {name!r}: expected a file name without a path separator or control "
+            f"character / 輸出名稱 {name!r}：應為不含路徑分隔符號或控制字元的檔名"
+        )
+    return name
+
+
 def save(table: pd.DataFrame, name: str, folder: Path | None = None) -> Path:
-    """Write ``reports/tables/<name>.csv`` (UTF-8 with BOM) atomically."""
+    """Write ``reports/tables/<name>.csv`` (UTF-8 with BOM) atomically; ``name`` stays a
+    file name in the folder (:func:`check_output_name`)."""
+    check_output_name(name)
     folder = folder or config.tables_dir()
     return write_table(table, folder / f"{name}.csv")

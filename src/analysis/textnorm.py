@@ -12,9 +12,11 @@ _WRAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
 
 
-def normalise(text: object) -> str:
+def normalise(text: object, keep_lines: bool = False) -> str:
     """NFKC (full-width to half-width), drop line-wrap spaces inside CJK text, collapse
-    whitespace, trim. Returns '' for missing values."""
+    whitespace, trim. Returns '' for missing values. With ``keep_lines`` each line is
+    normalised on its own and the non-blank lines are joined with a newline (a cell listing
+    one value per line keeps its separators)."""
     if text is None:
         return ""
     if not isinstance(text, str):
@@ -24,6 +26,9 @@ def normalise(text: object) -> str:
         except (TypeError, ValueError):
             return ""
         text = str(text)
+    if keep_lines:
+        lines = (normalise(line) for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
     text = unicodedata.normalize("NFKC", text)
     text = _WRAP.sub("", text)
     return _SPACES.sub(" ", text).strip()
@@ -62,12 +67,13 @@ def split_outside_brackets(text: str, separators: list[str]) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-_QUALIFIER = re.compile(r"^(.*?)\s*[\(（](.*)[\)）]\s*$")
+_QUALIFIER = re.compile(r"^(.*?)\s*(?:[\(（](.*)[\)）]|[\[［](.*)[\]］]|【(.*)】)\s*$")
 
 
 def split_qualifier(part: str) -> tuple[str, str]:
-    """``'影像辨識(車牌)'`` → ``('影像辨識', '車牌')``; no qualifier → ``(part, '')``."""
+    """``'影像辨識(車牌)'`` → ``('影像辨識', '車牌')``, and so for a trailing ``[...]``,
+    ``［...］`` or ``【...】``; no qualifier → ``(part, '')``."""
     m = _QUALIFIER.match(part)
     if not m or not m.group(1).strip():
         return part.strip(), ""
-    return m.group(1).strip(), m.group(2).strip()
+    return m.group(1).strip(), next(g for g in m.groups()[1:] if g is not None).strip()

@@ -1,9 +1,10 @@
 """Write the corpus of malformed synthetic inventories used by tests/test_bad_inputs.py.
 
-Every case is one raw file (CSV, TSV or XLSX) and one mapping ``<case>.yaml`` beside it;
-what each must produce (an error naming file, row, column and value, a reported rejection,
-or a clean load) is written by hand in ``expected.yaml``. All content is synthetic (inventory
-name ``synthetic``); nothing here is a real case. The output is deterministic: run
+Every case is one raw file (CSV, TSV, XLSX, JSON or JSON Lines) and one mapping
+``<case>.yaml`` beside it; what each must produce (an error naming file, row or record, column
+or field and value, a reported rejection, or a clean load) is written by hand in
+``expected.yaml``. All content is synthetic (inventory name ``synthetic``); nothing here is a
+real case. The output is deterministic: run
 
     .venv/bin/python tests/bad_inputs/make_corpus.py
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import random
 from pathlib import Path
 
@@ -97,6 +99,12 @@ def xlsx_bytes(
     buf = io.BytesIO()
     wb.save(buf)
     return fix_zip_times(buf.getvalue())
+
+
+def json_bytes(value: object, indent: int | None = 2) -> bytes:
+    return (
+        json.dumps(value, ensure_ascii=False, indent=indent) + ("\n" if indent else "")
+    ).encode()
 
 
 def with_column(rows, index: int, values: list[str]) -> list[list[str]]:
@@ -299,6 +307,124 @@ def cases() -> dict[str, tuple[str, bytes, dict | str]]:
     dated = [HEADER] + [r[:] for r in ROWS]
     dated[2][0] = dt.datetime(2024, 1, 3)
     add("ids_as_dates_xlsx", "xlsx", xlsx_bytes(dated))
+
+    # -- identifiers joined from several columns, repeated identifiers ----------------------
+    joined = mapping("blank_part_of_joined_id.csv")
+    joined["case_id"] = {"from": ["Department", "Ref"], "join": "/"}
+    add(
+        "blank_part_of_joined_id",
+        "csv",
+        csv_text(
+            with_column(table, 2, ["Department", "Transport", "", "Customer service"])
+        ).encode(),
+        joined,
+    )
+    many = [HEADER] + [[f"R-{i % 2}"] + ROWS[0][1:] for i in range(1, 13)]
+    add("duplicate_id_groups", "csv", csv_text(many).encode())
+
+    # -- multi-valued cells -----------------------------------------------------------------
+    add(
+        "techniques_one_per_line",
+        "csv",
+        csv_text(
+            with_column(
+                table,
+                4,
+                [
+                    "Methods",
+                    "Computer Vision\nmachine learning",
+                    "machine learning",
+                    "chatbot\r\nNLP",
+                ],
+            )
+        ).encode(),
+    )
+    qualified = mapping("qualifier_on_values_key.csv")
+    qualified["fields"]["techniques"]["values"] = {
+        "random forest": "machine_learning",
+        "translation engine": "nlp",
+    }
+    add(
+        "qualifier_on_values_key",
+        "csv",
+        csv_text(
+            with_column(
+                table,
+                4,
+                [
+                    "Methods",
+                    "Random forest (gradient boosted)",
+                    "Translation engine［法規］",
+                    "chatbot",
+                ],
+            )
+        ).encode(),
+        qualified,
+    )
+
+    # -- JSON registers ------------------------------------------------------------------------
+    records = [
+        {
+            "ref": r[0],
+            "system": {"name": r[1], "methods": [r[4], "machine learning"] if i == 0 else [r[4]]},
+            "owner": {"department": r[2], "area": r[3]},
+            "answers": {"personal_data": r[5] or None},
+        }
+        for i, r in enumerate(ROWS)
+    ]
+    records[1]["owner"].pop("department")  # a nested field absent from one record
+    nested = {"register": {"published": "2025-01-01", "systems": records}}
+    json_keys = ["ref", "system.name", "owner.department", "owner.area", "system.methods"]
+    json_spec = mapping(
+        "json_nested_records.json",
+        file={"records": "register.systems", "list_join": "\n"},
+        header=json_keys + ["answers.personal_data"],
+    )
+    add("json_nested_records", "json", json_bytes(nested), json_spec)
+    add(
+        "json_records_path_missing",
+        "json",
+        json_bytes(nested),
+        mapping(
+            "json_records_path_missing.json",
+            file={"records": "register.system"},
+            header=json_keys + ["answers.personal_data"],
+        ),
+    )
+    add(
+        "json_malformed",
+        "json",
+        json_bytes(nested).replace(b'"R-2"', b'"R-2",', 1),
+        mapping(
+            "json_malformed.json",
+            file={"records": "register.systems"},
+            header=json_keys + ["answers.personal_data"],
+        ),
+    )
+    add(
+        "json_list_of_objects",
+        "json",
+        json_bytes(nested),
+        mapping(
+            "json_list_of_objects.json",
+            file={"records": "register.systems"},
+            header=json_keys[:3] + ["owner", "system.methods", "answers.personal_data"],
+        ),
+    )
+    required = mapping(
+        "json_required_field_absent.json",
+        file={"records": "register.systems"},
+        header=json_keys + ["answers.personal_data"],
+    )
+    required["fields"]["agency"] = {"from": "owner.department", "required": True}
+    add("json_required_field_absent", "json", json_bytes(nested), required)
+    lines = b"".join(json_bytes(r, indent=None) + b"\n" for r in records)
+    add(
+        "jsonl_records",
+        "jsonl",
+        lines,
+        mapping("jsonl_records.jsonl", header=json_keys + ["answers.personal_data"]),
+    )
 
     # -- mapping files ----------------------------------------------------------------------
     base = csv_text(table).encode()

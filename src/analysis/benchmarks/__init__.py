@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 import json
 import pkgutil
 import platform
@@ -131,7 +132,10 @@ def _max_rss_mb() -> float:
 
 
 def measure(bench: Benchmark, n: int, repeats: int | None = None, log=print) -> dict:
-    """Run one benchmark at one size; returns its record."""
+    """Run one benchmark at one size; returns its record. ``log`` gets a line as it starts
+    and one as it ends (the median, and the wall time of setup, repeats and baseline)."""
+    log(f"{bench.name:<24} n={n:>9,}  started")
+    started = time.perf_counter()
     case = bench.setup(n)
     case.run()  # warm-up
     seconds = _median_seconds(case.run, repeats or bench.repeats)
@@ -155,12 +159,18 @@ def measure(bench: Benchmark, n: int, repeats: int | None = None, log=print) -> 
     log(
         f"{bench.name:<24} n={n:>9,}  {seconds:9.4f} s  peak {peak:8.1f} MB"
         + ("" if baseline is None else f"  baseline {baseline:9.3f} s  ×{record['ratio']:.1f}")
+        + f"  (done in {time.perf_counter() - started:.1f} s)"
     )
     return record
 
 
 def _legacy_record(name: str, fn, quick: bool, log=print) -> dict:
-    raw = fn(n=LEGACY_QUICK_N) if quick else fn()
+    """Run a module-level benchmark function (passing ``log`` if it takes one, for its own
+    progress lines); returns its record."""
+    log(f"{name:<24} started")
+    started = time.perf_counter()
+    options = {"log": log} if "log" in inspect.signature(fn).parameters else {}
+    raw = fn(n=LEGACY_QUICK_N, **options) if quick else fn(**options)
     seconds = raw.get("seconds", raw.get("total_s"))
     baseline = raw.get("baseline_seconds")
     record = {
@@ -179,6 +189,7 @@ def _legacy_record(name: str, fn, quick: bool, log=print) -> dict:
     log(
         f"{name:<24} n={record['n']:>9,}  {seconds:9.4f} s"
         + ("" if baseline is None else f"  baseline {baseline:9.3f} s  ×{record['ratio']:.1f}")
+        + f"  (done in {time.perf_counter() - started:.1f} s)"
     )
     return record
 
@@ -192,6 +203,7 @@ def run(
 ) -> list[dict]:
     """Run the registered benchmarks (``only``: these names; ``sizes``: instead of each
     benchmark's own) and return their records."""
+    log("bench: importing the benchmarks")
     legacy = discover()
     names = sorted(REGISTRY) + sorted(legacy)
     if only:
@@ -201,6 +213,13 @@ def run(
 
             raise AnalysisError(f"unknown benchmark(s) {unknown}; available: {', '.join(names)}")
         names = [n for n in names if n in only]
+    runs = sum(
+        len(sizes or (REGISTRY[n].quick_sizes if quick else REGISTRY[n].sizes))
+        if n in REGISTRY
+        else 1
+        for n in names
+    )
+    log(f"bench: {len(names)} benchmarks, {runs} runs{' (quick)' if quick else ''}")
     records = []
     for name in names:
         if name in REGISTRY:
@@ -331,6 +350,7 @@ def run_all(
 
     out_dir = Path(out_dir) if out_dir is not None else config.reports_dir()
     results = run(quick, only, repeats, log, sizes)
+    log(f"bench: writing {out_dir / 'benchmarks.json'}, benchmarks.md and the scaling figure")
     report = {"machine": machine(), "quick": bool(quick), "results": results}
     atomic_write_text(
         out_dir / "benchmarks.json",

@@ -11,7 +11,9 @@ One record, ``n`` = the bundled inventories' cases, timing every report of
 * ``baseline_seconds``: the warm forced run on one worker instead of one per core
   (``ratio`` = what the parallel workers gain).
 
-``--quick`` times the study's reports only (a smoke test of the benchmark itself).
+``--quick`` times the study's reports only (a smoke test of the benchmark itself). Each
+regeneration prints its progress (each preparation and report as it starts and ends),
+prefixed by its name, through the runner's ``log``.
 """
 
 from __future__ import annotations
@@ -25,19 +27,25 @@ from pathlib import Path
 from .. import inventories, pipeline
 
 
-def _timed_run(jobs, out: Path, prepared, **options) -> float:
+def _timed_run(jobs, out: Path, prepared, log=None, phase: str = "", **options) -> float:
+    """Seconds of one regeneration into ``out``; ``log`` gets its progress lines."""
+    progress = (lambda line: log(f"  regeneration {phase}: {line}")) if log else False
     start = time.perf_counter()
-    outcomes = pipeline.run(jobs, out, progress=False, prepared=prepared, **options)
+    outcomes = pipeline.run(jobs, out, progress=progress, prepared=prepared, **options)
     failed = [f"{o.job.name}: {o.error}" for o in outcomes if o.status == "failed"]
     if failed:
         from ..errors import AnalysisError
 
         raise AnalysisError("regeneration failed: " + "; ".join(failed))
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if log:
+        log(f"  regeneration {phase}: {seconds:.1f} s")
+    return seconds
 
 
-def regeneration(n: int | None = None) -> dict:
-    """Time cold, warm, unchanged and serial regenerations (``n`` set: quick mode)."""
+def regeneration(n: int | None = None, log=None) -> dict:
+    """Time cold, warm, unchanged and serial regenerations (``n`` set: quick mode);
+    ``log`` gets each regeneration's progress lines."""
     jobs, prepared = pipeline.load_plan(), pipeline.load_prepare()
     if n is not None:
         jobs = [j for j in jobs if j.parameters.get("inventory") == "study"]
@@ -51,10 +59,12 @@ def regeneration(n: int | None = None) -> dict:
     saved = os.environ.get("ANALYSIS_CACHE_DIR")
     os.environ["ANALYSIS_CACHE_DIR"] = str(scratch / "cache")
     try:
-        cold = _timed_run(jobs, scratch / "cold", prepared, force=True)
-        warm = _timed_run(jobs, scratch / "warm", prepared, force=True)
-        unchanged = _timed_run(jobs, scratch / "warm", prepared)
-        serial = _timed_run(jobs, scratch / "serial", prepared, force=True, workers=1)
+        cold = _timed_run(jobs, scratch / "cold", prepared, log, "cold (empty cache)", force=True)
+        warm = _timed_run(jobs, scratch / "warm", prepared, log, "warm", force=True)
+        unchanged = _timed_run(jobs, scratch / "warm", prepared, log, "unchanged")
+        serial = _timed_run(
+            jobs, scratch / "serial", prepared, log, "one worker", force=True, workers=1
+        )
     finally:
         if saved is None:
             os.environ.pop("ANALYSIS_CACHE_DIR", None)

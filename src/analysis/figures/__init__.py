@@ -29,6 +29,7 @@ from .. import config
 from ..errors import AnalysisError
 from ..frame import Frame, load_frame
 from ..outputs import atomic_write_bytes
+from ..tables import check_output_name
 
 #: ``gid`` of a figure made by :func:`empty`: saved although it draws no data.
 EMPTY_GID = "stated-empty"
@@ -169,7 +170,9 @@ def png_width(png: bytes) -> int:
 
 def save(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None) -> list[Path]:
     """Save ``fig`` as ``<name>.png`` (``config.FIGURE_DPI``) and ``<name>.svg`` with fixed
-    metadata; raise :class:`AnalysisError` if it draws no data (see :func:`check_drawn`)."""
+    metadata; raise :class:`AnalysisError` if it draws no data (see :func:`check_drawn`) or
+    ``name`` is not a plain file name (:func:`~analysis.tables.check_output_name`)."""
+    check_output_name(name)
     check_drawn(fig, name)
     folder = folder or config.figures_dir()
     paths = []

@@ -17,7 +17,7 @@ from .. import canonical
 from ..errors import InputError, Problem, input_error
 from ..frame import NO, NOT_REPORTED, YES, Frame, load_frame
 from ..readers import RawTable, column_letter, read_table
-from ..textnorm import fold, normalise, split_outside_brackets
+from ..textnorm import fold, normalise, split_outside_brackets, split_qualifier
 from .report import LoadLog, LoadResult, StandardizationReport, outcomes, summed
 from .spec import CLOSED_FIELDS, ROW_NUMBER, TEXT_FIELDS, FieldSpec, FileSpec, Mapping, load_mapping
 
@@ -98,6 +98,8 @@ def _native(table: RawTable, spec: FieldSpec, mapping: Mapping, strip: bool = Tr
 
 
 def _missing_column(table: RawTable, name: str, spec: FieldSpec, mapping: Mapping) -> InputError:
+    if table.unit == "record":
+        return _missing_field(table, name, spec, mapping)
     hint, zh_hint = _missing_column_hint(table, name)
     return input_error(
         table.path,
@@ -110,6 +112,36 @@ def _missing_column(table: RawTable, name: str, spec: FieldSpec, mapping: Mappin
         f"欄位 {spec.name}）{zh_hint}",
         summary=f"{table.path}: mapped column {name!r} is missing",
     )
+
+
+def _missing_field(table: RawTable, name: str, spec: FieldSpec, mapping: Mapping) -> InputError:
+    """A field no record of a JSON file holds as a value: it holds objects (name one of
+    their fields), or it is spelled otherwise."""
+    inner = [c for c in table.columns if c.startswith(f"{name}.")]
+    if table.objects.get(name):  # empty: only records read as blank held it
+        first = table.objects[name][0]
+        en = (
+            f"a text, number or list of them (mapping {mapping.path.name}, field {spec.name}); "
+            f"{name!r} holds an object or a list of objects: name one of its fields "
+            f"({', '.join(inner[:10])})"
+        )
+        zh = (
+            f"文字、數字或其清單（對應檔 {mapping.path.name}，欄位 {spec.name}）；"
+            f"「{name}」是物件或物件清單：請指定其中一個欄位（{'、'.join(inner[:10])}）"
+        )
+        summary = f"{table.path}: mapped field {name!r} holds objects"
+        problem = Problem(str(table.path), first, name, "<object>", en, zh, "record")
+        return InputError([problem], summary)
+    close = difflib.get_close_matches(name, table.columns, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    zh_hint = f"；是否為「{close[0]}」？" if close else ""
+    en = (
+        f"a field named {name!r} in the records (mapping {mapping.path.name}, field "
+        f"{spec.name}); the records have {table.columns[:40]}{hint}"
+    )
+    zh = f"記錄中名為「{name}」的欄位（對應檔 {mapping.path.name}，欄位 {spec.name}）{zh_hint}"
+    problem = Problem(str(table.path), None, name, None, en, zh, "record")
+    return InputError([problem], f"{table.path}: mapped field {name!r} is missing")
 
 
 def _missing_column_hint(table: RawTable, name: str) -> tuple[str, str]:
@@ -192,10 +224,33 @@ def _case_ids(table: RawTable, mapping: Mapping, log: LoadLog) -> pd.Series:
         log.problem(
             list(np.flatnonzero(blank.to_numpy(dtype=bool))), id_column, "", "a case id", "案例編號"
         )
+    blank |= _blank_id_parts(table, mapping.case_id, ~blank, log)
     if mapping.case_id.constant is None:
         _check_ids(ids, id_column, log)
     _check_summary_rows(table, ids, id_column, log)
-    return ids.map(lambda v: normalise(v) or None)
+    return ids.map(lambda v: normalise(v) or None).where(~blank, None)
+
+
+def _blank_id_parts(table: RawTable, spec: FieldSpec, filled: pd.Series, log: LoadLog) -> pd.Series:
+    """Where a case id joins several columns, a blank part is a blank id (naming the blank
+    column), not a shorter id that may repeat another; returns where a part is blank."""
+    any_blank = pd.Series(False, index=filled.index)
+    if spec.constant is not None or len(spec.columns) < 2:
+        return any_blank
+    joined = " + ".join(spec.columns)
+    for column in spec.columns:
+        part_blank = table.cells[column].astype(str).str.strip().eq("").reset_index(drop=True)
+        hit = part_blank & filled & ~any_blank
+        if hit.any():
+            log.problem(
+                list(np.flatnonzero(hit.to_numpy(dtype=bool))),
+                column,
+                "",
+                f"a case id: every part of the joined id ({joined}) filled, and {column} is blank",
+                f"案例編號：合併編號（{joined}）的每一部分都須填寫，此列 {column} 為空白",
+            )
+        any_blank |= part_blank & filled
+    return any_blank
 
 
 # -- text, closed fields, techniques ----------------------------------------------------------
@@ -290,29 +345,37 @@ def _closed(name: str, values: pd.Series, spec: FieldSpec, frame: Frame, log: Lo
 
 def _technique_keys(
     value: str, spec: FieldSpec, frame: Frame
-) -> tuple[str | None, tuple[str, ...]]:
-    """Techniques of one cell (frame keys joined in frame order) and the parts naming none."""
+) -> tuple[str | None, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Techniques of one cell (frame keys joined in frame order), the parts naming none, and
+    the parts read as a ``values`` key once their bracketed qualifier is set aside."""
     if value == "":
-        return None, ()
+        return None, (), ()
 
     def targets_of(folded: str) -> set[str]:
         target = spec.values[folded]
         targets = target if isinstance(target, list) else [target]
         return {frame.lookup("technique", t) for t in targets if t is not None}
 
-    keys, unknown = set(), []
+    keys, unknown, qualified = set(), [], []
     if fold(value) in spec.values:  # a recode of the whole cell
         keys = targets_of(fold(value))
-    else:  # each part: the mapping's recodes first, then the frame's vocabulary
-        for part in split_outside_brackets(normalise(value), list(frame.technique_separators)):
+    else:  # each part (a line is a part): the mapping's recodes first, then the frame's
+        text = normalise(value, keep_lines=True)
+        for part in split_outside_brackets(text, list(frame.technique_separators)):
+            part = normalise(part)
             if fold(part) in spec.values:
                 keys |= targets_of(fold(part))
+                continue
+            base, qualifier = split_qualifier(part)
+            if qualifier and fold(base) in spec.values:
+                keys |= targets_of(fold(base))
+                qualified.append((part, base))
                 continue
             parsed = frame.parse_techniques(part)
             keys.update(parsed.keys)
             unknown.extend(parsed.unknown)
     ordered = [k for k in frame.technique_keys if k in keys]
-    return (canonical.TECHNIQUE_SEP.join(ordered) or None), tuple(unknown)
+    return (canonical.TECHNIQUE_SEP.join(ordered) or None), tuple(unknown), tuple(qualified)
 
 
 def _techniques(values: pd.Series, spec: FieldSpec, frame: Frame, log: LoadLog) -> pd.Series:
@@ -320,9 +383,17 @@ def _techniques(values: pd.Series, spec: FieldSpec, frame: Frame, log: LoadLog) 
     results = _map_unique(values, lambda v: _technique_keys(v, spec, frame))
     keys = results.map(lambda r: r[0])
     unknown_parts: dict[str, list[int]] = {}
-    for pos, (_, unknown) in enumerate(results):
+    qualified: dict[tuple[str, str], int] = {}
+    for pos, (_, unknown, read) in enumerate(results):
         for part in unknown:
             unknown_parts.setdefault(part, []).append(pos)
+        for pair in read:
+            qualified[pair] = qualified.get(pair, 0) + 1
+    for (part, base), n in sorted(qualified.items()):
+        log.notes.append(
+            f"techniques ({column}): {part!r} read as the values key {base!r}, its bracketed "
+            f"qualifier being detail (kept in techniques_as_recorded; {n} row(s))"
+        )
     for part in sorted(unknown_parts):
         positions = unknown_parts[part]
         if spec.unmapped == "report":
@@ -488,9 +559,84 @@ def _flags(out: dict, table: RawTable, mapping: Mapping, frame: Frame, log: Load
         out["flags_coded_by"] = any_value.map(lambda v: label if v else None)
 
 
+def _rows_text(rows: list[int], unit: str = "row", shown: int = 5) -> str:
+    """``rows 3, 17, 42 (and 53 more)``: a compact list of row (or record) numbers."""
+    head = ", ".join(str(r) for r in rows[:shown])
+    more = f" (and {len(rows) - shown} more)" if len(rows) > shown else ""
+    return f"{unit}{'s' if len(rows) > 1 else ''} {head}{more}"
+
+
+def _rows_text_zh(rows: list[int], unit: str = "row", shown: int = 5) -> str:
+    """``第 3、17、42 列（另 53 列）``: :func:`_rows_text` in Traditional Chinese."""
+    word = {"record": "筆", "line": "行"}.get(unit, "列")
+    more = f"（另 {len(rows) - shown} {word}）" if len(rows) > shown else ""
+    return f"第 {'、'.join(str(r) for r in rows[:shown])} {word}{more}"
+
+
+def _referenced(mapping: Mapping) -> list[str]:
+    """Every native column (or JSON field) the mapping reads, in the mapping's order."""
+    specs = [mapping.case_id, *mapping.fields.values(), *mapping.flags.values()]
+    names = [c for spec in specs + list(mapping.extras.values()) for c in spec.columns]
+    return list(dict.fromkeys(names + mapping.duplicate_key))
+
+
+def _json_fields(table: RawTable, mapping: Mapping, log: LoadLog) -> None:
+    """Fields of a JSON file the mapping reads: one holding an object (or a list of objects)
+    in some records is a problem there; one absent from some records is blank there, and
+    said in the notes."""
+    position = {r: pos for pos, r in enumerate(table.rows)}
+    specs = [*mapping.fields.values(), *mapping.extras.values()]
+    required = {c for spec in specs if spec.required for c in spec.columns}
+    for name in _referenced(mapping):
+        if name not in table.columns:
+            continue  # the field's own error names it when it is read
+        inner = [c for c in table.columns if c.startswith(f"{name}.")]
+        records = [r for r in table.objects.get(name, []) if r in position]
+        if records:
+            log.problem(
+                [position[r] for r in records],
+                name,
+                "<object>",
+                "a text, number or list of them, as in other records; here the field holds an "
+                f"object or a list of objects (name one of its fields: {', '.join(inner[:10])})",
+                "與其他記錄相同的文字、數字或其清單；此處為物件或物件清單"
+                f"（請指定其中一個欄位：{'、'.join(inner[:10])}）",
+            )
+        absent = table.absent.get(name, [])
+        if absent and name not in required:  # a required field's absence is a problem
+            log.notes.append(
+                f"{table.path.name}: field {name!r} is absent from {len(absent)} of "
+                f"{len(table.rows)} records ({_rows_text(absent, 'record')}): read as blank"
+            )
+
+
+def _required(table: RawTable, mapping: Mapping, log: LoadLog) -> None:
+    """A blank value of a field the mapping marks ``required`` is a problem on its row; a
+    JSON record without the field says so (value ``<absent>``)."""
+    for name, spec in [*mapping.fields.items(), *mapping.extras.items()]:
+        if not spec.required:
+            continue
+        blank = _native(table, spec, mapping) == ""
+        absent = {r for c in spec.columns for r in table.absent.get(c, [])}
+        column = _source_name(spec)
+        for pos in np.flatnonzero(blank.to_numpy(dtype=bool)):
+            gone = int(table.rows[pos]) in absent
+            log.problem(
+                [pos],
+                column,
+                "<absent>" if gone else "",
+                f"a value: the mapping marks {name} required"
+                + (" (the record has no such field)" if gone else ""),
+                f"必填欄位 {name} 的值" + ("（此記錄沒有這個欄位）" if gone else ""),
+            )
+
+
 def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.DataFrame, LoadLog]:
     n = len(table.cells)
-    log = LoadLog(str(table.path), np.asarray(table.rows, dtype=int))
+    log = LoadLog(str(table.path), np.asarray(table.rows, dtype=int), table.unit)
+    if table.unit == "record":
+        _json_fields(table, mapping, log)
+    _required(table, mapping, log)
     out: dict[str, pd.Series] = {
         "case_id": _case_ids(table, mapping, log),
         "inventory": pd.Series([mapping.inventory] * n, dtype=object),
@@ -573,7 +719,14 @@ def _read_file(
 ) -> None:
     digest = _checked_digest(spec, mapping, verify)
     table = read_table(
-        spec.path, spec.format, spec.encoding, spec.delimiter, spec.header_row, spec.sheet
+        spec.path,
+        spec.format,
+        spec.encoding,
+        spec.delimiter,
+        spec.header_row,
+        spec.sheet,
+        records=spec.records,
+        list_join=spec.list_join,
     )
     if mapping.duplicate_key:
         reads.duplicates.append(_repeated_keys(table, mapping))
@@ -582,6 +735,7 @@ def _read_file(
         reads.notes.append(f"{spec.path.name}: a header and no data rows (0 cases read)")
     df, log = _map_table(table, mapping, frame)
     log.problems.extend(table.ragged)
+    reads.notes += log.notes
     reads.blank_rows += table.blank_rows
     reads.parts.append(df)
     reads.logs.append(log)
@@ -599,25 +753,50 @@ def _read_file(
     reads.native.append(cells)
 
 
-def _duplicate_ids(df: pd.DataFrame, mapping: Mapping) -> list[Problem]:
-    """A case id on several rows of the inventory is a problem on each of them."""
+def _duplicate_ids(df: pd.DataFrame, mapping: Mapping, units: dict[str, str]) -> list[Problem]:
+    """A case id on several rows: one problem per id, on its first row, listing its rows."""
     problems = []
+    column = "+".join(mapping.case_id.columns) or "case_id"
     dup = df["case_id"].notna() & df.duplicated("case_id", keep=False)
     for cid, grp in df[dup].groupby("case_id", sort=True):
-        rows = [int(r) for r in grp["_row"]]
+        places: dict[str, list[int]] = {}
         for f, r in zip(grp["_file"], grp["_row"]):
-            problems.append(
-                Problem(
-                    f,
-                    int(r),
-                    "+".join(mapping.case_id.columns) or "case_id",
-                    cid,
-                    f"a unique case id (also on rows {rows}); key by several columns in the "
-                    "mapping if the source's ids repeat",
-                    f"不重複的案例編號（亦見於第 {rows} 列）",
-                )
+            places.setdefault(f, []).append(int(r))
+        where = "; ".join(
+            _rows_text(rows, units[f]) + ("" if len(places) == 1 else f" of {Path(f).name}")
+            for f, rows in places.items()
+        )
+        where_zh = "；".join(
+            ("" if len(places) == 1 else f"{Path(f).name} ") + _rows_text_zh(rows, units[f])
+            for f, rows in places.items()
+        )
+        first_file, first_rows = next(iter(places.items()))
+        problems.append(
+            Problem(
+                first_file,
+                first_rows[0],
+                column,
+                cid,
+                f"a unique case id: {cid!r} is on {len(grp)} {units[first_file]}s ({where}); "
+                "key by several columns in the mapping if the source's ids repeat",
+                f"不重複的案例編號：「{cid}」出現於 {len(grp)} 處（{where_zh}）；"
+                "若來源的編號會重複，請在對應檔以多個欄位組成編號",
+                units[first_file],
             )
+        )
     return problems
+
+
+def _each_row(problems: list[Problem], df: pd.DataFrame) -> list[Problem]:
+    """A duplicate-id problem on every row of its id (for rejecting each row)."""
+    rows = []
+    for p in problems:
+        same = df[df["case_id"] == p.value]
+        rows += [
+            Problem(f, int(r), p.column, p.value, p.expected, p.expected_zh, p.unit)
+            for f, r in zip(same["_file"], same["_row"])
+        ]
+    return rows
 
 
 def _by_place(problems: list[Problem]) -> list[Problem]:
@@ -711,13 +890,15 @@ def apply_mapping(
     for spec in mapping.files:
         _read_file(spec, mapping, frame, verify, reads)
     df = pd.concat(reads.parts, ignore_index=True)
-    problems = [p for log in reads.logs for p in log.problems] + _duplicate_ids(df, mapping)
-    if problems and mapping.on_problem == "error":
+    problems = [p for log in reads.logs for p in log.problems]
+    duplicates = _duplicate_ids(df, mapping, {log.file: log.unit for log in reads.logs})
+    if (problems or duplicates) and mapping.on_problem == "error":
         raise InputError(
-            _by_place(problems),
-            f"{mapping.path.name}: {len(problems)} problem(s) "
+            _by_place(problems + duplicates),
+            f"{mapping.path.name}: {len(problems) + len(duplicates)} problem(s) "
             f"loading inventory {mapping.inventory!r}",
         )
+    problems += _each_row(duplicates, df)
     bad_keys = {(p.file, p.row) for p in problems}
     reject = np.array(
         [(f, int(r)) in bad_keys for f, r in zip(df["_file"], df["_row"])], dtype=bool

@@ -108,15 +108,17 @@ def is_blank(value: object) -> bool:
 
 
 class LoadLog:
-    """Recodings, unmapped values and per-row problems recorded while one raw file is
-    mapped (``rows``: the spreadsheet row number of each record)."""
+    """Recodings, unmapped values, notes and per-row problems recorded while one raw file
+    is mapped (``rows``: the spreadsheet row number, or JSON record number, of each record)."""
 
-    def __init__(self, file: str, rows: np.ndarray):
+    def __init__(self, file: str, rows: np.ndarray, unit: str = "row"):
         self.file = file
         self.rows = rows
+        self.unit = unit  # "record" for a JSON file
         self.recodings: list[dict] = []
         self.unmapped: list[dict] = []
         self.problems: list[Problem] = []
+        self.notes: list[str] = []
 
     def recode(
         self, field_name: str, column: str, native: pd.Series, canonical_values: pd.Series
@@ -147,7 +149,7 @@ class LoadLog:
         """A problem on each record at ``positions`` (0-based, in file order)."""
         for pos in positions:
             self.problems.append(
-                Problem(self.file, int(self.rows[pos]), column, value, expected, zh)
+                Problem(self.file, int(self.rows[pos]), column, value, expected, zh, self.unit)
             )
 
 

@@ -56,7 +56,7 @@ CLOSED_FIELDS = ("category", "application_type")
 CODED_BY = canonical.PROVENANCE_VALUES
 #: How a flag read from several native columns is combined (see :class:`FlagSpec`).
 COMBINE_MODES = ("any", "any_reported", "all", "first")
-FORMATS = ("csv", "tsv", "txt", "xlsx", "xlsm")
+FORMATS = ("csv", "tsv", "txt", "xlsx", "xlsm", "json", "jsonl")
 #: Flag answers a recode may name (``true``/``false`` are read as yes/no).
 FLAG_TARGETS = (YES, NO, NOT_REPORTED, "true", "false")
 #: The case id of a mapping with ``case_id: {generate: row}``: the spreadsheet row number.
@@ -211,7 +211,14 @@ class FileEntry(Place):
     """One raw file; a bare path is ``{path: <path>}``. All files of a mapping are read with
     the same column mapping and their cases stacked. A column name repeated in the header
     is numbered as pandas does (``If Other, please explain.``, ``If Other, please
-    explain..1``, ...) and the renaming is listed in the report's notes."""
+    explain..1``, ...) and the renaming is listed in the report's notes.
+
+    A JSON file (``.json``) holds a list of records, at the top level or at the dotted path
+    ``records``; a JSON Lines file (``.jsonl``) one record per line. A record's fields are
+    its columns, a nested field named by its dotted path (``organisation.name``); the items
+    of a list are joined with ``list_join`` into one cell, and so is each field of a list
+    of objects (``authorities.name``). Problems name the record (1-based) and the field; a
+    field absent from some records is blank there and listed in the report's notes."""
 
     expected: ClassVar[tuple[str, str]] = (
         "a file path or a mapping with 'path'",
@@ -225,7 +232,7 @@ class FileEntry(Place):
         expected=("a file path", "檔案路徑"),
         pattern=r"\S",
     )
-    format: Literal["csv", "tsv", "txt", "xlsx", "xlsm"] | None = key(
+    format: Literal["csv", "tsv", "txt", "xlsx", "xlsm", "json", "jsonl"] | None = key(
         None,
         en="file format (upper or lower case)",
         zh="檔案格式（大小寫皆可）",
@@ -233,10 +240,10 @@ class FileEntry(Place):
     )
     encoding: str = key(
         "utf-8",
-        en="text encoding of a CSV/TSV/TXT file (utf-8, cp1252, cp950, "
+        en="text encoding of a CSV/TSV/TXT/JSON file (utf-8, cp1252, cp950, "
         "big5, utf-16, ...); a byte-order mark is honoured. Bytes that do not decode "
         "are an error naming the encoding that would work",
-        zh="CSV/TSV/TXT 的文字編碼（utf-8、cp1252、cp950、big5、utf-16…），依 BOM 判斷；"
+        zh="CSV/TSV/TXT/JSON 的文字編碼（utf-8、cp1252、cp950、big5、utf-16…），依 BOM 判斷；"
         "無法解碼時，錯誤訊息會指出可用的編碼",
         expected=(
             "a text encoding such as utf-8, cp950, cp1252",
@@ -264,11 +271,47 @@ class FileEntry(Place):
         expected=("a sheet name or a 0-based sheet index", "工作表名稱或從 0 起算的序號"),
         shown_default="the first sheet",
     )
+    records: Text | None = key(
+        None,
+        en="JSON: dotted path to the list of records (data.algorithms)",
+        zh="JSON：記錄清單的點號路徑（如 data.algorithms）",
+        expected=(
+            "a dotted path of keys, e.g. data.algorithms",
+            "以點號分隔的鍵路徑，如 data.algorithms",
+        ),
+        shown_default="the top level",
+        pattern=r"^[^.\s][^.]*(\.[^.]+)*$",
+    )
+    list_join: str = key(
+        "; ",
+        en="JSON: separator of the items of a list read into one cell (a technique "
+        "separator of the frame keeps each item a technique)",
+        zh="JSON：清單各項併入一格時的分隔字串（使用編碼架構的技術分隔符號，各項即為一項技術）",
+        expected=("a text", "文字"),
+        min_length=1,
+    )
 
     @field_validator("format", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) and value.lower() in FORMATS else value
+
+    @model_validator(mode="after")
+    def _json_keys_for_json(self) -> FileEntry:
+        """``records`` only for a JSON file, ``list_join`` for JSON or JSON Lines."""
+        fmt = self.format or Path(self.path).suffix.lstrip(".").lower()
+        allowed = {"records": ("json",), "list_join": ("json", "jsonl", "ndjson")}
+        for name, formats in allowed.items():
+            if name in self.model_fields_set and fmt not in formats:
+                raise problem(
+                    f"{name} only for a {' or '.join(formats[:2])} file (this one is {fmt or '?'}; "
+                    "set format: if the extension says otherwise)",
+                    f"{name} 僅用於 {'、'.join(formats[:2])} 檔案（此檔為 {fmt or '?'}；"
+                    "副檔名不符時請設定 format:）",
+                    value=getattr(self, name),
+                    at=(name,),
+                )
+        return self
 
 
 FileItem = Annotated[
@@ -386,6 +429,16 @@ class TextSpec(ColumnSpec):
 
     title: ClassVar[str] = "Text field spec"
 
+    required: Switch = key(
+        False,
+        en="true: a blank value (an empty cell, a JSON null, or a field absent from a JSON "
+        "record) is a problem on its row; false: it is left blank (an absent JSON field is "
+        "said in the report's notes)",
+        zh="true：空白值（空儲存格、JSON null，或 JSON 記錄中缺少此欄位）為該列的問題；"
+        "false：保留空白（JSON 記錄缺少欄位時於報告註記）",
+        expected=("true or false", "true 或 false"),
+    )
+
     values: Recodes = key(
         {},
         en="recodes native: canonical. Native values are matched after "
@@ -408,9 +461,11 @@ class TextSpec(ColumnSpec):
 class CaseIdSpec(TextSpec):
     """How each case is identified: a native column (``case_id: Ref``), the keys of a text
     field spec, e.g. ``from: [Agency, Id]`` with ``join: "-"`` where ids repeat across
-    agencies, or ``generate: row`` for files without an identifier. A blank or repeated
-    case id is a problem naming every row concerned; so is an id a spreadsheet rewrote
-    (``1.0``, ``3-Jan``, ``1E+05``) and a summary row (``合計``, ``Total``)."""
+    agencies, or ``generate: row`` for files without an identifier. A blank case id is a
+    problem on its row; so is a joined id with one blank part (naming the blank column),
+    never shortened to the other parts. A repeated case id is one problem listing its rows
+    (all of them rejected with ``on_problem: reject``). An id a spreadsheet rewrote (``1.0``,
+    ``3-Jan``, ``1E+05``) and a summary row (``合計``, ``Total``) are problems too."""
 
     expected: ClassVar[tuple[str, str]] = (
         "a column name, a mapping with 'from', or generate: row",
@@ -441,6 +496,13 @@ class CaseIdSpec(TextSpec):
     )
     unmapped: Literal["error", "keep"] = key(
         "error", en="no effect on the case id", zh="對案例編號沒有作用", deprecated=True
+    )
+    required: Switch = key(
+        False,
+        en="no effect: a case id is always required",
+        zh="沒有作用：案例編號一律必填",
+        expected=("true or false", "true 或 false"),
+        deprecated=True,
     )
 
     @field_validator("report_duplicates", mode="before")
@@ -499,8 +561,11 @@ class ClosedSpec(TextSpec):
 
 class TechniquesSpec(TextSpec):
     """``techniques``: each cell is split on the frame's ``technique_separators`` outside
-    brackets (``生物特徵辨識(人臉/指紋)`` stays one part); a ``values`` entry matches the whole
-    cell or any part; other parts are matched to the frame's techniques and synonyms, a
+    brackets (``生物特徵辨識(人臉/指紋)`` stays one part; a line break is a separator, so a
+    cell listing one technique per line gives each); a ``values`` entry matches the whole
+    cell or any part, or a part once its trailing bracketed qualifier is set aside
+    (``Random forest (gradient boosted)``, ``NLP［翻譯］``; each such reading is listed in the
+    report's notes); other parts are matched to the frame's techniques and synonyms, a
     bracketed qualifier such as ``(車牌)`` being detail; the frame's not-reported tokens
     (``未載明``, ``N/A``, ...) give no technique."""
 
@@ -1026,6 +1091,8 @@ class FieldSpec:
     patterns: list[tuple[re.Pattern, object]] = field(default_factory=list)
     #: per-column recodes of a flag read from several columns (``from: [{column: ...}]``)
     per_column: dict[str, FieldSpec] = field(default_factory=dict)
+    #: a blank value is a problem (text, closed fields, techniques, extras)
+    required: bool = False
 
 
 @dataclass
@@ -1038,6 +1105,8 @@ class FileSpec:
     delimiter: str = ","
     header_row: int = 1
     sheet: str | int | None = None
+    records: str | None = None
+    list_join: str = "; "
 
 
 @dataclass
@@ -1069,6 +1138,8 @@ def _file_spec(mapping_file: Path, entry: FileEntry) -> FileSpec:
         delimiter=entry.delimiter,
         header_row=entry.header_row,
         sheet=entry.sheet,
+        records=entry.records,
+        list_join=entry.list_join,
     )
 
 
@@ -1089,6 +1160,7 @@ def _field_spec(name: str, spec: TextSpec) -> FieldSpec:
         unmapped=spec.unmapped,
         coded_by=spec.coded_by,
         rationale=spec.rationale.strip(),
+        required=spec.required,
     )
 
 
