@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cache, config, inventories, load_frame, summary
+from analysis import cache, coding, config, environment, inventories, load_frame, pipeline, summary
+from analysis.coders import llm
 
 NAMESPACE = "test-tables"
 CALLS: list[str] = []
@@ -373,3 +377,265 @@ def test_keys_and_namespaces_are_file_names():
         cache.folder("memo/agreement.evaluate")
         == config.cache_dir() / "memo" / "agreement.evaluate"
     )
+
+
+# -- entries that are not regular files, and a digest bound to the key ------------------------
+def _entry_written(name: str = "jrc-ai-watch"):
+    expected = remembered(name)
+    CALLS.clear()
+    return entry_of(name), expected
+
+
+def _fifo(entry):
+    entry.unlink()
+    os.mkfifo(entry)  # reading it would block for ever
+
+
+def _link_to_dev_zero(entry):
+    entry.unlink()
+    entry.symlink_to("/dev/zero")  # reading it would never end
+
+
+def _folder(entry):
+    entry.unlink()
+    entry.mkdir()
+
+
+NOT_A_FILE = {
+    "fifo": (_fifo, "not a regular file"),
+    "symlink to /dev/zero": (_link_to_dev_zero, "a symbolic link, not an entry"),
+    "folder": (_folder, "not a regular file"),
+}
+
+
+@pytest.mark.parametrize("kind", list(NOT_A_FILE))
+def test_an_entry_that_is_not_a_regular_file_is_neither_read_nor_a_hang(kind, capsys):
+    entry, expected = _entry_written()
+    make, reason = NOT_A_FILE[kind]
+    make(entry)
+    capsys.readouterr()
+    assert_frame_equal(remembered("jrc-ai-watch"), expected)
+    assert CALLS == ["jrc-ai-watch"]
+    assert capsys.readouterr().err == (f"cache: damaged entry {entry} ({reason}); recomputing\n")
+    if kind != "folder":  # deleted (the link itself, not /dev/zero) and rewritten whole
+        assert entry.is_file() and not entry.is_symlink()
+        assert_frame_equal(remembered("jrc-ai-watch"), expected)
+        assert CALLS == ["jrc-ai-watch"]
+
+
+def test_a_huge_file_in_place_of_an_entry_is_refused_before_it_is_read(capsys):
+    entry, expected = _entry_written()
+    start = payload_start(entry)
+    recorded = json.loads(entry.read_bytes()[len(cache.MAGIC) : start - 1])["length"]
+    with open(entry, "r+b") as fh:  # the recorded header, then 8 GiB (a sparse file)
+        fh.truncate(start + 8 * 2**30)
+    assert_frame_equal(remembered("jrc-ai-watch"), expected)
+    assert capsys.readouterr().err == (
+        f"cache: damaged entry {entry} (payload of {8 * 2**30} bytes, {recorded} recorded "
+        "(truncated or extended)); recomputing\n"
+    )
+
+
+def test_the_digest_binds_the_key_a_payload_moved_under_another_key_is_refused(capsys):
+    """Another entry's payload under this key, its header's key rewritten to this key (as if
+    the entries had been swapped and relabelled): the recorded digest does not verify."""
+    entry, expected = _entry_written("jrc-ai-watch")
+    other, _ = _entry_written("taiwan-public")
+    start = payload_start(other)
+    header = json.loads(other.read_bytes()[len(cache.MAGIC) : start - 1])
+    header["key"] = entry.name.removesuffix(cache.SUFFIX)
+    relabelled = cache.MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
+    entry.write_bytes(relabelled + other.read_bytes()[start:])
+    assert_frame_equal(remembered("jrc-ai-watch"), expected)
+    assert CALLS == ["jrc-ai-watch"]
+    assert capsys.readouterr().err == (
+        f"cache: damaged entry {entry} (payload differs from its recorded sha256); recomputing\n"
+    )
+
+
+def test_an_entry_of_the_earlier_layout_is_not_served(capsys):
+    entry, expected = _entry_written()
+    data = entry.read_bytes()
+    entry.write_bytes(b"analysis-cache-entry 1\n" + data[len(cache.MAGIC) :])
+    assert_frame_equal(remembered("jrc-ai-watch"), expected)
+    assert "(an entry of another layout); recomputing" in capsys.readouterr().err
+
+
+# -- the coded-inventory cache ----------------------------------------------------------------
+@pytest.fixture()
+def quick_coding(monkeypatch):
+    """``coding.code_public`` replaced by a quick stand-in over the real inventory (the
+    costly evaluation is not what is tested here: the cache's read and write of its result)."""
+
+    def code_public(names, frame=None):
+        CALLS.append(names)
+        cases = inventories.cases(names[0])
+        codes = cases[["case_id", "inventory", "category"]].dropna().reset_index(drop=True)
+        choice = pd.DataFrame({"target": ["category"], "coder": ["rules"]})
+        return {names[0]: coding.CodedInventory(cases, codes, choice)}
+
+    monkeypatch.setattr(coding, "code_public", code_public)
+
+
+def _truncated_member(entry, member_name):
+    """The entry rewritten whole (a valid header) around an archive whose ``member_name``
+    is cut in half: the damage is inside a well-formed entry."""
+    payload = cache.read("coded", entry.name.removesuffix(cache.SUFFIX))
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        for name in archive.namelist():
+            body = archive.read(name)
+            members[name] = body[: len(body) // 2] if name == member_name else body
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+    cache.write("coded", entry.name.removesuffix(cache.SUFFIX), out.getvalue())
+
+
+def _assert_same_coded(ours, theirs):
+    for part in ("cases", "codes", "choice"):
+        assert_frame_equal(getattr(ours, part), getattr(theirs, part))
+
+
+@pytest.mark.parametrize("damage", ["truncated parquet inside", "truncated entry", "swapped"])
+def test_a_damaged_coded_inventory_is_recomputed_with_a_note(quick_coding, damage, capsys):
+    first = coding.coded("taiwan-public")
+    coding.coded("jrc-ai-watch")
+    assert CALLS == [("taiwan-public",), ("jrc-ai-watch",)]
+    key = cache.key("coded", "taiwan-public", environment.code_and_data_digest())
+    entry = cache.path("coded", key)
+    other = cache.path(
+        "coded", cache.key("coded", "jrc-ai-watch", environment.code_and_data_digest())
+    )
+    assert entry.exists() and other.exists()
+    if damage == "truncated parquet inside":
+        _truncated_member(entry, "cases.parquet")
+        reason = "cannot be decoded: ArrowInvalid"
+    elif damage == "truncated entry":
+        _truncate(entry, None)
+        reason = "(truncated or extended)"
+    else:
+        _swap(entry, other)
+        reason = "holds key"
+    capsys.readouterr()
+    again = coding.coded("taiwan-public")
+    assert CALLS[2:] == [("taiwan-public",)]  # computed again, not served
+    _assert_same_coded(again, first)
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith(f"cache: damaged entry {entry} (") and reason in note
+    assert note.endswith("; recomputing")
+    _assert_same_coded(coding.coded("taiwan-public"), first)  # rewritten: served now
+    assert CALLS[3:] == []
+
+
+# -- the LLM answer cache ---------------------------------------------------------------------
+def _answer(frame) -> str:
+    return json.dumps(
+        {
+            "category": "enforcement",
+            "application_type": "smart_recognition",
+            "techniques": ["image_recognition"],
+            "flags": {f: f == "personal_data" for f in frame.flag_keys},
+            "summary": "重點摘錄",
+        },
+        ensure_ascii=False,
+    )
+
+
+def _llm_entry(coder, digest: str, record: dict | str) -> None:
+    text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)
+    cache.write(llm.CACHE_NAMESPACE, digest, text.encode("utf-8"), folder=coder.cfg.cache_path)
+
+
+LLM_DAMAGE = {
+    "truncated JSON": (lambda rec: json.dumps(rec, ensure_ascii=False)[:40], "JSONDecodeError"),
+    "another prompt": (lambda rec: {**rec, "prompt_sha256": "0" * 64}, "another prompt or model"),
+    "invalid answer": (lambda rec: {**rec, "content": '{"category": "x"}'}, "not a valid answer"),
+    "not a record": (lambda rec: "[1, 2]", "TypeError"),
+}
+
+
+@pytest.mark.parametrize("damage", list(LLM_DAMAGE))
+def test_a_damaged_llm_answer_is_discarded_with_a_note_and_asked_again(
+    damage, tmp_path, monkeypatch, capsys
+):
+    frame = load_frame()
+    cases = inventories.cases("study").iloc[:2]
+    coder = llm.LLMCoder(llm.LLMConfig(model="test-model", cache_dir=tmp_path / "llm"), frame)
+    digests = list(coder.dry_run(cases).prompts["prompt_sha256"])
+    record = {"model": "test-model", "prompt_sha256": digests[0], "content": _answer(frame)}
+    _llm_entry(coder, digests[0], record)
+    _llm_entry(coder, digests[1], {**record, "prompt_sha256": digests[1]})
+    assert coder.dry_run(cases).cached == 2
+    change, reason = LLM_DAMAGE[damage]
+    _llm_entry(coder, digests[0], change(record))
+    capsys.readouterr()
+    dry = coder.dry_run(cases)
+    assert dry.cached == 1 and dry.calls == 1  # the damaged answer is asked again
+    entry = cache.path(llm.CACHE_NAMESPACE, digests[0], folder=coder.cfg.cache_path)
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith(f"cache: damaged entry {entry} (not an answer: ") and reason in note
+    assert not entry.exists()
+
+
+def test_swapped_or_truncated_llm_answers_are_not_served(tmp_path, capsys):
+    frame = load_frame()
+    cases = inventories.cases("study").iloc[:2]
+    coder = llm.LLMCoder(llm.LLMConfig(model="test-model", cache_dir=tmp_path / "llm"), frame)
+    digests = list(coder.dry_run(cases).prompts["prompt_sha256"])
+    for d in digests:
+        _llm_entry(coder, d, {"model": "test-model", "prompt_sha256": d, "content": _answer(frame)})
+    a, b = (cache.path(llm.CACHE_NAMESPACE, d, folder=coder.cfg.cache_path) for d in digests)
+    _swap(a, b)
+    assert coder.dry_run(cases).cached == 0
+    assert capsys.readouterr().err.count("(holds key") == 2
+    _llm_entry(
+        coder,
+        digests[0],
+        {"model": "test-model", "prompt_sha256": digests[0], "content": _answer(frame)},
+    )
+    _truncate(a, None)
+    assert coder.dry_run(cases).cached == 0
+    assert "(truncated or extended)); recomputing" in capsys.readouterr().err
+
+
+# -- work folders of interrupted runs ---------------------------------------------------------
+HOLDER = """
+import sys, time
+from pathlib import Path
+from analysis import pipeline
+claim = pipeline.claim_work_folder(Path(sys.argv[1]))
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_stale_work_folders_are_removed_and_claimed_ones_kept(tmp_path):
+    work = tmp_path / ".cache" / "work"
+    killed, failed, running, fresh = (work / n for n in ("01-a1", "02-b2", "03-c3", "04-d4"))
+    for folder in (killed, failed, running, fresh):
+        folder.mkdir(parents=True)
+        (folder / "01.ipynb").write_text("{}", encoding="utf-8")
+    holders = [
+        subprocess.Popen([sys.executable, "-c", HOLDER, str(f)], stdout=subprocess.PIPE, text=True)
+        for f in (killed, running)
+    ]
+    try:
+        assert [h.stdout.readline() for h in holders] == ["held\n"] * 2
+        holders[0].kill()  # a run killed: its lock dies with it
+        holders[0].wait()
+        (failed / pipeline.WORK_LOCK).write_bytes(b"")  # a failed job's folder, released
+        hour_ago = time.time() - 3600
+        for folder in (killed, failed, running):
+            os.utime(folder, (hour_ago, hour_ago))
+        assert pipeline.remove_stale_work(work) == ["01-a1", "02-b2"]
+        assert sorted(p.name for p in work.iterdir()) == ["03-c3", "04-d4"]
+        assert (running / "01.ipynb").exists()  # a live run's folder is left alone
+    finally:
+        holders[1].kill()
+        holders[1].wait()
+    os.utime(running, (time.time() - 3600,) * 2)
+    assert pipeline.remove_stale_work(work) == ["03-c3"]  # its process ended
+    assert pipeline.remove_stale_work(work, before=time.time() + 1) == ["04-d4"]
+    assert pipeline.remove_stale_work(tmp_path / "none") == []

@@ -1,7 +1,11 @@
 """The canonical case table: schema, validation, export and import."""
 
+import csv
+
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis import canonical
 from analysis.errors import InputError
@@ -84,3 +88,80 @@ def test_import_rejects_non_tri_state_values(study, frame, tmp_path):
     table.loc[4, "ethics"] = "maybe"
     with pytest.raises(InputError, match=r"row 6, column 'ethics'"):
         canonical.from_export(table, frame, "x.csv")
+
+
+# -- spreadsheet formulas in CSV cells, and unreadable exports -------------------------------
+#: Text a spreadsheet would run, each with the cell the CSV must hold (written by hand).
+FORMULAS = [
+    ('=HYPERLINK("http://example.org","x")', '\'=HYPERLINK("http://example.org","x")'),
+    ("@SUM(1+1)", "'@SUM(1+1)"),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("'=1+1", "''=1+1"),
+]
+
+
+@pytest.mark.parametrize("value, cell", FORMULAS)
+def test_csv_export_prefixes_formulas_and_reads_them_back(study, frame, tmp_path, value, cell):
+    cases = study.copy()
+    cases.loc[3, "name"] = value
+    cases.loc[4, "description"] = "-2"  # a plain number is not a formula: left as it is
+    path = canonical.write(cases, tmp_path / "c.csv", frame)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[3]["name"] == cell
+    assert rows[4]["description"] == "-2"
+    assert rows[5]["name"] == study.loc[5, "name"]
+    pd.testing.assert_frame_equal(canonical.read_export(path, frame), cases)
+
+
+def test_raw_csv_and_xlsx_keep_formula_text_unchanged(study, frame, tmp_path):
+    from openpyxl import load_workbook
+
+    cases = study.copy()
+    cases.loc[0, "name"] = "=1+1"
+    raw = canonical.write(cases, tmp_path / "raw.csv", frame, raw_csv=True)
+    with raw.open(encoding="utf-8-sig", newline="") as fh:
+        assert list(csv.DictReader(fh))[0]["name"] == "=1+1"
+    book = canonical.write(cases, tmp_path / "c.xlsx", frame)
+    cell = load_workbook(book)["cases"]["D2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")  # stored as text, never a formula
+    pd.testing.assert_frame_equal(canonical.read_export(book, frame), cases)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6)), min_size=1, max_size=8))
+def test_synthetic_formula_prefix_round_trips(values):
+    table = pd.DataFrame({"text": pd.Series(values, dtype=object), "number": -1.5})
+    safe = canonical.formula_safe(table)
+    for v in safe["text"]:
+        assert not (isinstance(v, str) and v[:1] in "=+@\t\r" and v[:1])
+    assert safe["number"].tolist() == [-1.5] * len(values)
+    pd.testing.assert_frame_equal(canonical.formula_restored(safe), table)
+
+
+def test_unreadable_exports_are_input_errors_naming_the_file(tmp_path):
+    cp950 = tmp_path / "cp950.csv"
+    cp950.write_bytes("case_id,name\n1,中文\n".encode("cp950"))
+    with pytest.raises(InputError) as e:
+        canonical.read_export(cp950)
+    (p,) = e.value.problems
+    assert (p.file, p.unit, p.row, p.value) == (str(cp950), "line", 2, b"\xa4\xa4\xa4\xe5")
+    assert "UTF-8" in p.expected and "UTF-8" in p.expected_zh
+    corrupt = tmp_path / "corrupt.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04 not a zip archive")
+    with pytest.raises(InputError) as e:
+        canonical.read_export(corrupt)
+    (p,) = e.value.problems
+    assert (p.file, p.value) == (str(corrupt), "BadZipFile") and "XLSX" in p.expected
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    with pytest.raises(InputError) as e:
+        canonical.read_export(folder)
+    assert (e.value.problems[0].file, e.value.problems[0].value) == (str(folder), "a folder")
+    unclosed = tmp_path / "unclosed.csv"
+    unclosed.write_text('case_id,name\n1,"never closed\n2,b\n', encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        canonical.read_export(unclosed)
+    assert "EOF inside string" in e.value.problems[0].value

@@ -1,12 +1,15 @@
 """The command line, run as a user would."""
 
+import os
 import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
-from analysis import config
+from analysis import config, inventories
 from analysis.cli import main
+from analysis.errors import InputError
 
 
 def test_help_lists_commands():
@@ -153,3 +156,85 @@ def test_an_empty_parameter_value_stays_an_empty_string():
     assert _value("") == ""
     assert _value("[a, b]") == ["a", "b"]
     assert _value("3") == 3
+
+
+# -- export: files that cannot be read or written, and where a mapping may read ----------------
+def test_export_to_a_folder_or_a_missing_folder_is_named(tmp_path, capsys):
+    folder = tmp_path / "out.csv"
+    folder.mkdir()
+    assert main(["export", "study", "--to", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --to {folder}: is a folder") and "這是資料夾" in err
+    assert main(["export", "study", "--to", str(tmp_path / "no" / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"the folder {tmp_path / 'no'} does not exist" in err and "不存在" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_export_of_an_unreadable_file_names_it(tmp_path, capsys):
+    cp950 = tmp_path / "cp950.csv"
+    cp950.write_bytes("case_id,name\n1,中文\n".encode("cp950"))
+    assert main(["export", str(cp950), "--to", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"file {cp950}, line 2: value b'\\xa4\\xa4\\xa4\\xe5'; expected UTF-8 text" in err
+    assert "應為UTF-8 文字" in err
+    corrupt = tmp_path / "corrupt.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04 not a zip archive")
+    assert main(["export", str(corrupt), "--to", str(tmp_path / "b.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"file {corrupt}: value 'BadZipFile'; expected an XLSX workbook" in err
+    assert not (tmp_path / "a.csv").exists() and not (tmp_path / "b.csv").exists()
+
+
+JRC = config.INVENTORIES_DIR / "jrc-ai-watch.yaml"
+JRC_RAW = "../raw/jrc-ai-watch/9-services-ai-watch-t6-jrc120399_v1.csv"
+
+
+def _jrc_mapping(folder, path: str):
+    """The bundled JRC mapping, saved in ``folder`` with its raw file at ``path``."""
+    folder.mkdir(exist_ok=True)
+    mapping = folder / "jrc.yaml"
+    mapping.write_text(JRC.read_text(encoding="utf-8").replace(JRC_RAW, path), encoding="utf-8")
+    return mapping
+
+
+def test_a_mapping_reads_only_its_folder_and_data_raw_unless_allowed(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ANALYSIS_ALLOW_OUTSIDE", raising=False)
+    raw = (config.INVENTORIES_DIR / JRC_RAW).resolve()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.csv").write_bytes(raw.read_bytes())
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "link.csv").symlink_to(elsewhere / "x.csv")
+    for given in ("../elsewhere/x.csv", str(elsewhere / "x.csv"), "link.csv", "/etc/passwd"):
+        mapping = _jrc_mapping(tmp_path / "m", given)
+        assert main(["export", str(mapping), "--to", str(tmp_path / "out.csv")]) == 2
+        err = capsys.readouterr().err
+        assert f"column 'files[0].path': value {given!r}; expected a file inside" in err
+        assert "--allow-outside-paths" in err and "實際路徑" in err
+        assert not (tmp_path / "out.csv").exists()
+    mapping = _jrc_mapping(tmp_path / "m", "../elsewhere/x.csv")
+    out = tmp_path / "out.csv"
+    assert main(["export", str(mapping), "--to", str(out), "--allow-outside-paths"]) == 0
+    assert "157 cases (157 read, 157 kept, 0 rejected" in capsys.readouterr().out
+    assert "ANALYSIS_ALLOW_OUTSIDE" not in os.environ  # the permission ended with the command
+    monkeypatch.setenv("ANALYSIS_ALLOW_OUTSIDE", "1")
+    assert len(inventories.load(mapping).cases) == 157
+    monkeypatch.delenv("ANALYSIS_ALLOW_OUTSIDE")
+    inside = _jrc_mapping(tmp_path / "m2", str(raw))  # an absolute path into data/raw
+    assert len(inventories.load(inside).cases) == 157
+    with pytest.raises(InputError, match="outside the permitted folders"):
+        inventories.load(mapping)  # refused again, although the load is cached
+
+
+def test_export_raw_csv_keeps_formula_text(tmp_path, capsys):
+    source = tmp_path / "cases.csv"
+    assert main(["export", "study", "--to", str(source)]) == 0
+    table = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table.loc[0, "name"] = "=1+1"
+    table.to_csv(source, index=False, encoding="utf-8-sig")
+    for flag, cell in (([], "'=1+1"), (["--raw-csv"], "=1+1")):
+        out = tmp_path / f"out{len(flag)}.csv"
+        assert main(["export", str(source), "--to", str(out), *flag]) == 0
+        again = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        assert again.loc[0, "name"] == cell

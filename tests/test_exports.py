@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis import canonical, config, inventories
+from analysis import canonical, config, inventories, tables
 from analysis.cli import main
+from analysis.errors import AnalysisError
 from analysis.exports import write_export
 
 TRANSCRIBED = config.RAW_DIR / "study" / "study_excerpt_cases.csv"
@@ -144,3 +145,95 @@ def test_cli_writes_the_study_layout(tmp_path, capsys):
     assert main(["export", "study", "--to", str(target), "--format", "study"]) == 0
     assert load_workbook(target).sheetnames == list(transcribed_by_source())
     assert "study layout, zh-TW" in capsys.readouterr().out
+
+
+# -- spreadsheet formulas in CSV files -----------------------------------------------------
+def test_study_layout_csv_prefixes_formula_text_unless_raw(tmp_path, study, frame):
+    cases = study.copy()
+    cases.loc[0, "name"] = '=HYPERLINK("http://example.org","x")'
+    cases.loc[0, "agency"] = "數位部"
+    cases["source"] = "@SUM(1+1)"  # one source: the rows keep their order
+    heading, name = frame.heading("source", "zh-TW"), frame.heading("name", "zh-TW")
+    for raw, prefix in ((False, "'"), (True, "")):
+        path = write_export(cases, tmp_path / f"s{raw}.csv", "study", raw_csv=raw)
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows[0][name] == prefix + '=HYPERLINK("http://example.org","x") 【數位部】'
+        assert {r[heading] for r in rows} == {prefix + "@SUM(1+1)"}
+        assert rows[1][name] == f"{study.loc[1, 'name']} 【{study.loc[1, 'agency']}】"
+
+
+def test_saved_tables_prefix_formula_text_and_keep_negative_numbers(tmp_path, study, frame):
+    from analysis import cooccurrence
+
+    phi = cooccurrence.counts(study, None, "pairwise", frame).pairs()[["flag_a", "flag_b"]]
+    phi["difference"] = [-0.25, 0.5] + [0.0] * (len(phi) - 2)
+    phi.loc[0, "flag_a"] = "+cmd|' /C calc'!A0"
+    path = tables.save(phi, "pairs", tmp_path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["flag_a"] == "'+cmd|' /C calc'!A0"
+    assert (rows[0]["difference"], rows[1]["difference"]) == ("-0.25", "0.5")
+    raw = tables.save(phi, "pairs-raw", tmp_path, raw_csv=True)
+    with raw.open(encoding="utf-8-sig", newline="") as fh:
+        assert next(csv.DictReader(fh))["flag_a"] == "+cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "a\\b", "..", "", "x\n"])
+def test_saved_tables_stay_inside_their_folder(tmp_path, study, name):
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    with pytest.raises(AnalysisError, match="output name"):
+        tables.save(study.head(1), name, folder)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["tables"]
+
+
+# -- values that reach a report's HTML ---------------------------------------------------------
+HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+
+@pytest.mark.parametrize("language", ["zh-TW", "en"])
+def test_hostile_case_values_reach_html_escaped(study, frame, language):
+    from analysis import cooccurrence, present
+
+    cases = study.copy()
+    for column in ("source", "name", "agency", "description", "inventory"):
+        cases[column] = HOSTILE
+    cases["category_as_recorded"] = HOSTILE
+    pages = [
+        present.show(
+            table, (f"{source}：每列", f"{source}: one row"), language, frame
+        )._repr_html_()
+        for source, table in tables.study_tables(cases, frame, language).items()
+    ]
+    pages.append(
+        present.show(cases[["name", "agency"]], ("案例", "cases"), language, frame)._repr_html_()
+    )
+    pages.append(cooccurrence.describe(cases, "pairwise", frame, language))
+    for page in pages:
+        assert "<script" not in page and "<img" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_rejected_rows_csv_prefixes_formula_text(tmp_path, frame):
+    from analysis.mapping import apply_mapping
+
+    (tmp_path / "r.csv").write_text(
+        "Ref,System,Area\n"
+        "R-1,Parking camera,Enforcement\n"
+        'R-2,"=HYPERLINK(""http://example.org"",""x"")",@SUM(1+1)\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "m.yaml").write_text(
+        "inventory: hostile\non_problem: reject\nfiles:\n  - path: r.csv\n"
+        "case_id:\n  from: Ref\nfields:\n  name: System\n"
+        "  category:\n    from: Area\n    coded_by: source\n    unmapped: error\n",
+        encoding="utf-8",
+    )
+    result = apply_mapping(tmp_path / "m.yaml", frame)
+    assert (result.report.rows_kept, result.report.rows_rejected) == (1, 1)
+    _, rejected = inventories.write_report(result, tmp_path / "out")
+    with rejected.open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["Ref"], row["Area"]) == ("R-2", "'@SUM(1+1)")
+    assert row["System"] == '\'=HYPERLINK("http://example.org","x")'

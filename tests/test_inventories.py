@@ -650,3 +650,51 @@ def test_with_the_cache_off_nothing_is_read_or_written(disk_cache, monkeypatch, 
     assert_same_load(loaded, inventories.parse("taiwan-public"))
     inventories.load("taiwan-public")  # this process still reuses what it parsed
     assert inventories.cache_info() == inventories.CacheInfo(misses=2)
+
+
+def test_two_swapped_entries_are_not_served_but_parsed_again(disk_cache, capsys):
+    inventories.load("jrc-ai-watch")
+    inventories.load("taiwan-public")
+    (jrc,), (taiwan,) = (
+        inventories.cache_entries("jrc-ai-watch"),
+        inventories.cache_entries("taiwan-public"),
+    )
+    a, b = jrc.read_bytes(), taiwan.read_bytes()
+    jrc.write_bytes(b)
+    taiwan.write_bytes(a)
+    inventories.clear_cache()
+    capsys.readouterr()
+    for name in ("jrc-ai-watch", "taiwan-public"):
+        assert_same_load(inventories.load(name), inventories.parse(name))
+    assert inventories.cache_info() == inventories.CacheInfo(misses=2, writes=2, discarded=2)
+    notes = capsys.readouterr().err.splitlines()
+    assert [n.split(" (")[0] for n in notes] == [
+        f"cache: damaged entry {jrc}",
+        f"cache: damaged entry {taiwan}",
+    ]
+    assert all("holds key" in n and n.endswith("; recomputing") for n in notes)
+
+
+def test_a_truncated_parquet_inside_an_intact_entry_is_not_served(disk_cache, capsys):
+    """The entry rewritten whole (its header verifies) around a cases table cut in half: the
+    Parquet does not decode (ArrowInvalid), the load is parsed again."""
+    inventories.load("taiwan-public")
+    (entry,) = inventories.cache_entries("taiwan-public")
+    key = entry.name.removesuffix(cache.SUFFIX)
+    tables, report = pickle.loads(cache.read(inventories.NAMESPACE, key))
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(tables)) as archive,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as cut,
+    ):
+        for name in archive.namelist():
+            body = archive.read(name)
+            cut.writestr(name, body[: len(body) // 2] if name == "cases.parquet" else body)
+    cache.write(inventories.NAMESPACE, key, pickle.dumps((out.getvalue(), report)))
+    inventories.clear_cache()
+    capsys.readouterr()
+    assert_same_load(inventories.load("taiwan-public"), inventories.parse("taiwan-public"))
+    assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1, discarded=1)
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith(f"cache: damaged entry {entry} (not a load: ArrowInvalid: ")
+    assert note.endswith("; recomputing")

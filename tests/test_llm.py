@@ -11,12 +11,14 @@ import pytest
 
 from analysis import canonical
 from analysis.coders.llm import (
+    ENV_ALLOW_HTTP,
     STUDY_PROMPT_FILE,
     LLMCoder,
     LLMConfig,
     LLMError,
     _Client,
     build_prompt,
+    check_endpoint,
     parse_answer,
     prompt_hash,
 )
@@ -65,7 +67,8 @@ def completion(content):
 
 class Server:
     """Answers like a chat-completions API; ``script`` is consumed one entry per request:
-    (status, body) or ("sleep", seconds, body); when empty it answers validly."""
+    (status, body), ("sleep", seconds, body) or ("redirect", status, location); when empty it
+    answers validly. Every request (POST or GET) is recorded with its Authorization header."""
 
     def __init__(self):
         self.script, self.requests = [], []
@@ -80,6 +83,12 @@ class Server:
                     {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
                 )
                 step = outer.script.pop(0) if outer.script else (200, completion(answer()))
+                if step[0] == "redirect":
+                    self.send_response(step[1])
+                    self.send_header("Location", step[2])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if step[0] == "sleep":
                     time.sleep(step[1])
                     step = (200, step[2])
@@ -93,6 +102,14 @@ class Server:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def do_GET(self):
+                outer.requests.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"), "body": None}
+                )
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args):
                 pass
@@ -309,3 +326,90 @@ def test_llm_coder_from_the_environment(server, tmp_path, monkeypatch, frame):
     )
     monkeypatch.delenv("ANALYSIS_LLM_BASE_URL")
     assert not make_coder("llm", frame, cache_dir=tmp_path).cfg.configured
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_refused_and_the_key_goes_nowhere_else(server, cfg, frame, study, status):
+    elsewhere = Server()
+    try:
+        server.script = [("redirect", status, elsewhere.url + "/chat/completions")]
+        coder = LLMCoder(cfg, frame)
+        with pytest.raises(LLMError, match=f"HTTP {status} with a redirect to http://127.0.0.1:"):
+            coder.code(study.iloc[:3])
+        assert elsewhere.requests == []
+        assert len(server.requests) == 1  # refused at once, not retried, no further case sent
+        assert SECRET not in str(coder.failures) and list(cfg.cache_path.glob("*.entry")) == []
+    finally:
+        elsewhere.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://192.0.2.10/v1", "http://llm.example.org:8000/v1", "http://user:pw@10.0.0.2/v1"],
+)
+def test_plain_http_to_another_machine_is_refused_unless_allowed(
+    server, cfg, frame, study, url, monkeypatch
+):
+    remote = dataclasses.replace(cfg, base_url=url)
+    with pytest.raises(LLMError, match=f"plain HTTP to another machine.*{ENV_ALLOW_HTTP}=1") as err:
+        LLMCoder(remote, frame).code(study.iloc[:1])
+    assert "pw" not in str(err.value) and "未加密" in str(err.value)
+    with pytest.raises(LLMError, match="plain HTTP"):
+        _Client(remote).chat([{"role": "user", "content": "a"}])
+    check_endpoint(dataclasses.replace(remote, allow_http=True))
+    monkeypatch.setenv("ANALYSIS_LLM_BASE_URL", url)
+    monkeypatch.setenv("ANALYSIS_LLM_MODEL", "m")
+    monkeypatch.setenv(ENV_ALLOW_HTTP, "1")
+    assert LLMConfig.from_env().allow_http
+    check_endpoint(LLMConfig.from_env())
+    assert server.requests == []
+
+
+def test_https_and_this_machine_are_accepted_other_schemes_refused(cfg):
+    for url in ("https://api.example.org/v1", "http://localhost:11434/v1", "http://[::1]:8000/v1"):
+        check_endpoint(dataclasses.replace(cfg, base_url=url))
+    for url in ("ftp://api.example.org/v1", "file:///etc/passwd", "api.example.org/v1"):
+        with pytest.raises(LLMError, match="not an http"):
+            check_endpoint(dataclasses.replace(cfg, base_url=url))
+
+
+def test_personal_data_in_the_text_is_masked_and_counted(server, cfg, frame):
+    description = (
+        "Synthetic case: 聯絡人：王小明，身分證A123456789，手機０９１２－３４５－６７８，"
+        "信箱 ｗａｎｇ＠ｅｘａｍｐｌｅ．ｔｗ 或 wang(at)example(dot)tw，LINE ID: wxm_1990，"
+        "地址臺北市中正區重慶南路一段122號；Mei Lin 負責驗收。"
+    )
+    table = canonical.coerce(
+        pd.DataFrame(
+            [
+                {
+                    "case_id": "syn-1",
+                    "inventory": "synthetic",
+                    "name": "Chatbot",
+                    "description": description,
+                    "contact": "Mei Lin",
+                }
+            ]
+        ),
+        frame,
+    )
+    coder = LLMCoder(cfg, frame)
+    coder.code(table)
+    sent = server.requests[0]["body"]["messages"][0]["content"]
+    case = sent[sent.index("description: ") :].splitlines()[0]
+    assert case == (
+        "description: Synthetic case: 聯絡人：[name]，身分證[national-id]，手機[phone]，"
+        "信箱 [e-mail] 或 [e-mail]，LINE ID: [line-id]，地址[address]；[personal] 負責驗收。"
+    )
+    masked = coder.masked.set_index("kind")
+    assert masked["count"].to_dict() == {
+        "address": 1,
+        "e_mail": 2,
+        "line_id": 1,
+        "national_id": 1,
+        "person_name": 1,
+        "personal_column": 1,
+        "phone": 1,
+    }
+    assert masked.loc["national_id", "checksum_ok"] == 1
+    assert set(coder.masked["case_id"]) == {"syn-1"}

@@ -1,6 +1,7 @@
 """Stored results: keyed by content, never served for other inputs, recomputed when unreadable."""
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -135,3 +136,60 @@ def test_evaluation_is_stored_once_and_equals_a_fresh_computation(frame, jrc, mo
     fresh = agreement.evaluate(jrc, ("model",), ["category"], spec, folds=3, frame=frame)
     pd.testing.assert_frame_equal(stored.scores, fresh.scores)
     pd.testing.assert_frame_equal(stored.predictions, fresh.predictions)
+
+
+def _entries_by_argument(jrc):
+    """The stored results of ``_category_counts`` for two columns, by column."""
+    _category_counts(jrc, "category")
+    (category,) = _stored()
+    _category_counts(jrc, "application_type")
+    (application_type,) = set(_stored()) - {category}
+    return category, application_type
+
+
+def test_two_swapped_results_are_not_served_but_recomputed_with_a_note(jrc, capsys):
+    """Two valid stored pickles exchanged: each decodes, neither is served."""
+    expected = {c: _category_counts.uncached(jrc, c) for c in ("category", "application_type")}
+    category, application_type = _entries_by_argument(jrc)
+    a, b = category.read_bytes(), application_type.read_bytes()
+    category.write_bytes(b)
+    application_type.write_bytes(a)
+    CALLS.clear()
+    capsys.readouterr()
+    for column in ("category", "application_type"):
+        pd.testing.assert_series_equal(_category_counts(jrc, column), expected[column])
+    assert CALLS == ["category", "application_type"]
+    notes = capsys.readouterr().err.splitlines()
+    assert [n.split(" (")[0] for n in notes] == [
+        f"cache: damaged entry {category}",
+        f"cache: damaged entry {application_type}",
+    ]
+    assert all("holds key" in n and n.endswith("; recomputing") for n in notes)
+    for column in ("category", "application_type"):  # rewritten: served from now on
+        pd.testing.assert_series_equal(_category_counts(jrc, column), expected[column])
+    assert CALLS == ["category", "application_type"]
+
+
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "one value changed"])
+def test_a_damaged_result_is_recomputed_with_a_note(jrc, damage, capsys):
+    expected = _category_counts.uncached(jrc)
+    _category_counts(jrc)
+    (entry,) = _stored()
+    data = bytearray(entry.read_bytes())
+    start = data.index(b"\n", len(cache.MAGIC)) + 1
+    if damage == "flipped byte":
+        data[start + (len(data) - start) // 2] ^= 0x01
+    elif damage == "truncated":
+        data = data[:-10]
+    else:  # a well-formed pickle of the result with one count changed
+        changed = expected.copy()
+        changed.iloc[0] += 1
+        data = data[:start] + pickle.dumps(changed, protocol=pickle.HIGHEST_PROTOCOL)
+    entry.write_bytes(bytes(data))
+    CALLS.clear()
+    capsys.readouterr()
+    pd.testing.assert_series_equal(_category_counts(jrc), expected)
+    assert CALLS == ["category"]
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith(f"cache: damaged entry {entry} (") and note.endswith("; recomputing")
+    assert ("truncated or extended" if damage == "truncated" else "recorded sha256") in note

@@ -130,6 +130,9 @@ def test_ctrl_c_ends_with_one_line_and_leaves_no_process_or_partial_file(tmp_pat
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # with Ctrl-C's default action, as a shell gives its foreground job: a process that
+        # inherits an ignored SIGINT (from a test runner, nohup) keeps ignoring it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     process = psutil.Process(run.pid)
     deadline = time.monotonic() + 120

@@ -11,12 +11,16 @@ answers are all kept here, under one key recipe and one entry format:
   checkout or version, is never served.
 * **Entry**: one file, ``<cache_dir>/<namespace>/<key>.entry`` (see :func:`path`), written
   atomically (a temporary file, then a rename), so a reader sees a whole entry or none. It
-  starts with a header line recording the namespace, the key, the payload's length and its
-  sha256, then the payload.
-* **Verified on every read** (:func:`read`): an entry that is truncated, whose bytes changed,
-  that holds another key (two files swapped) or is not an entry at all is deleted, one line
+  starts with a header line recording the namespace, the key, the payload's length and the
+  sha256 of the namespace, the key and the payload together (:func:`entry_digest`), then the
+  payload. The digest binds the key: a payload moved under another key does not verify.
+* **Verified on every read** (:func:`read`): an entry that is truncated or extended, whose
+  bytes changed, that holds another key (two files swapped), is not an entry at all, or is
+  not a regular file (a link, a pipe, a device, a folder) is deleted, one line
   ``cache: damaged entry <path> (<reason>); recomputing`` goes to stderr, and the value is
-  computed again. A damaged cache costs time, never a wrong result.
+  computed again. A damaged cache costs time, never a wrong result and never a hang: the
+  file is opened without following a link or blocking, and its size is compared with the
+  header before the payload is read.
 
 :func:`remember` is get-or-compute over this store. ``ANALYSIS_CACHE=off`` (or the older
 ``ANALYSIS_MEMO=off``) turns it off: :func:`enabled` is false and :func:`remember` always
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
 import glob
 import hashlib
@@ -43,6 +48,7 @@ import os
 import pickle
 import platform
 import re
+import stat
 import sys
 import zipfile
 from collections.abc import Callable
@@ -61,7 +67,9 @@ log = logging.getLogger(__name__)
 #: File name ending of an entry.
 SUFFIX = ".entry"
 #: First line of every entry (the layout's version is part of it).
-MAGIC = b"analysis-cache-entry 1\n"
+MAGIC = b"analysis-cache-entry 2\n"
+#: Longest header line read (a header is a few hundred bytes).
+HEADER_LIMIT = 4096
 #: Values of ``ANALYSIS_CACHE`` / ``ANALYSIS_MEMO`` that turn the cache off.
 OFF = ("off", "0", "false", "no")
 #: A namespace segment or a key: a safe file name.
@@ -232,36 +240,76 @@ def path(namespace: str, key: str, *, folder: Path | None = None) -> Path:
     return base / f"{key}{SUFFIX}"
 
 
+def entry_digest(namespace: str, key: str, payload: bytes) -> str:
+    """The sha256 an entry records: of its namespace, its key and its payload together."""
+    h = hashlib.sha256(MAGIC)
+    h.update(f"{namespace}\0{key}\0".encode())
+    h.update(payload)
+    return h.hexdigest()
+
+
 def _header(namespace: str, key: str, payload: bytes) -> bytes:
     record = {
         "namespace": namespace,
         "key": key,
         "length": len(payload),
-        "sha256": hashlib.sha256(payload).hexdigest(),
+        "sha256": entry_digest(namespace, key, payload),
     }
     return MAGIC + json.dumps(record, sort_keys=True).encode() + b"\n"
 
 
-def _open(data: bytes, namespace: str, key: str) -> tuple[bytes | None, str]:
-    """The payload of an entry's bytes, or None and what is wrong with them."""
-    if not data.startswith(MAGIC):
-        return None, "not a cache entry" if data else "empty"
-    end = data.find(b"\n", len(MAGIC))
+class _Damaged(Exception):
+    """What is wrong with an entry file."""
+
+
+def _parse_header(head: bytes, namespace: str, key: str) -> tuple[dict, int]:
+    """The header of an entry starting with ``head``, and where its payload starts."""
+    if not head.startswith(MAGIC):
+        if head.startswith(MAGIC.split(b" ")[0] + b" "):
+            raise _Damaged("an entry of another layout")
+        raise _Damaged("not a cache entry" if head else "empty")
+    end = head.find(b"\n", len(MAGIC))
     try:
-        header = json.loads(data[len(MAGIC) : end]) if end >= 0 else None
+        header = json.loads(head[len(MAGIC) : end]) if end >= 0 else None
     except ValueError:
         header = None
-    if not isinstance(header, dict):
-        return None, "unreadable header"
+    if not isinstance(header, dict) or not isinstance(header.get("length"), int):
+        raise _Damaged("unreadable header")
     if (header.get("namespace"), header.get("key")) != (namespace, key):
-        return None, f"holds key {header.get('key')} of {header.get('namespace')!r}, not this key"
-    payload = data[end + 1 :]
-    if len(payload) != header.get("length"):
-        recorded = header.get("length")
-        return None, f"payload of {len(payload)} bytes, {recorded} recorded (truncated or extended)"
-    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
-        return None, "payload differs from its recorded sha256"
-    return payload, ""
+        raise _Damaged(
+            f"holds key {header.get('key')} of {header.get('namespace')!r}, not this key"
+        )
+    return header, end + 1
+
+
+def _verified_payload(entry: Path, namespace: str, key: str) -> bytes:
+    """The payload of the entry file, verified (raises :class:`_Damaged` saying what is wrong,
+    ``OSError`` when it cannot be opened)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(entry, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Damaged("a symbolic link, not an entry") from exc
+        raise
+    mode = os.fstat(fd)
+    if not stat.S_ISREG(mode.st_mode):
+        os.close(fd)
+        raise _Damaged("not a regular file")
+    with os.fdopen(fd, "rb") as fh:
+        head = fh.read(len(MAGIC) + HEADER_LIMIT)
+        header, start = _parse_header(head, namespace, key)
+        recorded, found = header["length"], mode.st_size - start
+        if found != recorded:  # checked before the payload is read: a huge file is not read
+            raise _Damaged(f"payload of {found} bytes, {recorded} recorded (truncated or extended)")
+        payload = head[start:] + fh.read(recorded - (len(head) - start) + 1)
+    if len(payload) != recorded:  # changed while read
+        raise _Damaged(
+            f"payload of {len(payload)} bytes, {recorded} recorded (truncated or extended)"
+        )
+    if entry_digest(namespace, key, payload) != header.get("sha256"):
+        raise _Damaged("payload differs from its recorded sha256")
+    return payload
 
 
 def lookup(namespace: str, key: str, *, folder: Path | None = None) -> tuple[bytes | None, str]:
@@ -269,16 +317,15 @@ def lookup(namespace: str, key: str, *, folder: Path | None = None) -> tuple[byt
     entry, ``(None, "")`` when there is none, ``(None, reason)`` for a damaged one (deleted)."""
     entry = path(namespace, key, folder=folder)
     try:
-        data = entry.read_bytes()
+        payload = _verified_payload(entry, namespace, key)
     except FileNotFoundError:
         return None, ""
-    except OSError as exc:  # not readable (permissions, a folder in its place): left alone
+    except _Damaged as damage:
+        discard(namespace, key, str(damage), folder=folder)
+        return None, str(damage)
+    except OSError as exc:  # not readable (permissions): left alone
         log.info("cache entry %s not readable (%s)", entry, exc)
         return None, ""
-    payload, problem = _open(data, namespace, key)
-    if payload is None:
-        discard(namespace, key, problem, folder=folder)
-        return None, problem
     with contextlib.suppress(OSError):
         os.utime(entry)  # recently used: kept by prune()
     return payload, ""

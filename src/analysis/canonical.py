@@ -22,12 +22,16 @@ Any further column is an inventory-specific extra (agency bureau, stage, ...).
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, input_error
 from .frame import Frame, load_frame
+from .readers import MAX_BYTES
 
 TECHNIQUE_SEP = ";"
 IDENTITY = ["case_id", "inventory", "source", "name", "agency", "description"]
@@ -247,6 +251,52 @@ def check(
 
 
 # -- export / import ---------------------------------------------------------------------
+#: A text cell a spreadsheet would run as a formula: it starts (after any ``'``) with one of
+#: the OWASP characters ``= + - @``, a tab or a carriage return.
+_FORMULA = re.compile("'*[=+\\-@\t\r]")
+_NEUTRALISED = re.compile("'+[=+\\-@\t\r]")
+#: A plain number (``-2``, ``+3.5``, ``-1e3``): a spreadsheet reads it as that number.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _map_text(table: pd.DataFrame, change) -> pd.DataFrame:
+    """``table`` with ``change`` applied to the cells of its text columns (a column whose
+    cells all stay the same keeps its dtype)."""
+    out = table.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if not (
+            pd.api.types.is_object_dtype(column)
+            or pd.api.types.is_string_dtype(column)
+            or isinstance(column.dtype, pd.CategoricalDtype)
+        ):
+            continue
+        values = column.astype(object).tolist()
+        changed = [change(v) for v in values]
+        if changed != values:
+            dtype = None if isinstance(column.dtype, pd.CategoricalDtype) else column.dtype
+            out.isetitem(i, pd.Series(changed, index=out.index, dtype=dtype))
+    return out
+
+
+def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell a spreadsheet would run as a formula prefixed by ``'``
+    (the OWASP rule for CSV files); numbers, plain-number text (``-2``) and other text are
+    unchanged. :func:`formula_restored` undoes it exactly."""
+
+    def prefixed(v: object) -> object:
+        if isinstance(v, str) and _FORMULA.match(v) and not _PLAIN_NUMBER.fullmatch(v):
+            return "'" + v
+        return v
+
+    return _map_text(table, prefixed)
+
+
+def formula_restored(table: pd.DataFrame) -> pd.DataFrame:
+    """Inverse of :func:`formula_safe`: one ``'`` removed from every cell it prefixed."""
+    return _map_text(table, lambda v: v[1:] if isinstance(v, str) and _NEUTRALISED.match(v) else v)
+
+
 def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
     """Flags as ``yes``/``no``/blank (blank = not reported), everything else as text."""
     frame = frame or load_frame()
@@ -256,11 +306,18 @@ def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
     return out
 
 
-def write(cases: pd.DataFrame, path: Path, frame: Frame | None = None) -> Path:
-    """Write the canonical table as CSV (UTF-8 with BOM, for Excel) or XLSX, atomically."""
+def write(
+    cases: pd.DataFrame, path: Path, frame: Frame | None = None, raw_csv: bool = False
+) -> Path:
+    """Write the canonical table as CSV (UTF-8 with BOM, for Excel) or XLSX, atomically. A
+    CSV's formula-like text is prefixed with ``'`` (:func:`formula_safe`) unless ``raw_csv``."""
     from .outputs import write_table
 
-    return write_table(to_export(cases, frame), Path(path))
+    path = Path(path)
+    table = to_export(cases, frame)
+    if path.suffix.lower() != ".xlsx" and not raw_csv:
+        table = formula_safe(table)
+    return write_table(table, path)
 
 
 def from_export(
@@ -286,11 +343,83 @@ def from_export(
     return check(coerce(out, frame), frame, file)
 
 
+def _export_bytes(path: Path) -> bytes:
+    """The bytes of an export file: an existing regular file within the readers' size limit."""
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "missing" if not path.exists() else "not a file"
+        raise input_error(
+            path,
+            None,
+            None,
+            what,
+            "an existing file written by `export` (.csv or .xlsx)",
+            "由 export 寫出的既有檔案（.csv 或 .xlsx）",
+            summary=f"{path}: not a file to read ({what})",
+        )
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise input_error(
+            path,
+            None,
+            None,
+            f"{size} bytes",
+            f"an export of at most {MAX_BYTES} bytes (readers.MAX_BYTES)",
+            f"不超過 {MAX_BYTES} 位元組的匯出檔（readers.MAX_BYTES）",
+            summary=f"{path}: too large ({size} bytes)",
+        )
+    return path.read_bytes()
+
+
+def _csv_export(path: Path, data: bytes) -> pd.DataFrame:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problem = Problem(
+            str(path),
+            line,
+            None,
+            data[exc.start : exc.start + 4],
+            f"UTF-8 text, as `export` writes a CSV (byte {exc.start} is not UTF-8)",
+            f"UTF-8 文字，如 export 寫出的 CSV（第 {exc.start} 位元組不是 UTF-8）",
+            "line",
+        )
+        raise InputError([problem], f"{path}: not UTF-8 (byte {exc.start})") from exc
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise input_error(
+            path,
+            None,
+            None,
+            str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__,
+            "a comma-separated table with a header row, as `export` writes it",
+            "以逗號分隔、含標題列的表格，如 export 寫出的格式",
+            summary=f"{path}: not a CSV table",
+        ) from exc
+    return formula_restored(table)
+
+
+def _xlsx_export(path: Path, data: bytes) -> pd.DataFrame:
+    try:
+        return pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise input_error(
+            path,
+            None,
+            None,
+            type(exc).__name__,
+            "an XLSX workbook (a zip archive), as `export` writes it",
+            "XLSX 活頁簿（zip 壓縮檔），如 export 寫出的格式",
+            summary=f"{path}: not a readable XLSX workbook",
+        ) from exc
+
+
 def read_export(path: Path, frame: Frame | None = None) -> pd.DataFrame:
-    """Read a file written by :func:`write` back into a canonical table."""
+    """Read a file written by :func:`write` back into a canonical table (a CSV's ``'``
+    prefixes removed, :func:`formula_restored`); an unreadable file is an
+    :class:`InputError` naming it and what was expected."""
     path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        table = pd.read_excel(path, dtype=str, keep_default_na=False)
-    else:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return from_export(table, frame, str(path))
+    data = _export_bytes(path)
+    read = _xlsx_export if path.suffix.lower() == ".xlsx" else _csv_export
+    return from_export(read(path, data), frame, str(path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ def _value(text: str):
 def cmd_export(args) -> int:
     """Write an inventory as the canonical table or in the study's layout."""
     from . import canonical, coding, exports, inventories
+    from .mapping.apply import ALLOW_OUTSIDE_ENV
 
     source = args.mapping or args.inventory
     if not source:
@@ -35,15 +37,21 @@ def cmd_export(args) -> int:
         )
     target = Path(args.to)
     exports.check_export(target, args.format, args.language)
+    if args.allow_outside_paths:  # the caller's explicit permission, for this command only
+        os.environ[ALLOW_OUTSIDE_ENV] = "1"
     report = None
-    if args.inventory and Path(args.inventory).suffix.lower() in (".csv", ".xlsx"):
-        table = canonical.read_export(Path(args.inventory))
-    elif str(source).endswith((config.CODED_SUFFIX, config.ANNOTATED_SUFFIX)):
-        table = coding.cases_for(source)
-    else:
-        result = inventories.load(source)
-        table, report = result.cases, result.report
-    exports.write_export(table, target, args.format, args.language)
+    try:
+        if args.inventory and Path(args.inventory).suffix.lower() in (".csv", ".xlsx"):
+            table = canonical.read_export(Path(args.inventory))
+        elif str(source).endswith((config.CODED_SUFFIX, config.ANNOTATED_SUFFIX)):
+            table = coding.cases_for(source)
+        else:
+            result = inventories.load(source)
+            table, report = result.cases, result.report
+    finally:
+        if args.allow_outside_paths:
+            os.environ.pop(ALLOW_OUTSIDE_ENV, None)
+    exports.write_export(table, target, args.format, args.language, raw_csv=args.raw_csv)
     counts = (
         f"{report.rows_read} read, {report.rows_kept} kept, {report.rows_rejected} rejected"
         if report
@@ -307,6 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--language",
         default=config.DEFAULT_LANGUAGE,
         help="headings and labels of the study layout: zh-TW (default) or en",
+    )
+    p.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV text as it is: no ' before a value a spreadsheet would run as a "
+        "formula (=, +, -, @, tab, carriage return)",
+    )
+    p.add_argument(
+        "--allow-outside-paths",
+        action="store_true",
+        help="let the mapping read raw files outside its folder and data/raw "
+        "(as ANALYSIS_ALLOW_OUTSIDE=1)",
     )
     p.set_defaults(func=cmd_export)
 

@@ -36,6 +36,7 @@ either language.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -815,8 +816,8 @@ def describe(
     upper = table[table["flag_a"].map(rank) < table["flag_b"].map(rank)]
     n = len(cases)
     complete = int((flag_states(cases, c.flags) != NOT_REPORTED).all(axis=1).sum())
-    names = (
-        ", ".join(sorted(cases["inventory"].dropna().astype(str).unique()))
+    names = (  # escaped: the sentence is shown as Markdown, which passes HTML through
+        html.escape(", ".join(sorted(cases["inventory"].dropna().astype(str).unique())))
         if "inventory" in cases
         else ""
     )

@@ -7,7 +7,11 @@ keys, flags as ``yes``/``no``/blank), which reads back with
 one sheet per source. A workbook of either has a bold, frozen header row, a filter on
 every column and column widths fitted to the text (a CJK character counting two), long
 text wrapped. A ``.csv`` is UTF-8 with BOM; the study layout then stacks the sources,
-with the source as the first column.
+with the source as the first column. A CSV's text cells that a spreadsheet would run as a
+formula (starting with ``= + - @``, a tab or a carriage return) are prefixed with ``'``
+(:func:`analysis.canonical.formula_safe`, the OWASP rule) unless ``raw_csv`` is set;
+:func:`analysis.canonical.read_export` removes the prefix again. An XLSX stores text as
+text and needs no prefix.
 """
 
 from __future__ import annotations
@@ -40,9 +44,22 @@ def option_error(
 
 def check_export(path: Path, form: str, language: str) -> None:
     """Raise a bilingual :class:`AnalysisError` naming the option (``--to``,
-    ``--format``, ``--language``) whose value cannot be written."""
-    if Path(path).suffix.lower() not in EXPORT_SUFFIXES:
+    ``--format``, ``--language``) whose value cannot be written: ``--to`` must be a file
+    name ending in .csv or .xlsx, in an existing folder, and not itself a folder."""
+    path = Path(path)
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
         raise option_error("--to", path, EXPORT_SUFFIXES, "a file name ending in one of")
+    if path.is_dir():
+        raise AnalysisError(
+            f"--to {path}: is a folder; expected a file name ending in .csv or .xlsx "
+            f"/ --to {path}：這是資料夾；應為以 .csv 或 .xlsx 結尾的檔名"
+        )
+    if not path.absolute().parent.is_dir():
+        raise AnalysisError(
+            f"--to {path}: the folder {path.absolute().parent} does not exist; expected a file "
+            f"in an existing folder / --to {path}：資料夾 {path.absolute().parent} 不存在；"
+            "應為既有資料夾中的檔案"
+        )
     if form not in EXPORT_FORMATS:
         raise option_error("--format", form, EXPORT_FORMATS)
     if language not in config.LANGUAGES:
@@ -104,18 +121,21 @@ def write_export(
     form: str = "canonical",
     language: str = config.DEFAULT_LANGUAGE,
     frame: Frame | None = None,
+    raw_csv: bool = False,
 ) -> Path:
     """Write ``cases`` to ``path`` (.csv or .xlsx) in format ``form`` (``canonical`` or
-    ``study``; ``language`` applies to the study layout), atomically."""
+    ``study``; ``language`` applies to the study layout), atomically; a CSV's formula-like
+    text is prefixed with ``'`` unless ``raw_csv``."""
     frame = frame or load_frame()
     path = Path(path)
     check_export(path, form, language)
     xlsx = path.suffix.lower() == ".xlsx"
+    safe = (lambda table: table) if raw_csv else canonical.formula_safe
     if form == "canonical":
         table = canonical.to_export(cases, frame)
-        data = format_workbook(xlsx_bytes({"cases": table})) if xlsx else csv_bytes(table)
+        data = format_workbook(xlsx_bytes({"cases": table})) if xlsx else csv_bytes(safe(table))
     elif xlsx:
         data = format_workbook(xlsx_bytes(study_sheets(cases, frame, language)))
     else:
-        data = csv_bytes(tables.sources_with_tables(cases, frame, language))
+        data = csv_bytes(safe(tables.sources_with_tables(cases, frame, language)))
     return atomic_write_bytes(path, data)

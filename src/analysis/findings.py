@@ -26,6 +26,8 @@ Every number in a sentence is formatted from the result table by :func:`measure_
 
 from __future__ import annotations
 
+import html
+import re
 from itertools import combinations
 
 import numpy as np
@@ -140,6 +142,12 @@ def p_text(p: float) -> str:
 def base_inventory(name: str) -> str:
     """The bundled inventory a name derives from (``-coded`` and ``-annotated`` removed)."""
     return name.removesuffix(config.CODED_SUFFIX).removesuffix(config.ANNOTATED_SUFFIX)
+
+
+def _markdown_text(value: object) -> str:
+    """A data value as literal Markdown text: HTML escaped, Markdown's emphasis, code and
+    link characters backslash-escaped (a sentence may hold a mapping's title or a coder)."""
+    return re.sub(r"([\\`*_\[\]])", r"\\\1", html.escape(str(value), quote=False))
 
 
 def inventory_label(name: str, language: str, frame: Frame | None = None) -> str:
@@ -316,7 +324,8 @@ def pair_sentences(
             )
             for _, r in rows.iterrows()
         ] or [_text("no_pair", language, min_n=min_n)]
-        lines.append(f"- **{inventory_label(name, language, frame)}** — " + " ".join(parts))
+        label = _markdown_text(inventory_label(name, language, frame))
+        lines.append(f"- **{label}** — " + " ".join(parts))
     return lines
 
 
@@ -437,7 +446,7 @@ def comparison_sentences(
             _text(
                 "value",
                 language,
-                inventory=inventory_label(r.inventory, language, frame),
+                inventory=_markdown_text(inventory_label(r.inventory, language, frame)),
                 share=percent_text(r.share),
                 lo=percent_text(r.share_low),
                 hi=percent_text(r.share_high),
@@ -448,7 +457,14 @@ def comparison_sentences(
         label = frame.label(kind, key, language)
         if row.test == "not testable":
             lines.append(
-                "- " + _text("untestable", language, label=label, values=values, reason=row.reason)
+                "- "
+                + _text(
+                    "untestable",
+                    language,
+                    label=label,
+                    values=values,
+                    reason=_markdown_text(row.reason),
+                )
             )
             continue
         lines.append(
@@ -507,7 +523,7 @@ def coded_by_sentences(table: pd.DataFrame, language: str, frame: Frame | None =
                 _text(
                     "coder_share",
                     language,
-                    coder=coder_name(r.coded_by, language),
+                    coder=_markdown_text(coder_name(r.coded_by, language)),
                     count=r.cases,
                     cases=int(rows["cases"].sum()),
                 )
@@ -518,7 +534,7 @@ def coded_by_sentences(table: pd.DataFrame, language: str, frame: Frame | None =
             + _text(
                 "coded_by",
                 language,
-                inventory=inventory_label(name, language, frame),
+                inventory=_markdown_text(inventory_label(name, language, frame)),
                 category=described.get("category", ""),
                 flags=described.get("flags", ""),
             )

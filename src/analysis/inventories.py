@@ -38,6 +38,7 @@ import pyarrow
 import yaml
 
 from . import cache, config
+from .canonical import formula_safe
 from .errors import InputError, input_error
 from .frame import Frame, load_frame
 from .mapping import (
@@ -48,6 +49,7 @@ from .mapping import (
     load_mapping,
     sha256_of,
 )
+from .mapping.apply import confine_paths
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,7 @@ def load(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
     frame = _frame_file(frame)
     mapping_sha256, frame_sha256 = sha256_of(path), sha256_of(Path(frame.path))
     mapping = _mapping(str(path), mapping_sha256, str(frame.path), frame_sha256)
+    confine_paths(mapping)  # before any raw file is opened or a cached load served
     checksums = _checksums()
     inputs = _Inputs.of(mapping, mapping_sha256, str(frame.path), frame_sha256, checksums)
     if inputs is None:  # a raw file is missing or differs from the manifest: the parse
@@ -328,8 +331,9 @@ def write_report(result: LoadResult, folder: str | Path) -> tuple[Path, Path]:
     )
     if "file" in rejected.columns:
         rejected["file"] = rejected["file"].map(lambda f: Path(f).name)
-    table = write_table(
-        rejected.astype(str) if len(rejected) else rejected, folder / f"rejected-{name}.csv"
+    table = write_table(  # native cells: formula-like text prefixed with '
+        formula_safe(rejected.astype(str)) if len(rejected) else rejected,
+        folder / f"rejected-{name}.csv",
     )
     return report, table
 

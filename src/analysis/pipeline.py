@@ -385,6 +385,61 @@ def _remove_partial_writes(out_root: Path, since: float, unfinished: list[Job]) 
                 pass
 
 
+#: The lock file of a work folder, held by the process running its job.
+WORK_LOCK = ".lock"
+#: A work folder changed this recently is never removed as stale (it may not be locked yet).
+WORK_GRACE_SECONDS = 60
+
+
+def claim_work_folder(folder: Path):
+    """Lock ``folder`` for this process (an exclusive ``flock`` on its :data:`WORK_LOCK`):
+    :func:`remove_stale_work` leaves it alone until the returned file is closed or the
+    process ends. Keep the returned file open while the folder is in use."""
+    import fcntl
+
+    lock = open(folder / WORK_LOCK, "wb")  # noqa: SIM115 - held open for as long as it is used
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
+def _held(folder: Path) -> bool:
+    """Whether a live process holds the lock of a work folder (when unsure: yes)."""
+    import fcntl
+
+    try:
+        fd = os.open(folder / WORK_LOCK, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock just taken
+    return False
+
+
+def remove_stale_work(work: Path, before: float | None = None) -> list[str]:
+    """Remove the work folders under ``work`` left by runs that ended without cleaning up
+    (killed, or a failed job's folder kept for its log): those last changed before
+    ``before`` (default: :data:`WORK_GRACE_SECONDS` ago) that no live process has claimed
+    (:func:`claim_work_folder`). Returns their names, sorted."""
+    before = time.time() - WORK_GRACE_SECONDS if before is None else before
+    removed = []
+    for folder in sorted(work.iterdir()) if work.is_dir() else []:
+        try:
+            if folder.is_symlink() or not folder.is_dir() or folder.stat().st_mtime >= before:
+                continue
+        except OSError:
+            continue
+        if not _held(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
 # -- execution -----------------------------------------------------------------------------
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -401,6 +456,7 @@ def execute(job: Job, out_root: str, key: str, tick=None) -> Outcome:
     executed = reports / "notebooks" / f"{job.name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{job.name}-", dir=out_root_p / ".cache" / "work"))
+    claim = claim_work_folder(workdir)  # held while this call runs (closed when it returns)
     tmp_nb = workdir / f"{job.name}.ipynb"
     log_path = workdir / f"{job.name}.log"
     with open(log_path, "ab") as log, kernel_environment(out_root_p):
@@ -445,6 +501,7 @@ def execute(job: Job, out_root: str, key: str, tick=None) -> Outcome:
     atomic_write_text(reports / ".state" / f"{job.name}.key", key)
     atomic_write_text(reports / ".state" / f"{job.name}.seconds", f"{seconds:.3f}\n")
     shutil.rmtree(workdir, ignore_errors=True)
+    claim.close()
     return Outcome(job, "executed", seconds)
 
 
@@ -895,6 +952,7 @@ def run(
     reports, figures = out_root / "reports", out_root / "figures"
     for folder in (reports / "tables", figures, out_root / ".cache" / "work"):
         folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_work(out_root / ".cache" / "work")  # left by runs killed or failed earlier
     # the report template (its styles and scripts) shapes every page: a change renders again
     inputs = code_and_data_digest() + template_digest()
     outcomes, todo, keys = [], [], {}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config
+from .canonical import formula_safe
 from .errors import AnalysisError
 from .frame import Frame, load_frame
 from .outputs import write_table
@@ -169,9 +170,11 @@ def check_output_name(name: str) -> str:
     return name
 
 
-def save(table: pd.DataFrame, name: str, folder: Path | None = None) -> Path:
+def save(table: pd.DataFrame, name: str, folder: Path | None = None, raw_csv: bool = False) -> Path:
     """Write ``reports/tables/<name>.csv`` (UTF-8 with BOM) atomically; ``name`` stays a
-    file name in the folder (:func:`check_output_name`)."""
+    file name in the folder (:func:`check_output_name`). Text a spreadsheet would run as a
+    formula is prefixed with ``'`` (:func:`analysis.canonical.formula_safe`) unless
+    ``raw_csv``."""
     check_output_name(name)
     folder = folder or config.tables_dir()
-    return write_table(table, folder / f"{name}.csv")
+    return write_table(table if raw_csv else formula_safe(table), folder / f"{name}.csv")

@@ -453,6 +453,24 @@ def cases() -> dict[str, tuple[str, bytes, dict | str]]:
     add("mapping_fields_not_a_mapping", "csv", base, fields=["name", "agency"])
     add("mapping_missing_data_file", "csv", base, mapping("no_such_file.csv"))
 
+    # -- paths outside the mapping's folder and data/raw (refused before a byte is read) -----
+    add("path_outside_absolute", "csv", base, mapping("/etc/passwd", file={"format": "csv"}))
+    add(
+        "path_outside_traversal",
+        "csv",
+        base,
+        mapping("../../../../../../../../etc/passwd", file={"format": "csv"}),
+    )
+    add(
+        "path_outside_parent",
+        "csv",
+        base,
+        mapping("../test_bad_inputs.py", file={"format": "csv"}),
+    )
+    second_outside = mapping("path_outside_second_file.csv")
+    second_outside["files"].append({"path": "/etc/hostname", "format": "csv"})
+    add("path_outside_second_file", "csv", base, second_outside)
+
     # A seeded shuffle of the corpus order keeps the generator honest about not depending on
     # case order (the files are named by case, so the result is the same for any order).
     names = sorted(out)

@@ -20,11 +20,19 @@ Requests have a timeout, are retried with exponential backoff on timeouts, conne
 errors, 429 and 5xx answers, and are spaced to a maximum rate. :meth:`LLMCoder.dry_run`
 lists the prompts and the number of calls that would be made, without sending anything.
 Only the standard library speaks HTTP.
+
+Nothing personal leaks: personal columns are never sent, and the text that is sent is
+masked by :mod:`analysis.coders.personal` (e-mail addresses, national IDs, phone numbers,
+LINE IDs, street addresses, names; :attr:`LLMCoder.masked` counts what was masked). The
+key is sent only to the configured address: redirects are refused, and plain HTTP is
+refused unless the host is the local machine or ``allow_http`` (``ANALYSIS_LLM_ALLOW_HTTP=1``)
+says otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -42,7 +50,8 @@ import pandas as pd
 from .. import cache, config
 from ..canonical import TECHNIQUE_SEP
 from ..frame import Frame, load_frame
-from .base import PERSONAL_FIELDS, TEXT_COLUMNS, CodingError, codes_frame, strip_personal
+from .base import PERSONAL_FIELDS, TEXT_COLUMNS, CodingError, codes_frame
+from .personal import mask_personal
 
 PROMPTS_DIR = config.DATA_DIR / "prompts"
 STUDY_PROMPT_FILE = PROMPTS_DIR / "study_prompt.zh-TW.txt"
@@ -51,8 +60,10 @@ ENV_BASE_URL = "ANALYSIS_LLM_BASE_URL"
 ENV_MODEL = "ANALYSIS_LLM_MODEL"
 ENV_KEY_NAME = "ANALYSIS_LLM_API_KEY_ENV"
 DEFAULT_KEY_ENV = "ANALYSIS_LLM_API_KEY"
+ENV_ALLOW_HTTP = "ANALYSIS_LLM_ALLOW_HTTP"
 RETRY_STATUS = (408, 409, 425, 429, 500, 502, 503, 504)
 FAILURE_COLUMNS = ["case_id", "inventory", "error"]
+MASKED_COLUMNS = ["case_id", "inventory", "column", "kind", "count", "checksum_ok"]
 CACHE_NAMESPACE = "llm"
 
 
@@ -78,6 +89,8 @@ class LLMConfig:
     cache_dir: Path | None = None
     personal_fields: tuple[str, ...] = PERSONAL_FIELDS
     progress: bool = True
+    #: send to a plain-HTTP endpoint that is not on this machine (the key travels unencrypted)
+    allow_http: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> LLMConfig:
@@ -87,6 +100,8 @@ class LLMConfig:
             "base_url": os.environ.get(ENV_BASE_URL) or None,
             "model": os.environ.get(ENV_MODEL) or None,
             "api_key_env": os.environ.get(ENV_KEY_NAME) or DEFAULT_KEY_ENV,
+            "allow_http": os.environ.get(ENV_ALLOW_HTTP, "").strip().lower()
+            in ("1", "true", "yes"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -111,6 +126,56 @@ class LLMConfig:
         host = parts.hostname or ""
         netloc = host + (f":{parts.port}" if parts.port else "")
         return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(cfg: LLMConfig) -> None:
+    """Raise :class:`LLMError` unless the base URL is HTTPS, or plain HTTP to this machine,
+    or plain HTTP allowed by ``cfg.allow_http``."""
+    parts = urllib.parse.urlsplit(cfg.base_url or "")
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if scheme not in ("http", "https") or not host:
+        raise LLMError(
+            f"base URL {cfg.public_url()!r} is not an http(s) address; nothing was sent / "
+            f"基礎網址 {cfg.public_url()!r} 不是 http(s) 網址；未傳送任何資料"
+        )
+    if scheme == "http" and not _loopback(host) and not cfg.allow_http:
+        raise LLMError(
+            f"base URL {cfg.public_url()!r} is plain HTTP to another machine: the API key and "
+            f"the cases would travel unencrypted; use https, or set {ENV_ALLOW_HTTP}=1 "
+            f"(allow_http=True) to allow it; nothing was sent / 基礎網址 {cfg.public_url()!r} "
+            f"是連往其他主機的未加密 HTTP，API 金鑰與案例會以明文傳送；請改用 https，或設定 "
+            f"{ENV_ALLOW_HTTP}=1 以允許；未傳送任何資料"
+        )
+
+
+class _Redirected(LLMError):
+    """The endpoint answered with a redirect (never followed: the key would go along)."""
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, cfg: LLMConfig):
+        self.cfg = cfg
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        to = urllib.parse.urlsplit(newurl)
+        where = f"{to.scheme}://{to.hostname or ''}" + (f":{to.port}" if to.port else "")
+        fp.close()
+        raise _Redirected(
+            f"{self.cfg.public_url()} answered HTTP {code} with a redirect to {where}; "
+            f"redirects are not followed so that the API key goes to no other address: set "
+            f"{ENV_BASE_URL} to the final address; nothing more was sent / 端點回應 HTTP {code} "
+            f"重新導向至 {where}；為免 API 金鑰送往其他位址，不跟隨重新導向：請將 {ENV_BASE_URL} "
+            f"設為最終網址；未再傳送任何資料"
+        )
 
 
 # -- prompts ------------------------------------------------------------------------------
@@ -149,20 +214,39 @@ def _frame_lists(frame: Frame) -> dict[str, str]:
     }
 
 
-def case_block(row: pd.Series, personal_fields: tuple[str, ...] = PERSONAL_FIELDS) -> str:
-    """The case as pasted into the prompt: its text columns, personal fields left out
-    and e-mail addresses / phone numbers removed."""
-    lines = []
+def _present(row: pd.Series, col: str) -> bool:
+    return col in row.index and not pd.isna(row[col]) and bool(str(row[col]).strip())
+
+
+def masked_case(
+    row: pd.Series, personal_fields: tuple[str, ...] = PERSONAL_FIELDS
+) -> tuple[str, list[dict]]:
+    """The case as pasted into the prompt (its text columns, personal columns left out,
+    personal data masked), and one row per column and kind of data masked."""
+    known = tuple(str(row[c]) for c in personal_fields if _present(row, c))
+    lines, masked = [], []
     for col in TEXT_COLUMNS:
-        if (
-            col in personal_fields
-            or col not in row.index
-            or pd.isna(row[col])
-            or not str(row[col]).strip()
-        ):
+        if col in personal_fields or not _present(row, col):
             continue
-        lines.append(f"{col}: {strip_personal(str(row[col]).strip())}")
-    return "\n".join(lines)
+        text, found = mask_personal(str(row[col]).strip(), known)
+        lines.append(f"{col}: {text}")
+        for kind in sorted({f.kind for f in found}):
+            hits = [f for f in found if f.kind == kind]
+            checks = [f.checksum_ok for f in hits if f.checksum_ok is not None]
+            masked.append(
+                {
+                    "column": col,
+                    "kind": kind,
+                    "count": len(hits),
+                    "checksum_ok": sum(checks) if checks else pd.NA,
+                }
+            )
+    return "\n".join(lines), masked
+
+
+def case_block(row: pd.Series, personal_fields: tuple[str, ...] = PERSONAL_FIELDS) -> str:
+    """The case as pasted into the prompt (see :func:`masked_case`)."""
+    return masked_case(row, personal_fields)[0]
 
 
 def build_prompt(
@@ -295,6 +379,7 @@ class _Client:
         self.cfg, self.sleep, self.clock = cfg, sleep, clock
         self._last = None
         self.calls = 0
+        self._opener = urllib.request.build_opener(_RefuseRedirects(cfg))
 
     def _wait_turn(self) -> None:
         if self.cfg.requests_per_minute and self._last is not None:
@@ -306,6 +391,7 @@ class _Client:
     def chat(self, messages: list[dict]) -> str:
         """The assistant's message content; raises :class:`LLMError` after the retries."""
         cfg = self.cfg
+        check_endpoint(cfg)
         payload = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature}
         if cfg.json_mode:
             payload["response_format"] = {"type": "json_object"}
@@ -324,7 +410,7 @@ class _Client:
                 req = urllib.request.Request(
                     cfg.endpoint, data=body, headers=headers, method="POST"
                 )
-                with urllib.request.urlopen(req, timeout=cfg.timeout) as resp:
+                with self._opener.open(req, timeout=cfg.timeout) as resp:
                     raw = resp.read()
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code} from {cfg.public_url()}"
@@ -376,12 +462,18 @@ class LLMCoder:
 
     def __post_init__(self):
         self.failures = pd.DataFrame(columns=FAILURE_COLUMNS)
+        self.masked = pd.DataFrame(columns=MASKED_COLUMNS)
         self._client = _Client(self.cfg)
 
     def _prompts(self, cases: pd.DataFrame) -> pd.DataFrame:
-        rows = []
+        rows, masked = [], []
+        lists = _frame_lists(self.frame)
+        head, template = study_prompt(), answer_instructions()
         for _, row in cases.iterrows():
-            prompt = build_prompt(row, self.frame, self.cfg.personal_fields)
+            block, found = masked_case(row, self.cfg.personal_fields)
+            prompt = f"{head}\n\n{template.substitute(**lists, case=block)}"
+            ids = {"case_id": row["case_id"], "inventory": row["inventory"]}
+            masked += [{**ids, **m} for m in found]
             digest = prompt_hash(self.cfg.model or "", prompt)
             rows.append(
                 {
@@ -392,35 +484,50 @@ class LLMCoder:
                     "prompt": prompt,
                 }
             )
+        self.masked = pd.DataFrame(masked, columns=MASKED_COLUMNS)
         return pd.DataFrame(
             rows, columns=["case_id", "inventory", "prompt_sha256", "cached", "prompt"]
         )
 
     def _stored(self, digest: str) -> str | None:
         """The stored answer to a prompt (verified by the cache), or None (always None
-        when the cache is off: every case is asked again)."""
-        data = (
-            cache.read(CACHE_NAMESPACE, digest, folder=self.cfg.cache_path)
-            if cache.enabled()
-            else None
-        )
+        when the cache is off: every case is asked again). An intact entry that is not an
+        answer to this prompt and model (unreadable JSON, another prompt or model, an
+        answer the frame refuses) is discarded with a note, and the case asked again."""
+        if not cache.enabled():
+            return None
+        folder = self.cfg.cache_path
+        data = cache.read(CACHE_NAMESPACE, digest, folder=folder)
         if data is None:
             return None
         try:
-            return json.loads(data.decode("utf-8"))["content"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+            record = json.loads(data.decode("utf-8"))
+            content = record["content"]
+            if (record.get("prompt_sha256"), record.get("model")) != (digest, self.cfg.model):
+                raise ValueError("an answer to another prompt or model")
+            if not isinstance(content, str) or parse_answer(content, self.frame)[0] is None:
+                raise ValueError("not a valid answer")
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            reason = f"not an answer: {type(exc).__name__}: {exc}"
+            cache.discard(CACHE_NAMESPACE, digest, reason, folder=folder)
             return None
+        return content
 
     def _store(self, digest: str, content: str) -> None:
         if not cache.enabled():
             return
         record = {"model": self.cfg.model, "prompt_sha256": digest, "content": content}
-        cache.write(
-            CACHE_NAMESPACE,
-            digest,
-            (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
-            folder=self.cfg.cache_path,
-        )
+        try:
+            cache.write(
+                CACHE_NAMESPACE,
+                digest,
+                (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
+                folder=self.cfg.cache_path,
+            )
+        except OSError as exc:  # an answer that cannot be stored is asked again next time
+            import logging
+
+            logging.getLogger(__name__).info("LLM answer %s not stored (%s)", digest, exc)
 
     def dry_run(self, cases: pd.DataFrame) -> DryRun:
         """The prompts and how many calls :meth:`code` would make (nothing is sent)."""
@@ -462,6 +569,7 @@ class LLMCoder:
                 f"no LLM endpoint configured: set {ENV_BASE_URL} and {ENV_MODEL} (and put the API "
                 f"key in the variable {self.cfg.api_key_env}); nothing was sent"
             )
+        check_endpoint(self.cfg)
         prompts = self._prompts(cases)
         rows, failures = [], []
         iterator = prompts.itertuples(index=False)
@@ -475,6 +583,8 @@ class LLMCoder:
             if answer is None:
                 try:
                     answer, content = self._ask(p.prompt)
+                except _Redirected:
+                    raise
                 except LLMError as exc:
                     failures.append(
                         {"case_id": p.case_id, "inventory": p.inventory, "error": str(exc)}

@@ -689,6 +689,53 @@ class _Reads:
     blank_rows: int = 0
 
 
+#: Environment variable that lets a mapping read files outside its folder and data/raw.
+ALLOW_OUTSIDE_ENV = "ANALYSIS_ALLOW_OUTSIDE"
+
+
+def confine_paths(mapping: Mapping, allow_outside: bool | None = None) -> None:
+    """Raise :class:`InputError` for a raw file of ``mapping`` outside the mapping's folder,
+    its sibling ``raw`` folder (the ``data/inventories`` + ``data/raw`` layout) and the
+    project's ``data/raw`` (symlinks resolved first), one problem per file. The caller lifts
+    the limit: ``allow_outside``, or ``ANALYSIS_ALLOW_OUTSIDE=1`` when it is None (a key in
+    the mapping cannot)."""
+    import os
+
+    from .. import config
+
+    if allow_outside is None:
+        allow_outside = os.environ.get(ALLOW_OUTSIDE_ENV, "") == "1"
+    if allow_outside:
+        return
+    folder = Path(mapping.path).resolve().parent
+    roots = list(
+        dict.fromkeys([folder, (folder.parent / "raw").resolve(), config.RAW_DIR.resolve()])
+    )
+    entries = mapping.raw.get("files") if isinstance(mapping.raw, dict) else None
+    problems = []
+    for i, spec in enumerate(mapping.files):
+        real = Path(spec.path).resolve()
+        if any(real == root or real.is_relative_to(root) for root in roots):
+            continue
+        given = entries[i].get("path") if isinstance(entries, list) and i < len(entries) else None
+        problems.append(
+            Problem(
+                str(mapping.path),
+                None,
+                f"files[{i}].path",
+                str(given if given is not None else spec.path),
+                f"a file inside {' or '.join(map(str, roots))} (it resolves to {real}); to "
+                f"read it anyway pass --allow-outside-paths or set {ALLOW_OUTSIDE_ENV}=1",
+                f"位於 {'、'.join(map(str, roots))} 之內的檔案（實際路徑為 {real}）；如確需讀取，"
+                f"請加上 --allow-outside-paths 或設定 {ALLOW_OUTSIDE_ENV}=1",
+            )
+        )
+    if problems:
+        raise InputError(
+            problems, f"{Path(mapping.path).name}: raw file(s) outside the permitted folders"
+        )
+
+
 def _checked_digest(spec: FileSpec, mapping: Mapping, verify: dict[str, str] | None) -> str:
     if not spec.path.exists():
         raise input_error(
@@ -886,6 +933,7 @@ def apply_mapping(
     frame = frame or load_frame()
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, frame)
+    confine_paths(mapping)
     reads = _Reads()
     for spec in mapping.files:
         _read_file(spec, mapping, frame, verify, reads)
