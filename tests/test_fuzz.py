@@ -11,8 +11,10 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -346,3 +348,101 @@ def test_arbitrary_bytes_as_json_raise_only_analysis_errors(folder, body, lines)
     mapping = folder / "json-bytes.yaml"
     mapping.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     _load_or_analysis_error(mapping)
+
+
+# -- XLSX: random sheets, hidden sheets, merged ranges, number formats --------------------------
+NUMBER_FORMATS = ["General", "0", "000000", "@", "0.00", "hh:mm:ss", "yyyy-mm-dd", "0.00E+00"]
+XLSX_CELL = st.one_of(
+    st.none(),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+    st.integers(-(10**17), 10**17),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(["_x0007_", "_x005F_x0041_", "=1+1", "#REF!", " ", "000123"]),
+)
+XLSX_SHEET = st.fixed_dictionaries(
+    {
+        "rows": st.lists(st.lists(XLSX_CELL, min_size=1, max_size=5), max_size=6),
+        "hidden": st.sampled_from([False, False, True]),
+        "formats": st.lists(st.sampled_from(NUMBER_FORMATS), min_size=5, max_size=5),
+        "merges": st.lists(
+            st.tuples(st.integers(1, 5), st.integers(1, 7), st.integers(0, 2), st.integers(0, 3)),
+            max_size=2,
+        ),
+    }
+)
+
+
+def _synthetic_workbook(sheets: list[dict]) -> bytes:
+    """A synthetic workbook: each sheet's header names its sheet, then the generated rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for number, spec in enumerate(sheets):
+        ws = wb.create_sheet(f"S{number}")
+        ws.append([f"id{number}", "b", "c", "d", "e"])
+        for row in spec["rows"]:
+            ws.append(row)
+        for column, fmt in enumerate(spec["formats"], start=1):
+            for r in range(2, len(spec["rows"]) + 2):
+                ws.cell(r, column).number_format = fmt
+        for col, row, wide, tall in spec["merges"]:
+            if wide or tall:
+                ws.merge_cells(
+                    start_row=row, start_column=col, end_row=row + tall, end_column=col + wide
+                )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _hide_sheets(buf, [f"S{n}" for n, spec in enumerate(sheets) if spec["hidden"]])
+
+
+def _hide_sheets(workbook: io.BytesIO, names: list[str]) -> bytes:
+    """The workbook with the sheets ``names`` marked hidden in its workbook.xml (openpyxl
+    refuses to save a workbook whose sheets are all hidden, which a reader must expect)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                for name in names:
+                    tag = re.compile(
+                        rf'(<sheet name="{name}" sheetId="\d+") state="visible"'.encode()
+                    )
+                    part = tag.sub(rb'\1 state="hidden"', part)
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
+@FUZZ
+@given(sheets=st.lists(XLSX_SHEET, min_size=1, max_size=3))
+def test_random_workbooks_raise_only_analysis_errors_and_read_the_first_visible_sheet(
+    folder, sheets
+):
+    from analysis.readers import read_table
+
+    try:
+        data = _synthetic_workbook(sheets)
+    except Exception:  # openpyxl refuses some generated values (e.g. a text too long)
+        event("workbook not writable")
+        return
+    path = folder / "raw.xlsx"
+    path.write_bytes(data)
+    visible = [n for n, spec in enumerate(sheets) if not spec["hidden"]]
+    try:
+        table = read_table(path)
+    except AnalysisError as exc:
+        event(f"refused: {exc.problems[0].expected[:40] if exc.problems else exc}")
+        assert visible or exc.problems[0].expected.startswith("a visible sheet")
+        return
+    event("read")
+    assert visible, "every sheet hidden: the reader must refuse, not pick one"
+    chosen = visible[0]
+    assert table.columns[0] == f"id{chosen}"
+    assert (chosen > 0) == any("the first visible sheet" in n for n in table.notes)
+    # Row accounting: every row written below the header (each holds a formatted cell) and
+    # every row a merged range reaches is kept or counted blank, whatever <dimension> says.
+    spec = sheets[chosen]
+    reach = [row + tall for _, row, wide, tall in spec["merges"] if wide or tall]
+    assert len(table.rows) + table.blank_rows == max([len(spec["rows"]) + 1, *reach]) - 1
+    below = [m for m in sheets[chosen]["merges"] if (m[2] or m[3]) and m[1] + m[3] > 1]
+    assert bool(below) == any("merged ranges" in n for n in table.notes)

@@ -1,7 +1,13 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.textnorm import fold, normalise, split_outside_brackets, split_qualifier
+from analysis.textnorm import (
+    fold,
+    normalise,
+    split_outside_brackets,
+    split_qualifier,
+    visible,
+)
 
 
 def test_normalise_full_width_wrap_spaces_and_missing():
@@ -51,3 +57,28 @@ def test_split_without_brackets_round_trips(parts):
     parts = [p.replace("(", "") for p in parts]
     parts = [p for p in parts if p.strip()]
     assert split_outside_brackets("、".join(parts), ["、"]) == [p.strip() for p in parts]
+
+
+def test_visible_removes_what_prints_as_nothing_and_keeps_the_rest():
+    assert visible("\ufeffR-\u200b1\x00") == "R-1"
+    assert visible("A\u00ad-\u200e12\u2060") == "A-12"
+    assert visible("機關 \u200b 名稱") == "機關名稱"  # a wrap space beside a zero-width one
+    assert visible("a\tb\nc") == "a b c"  # whitespace is collapsed, not removed
+    assert fold("Ｒ-\u200b1") == fold("r-1")
+
+
+# Synthetic text: letters, digits, CJK, spaces and punctuation, with characters that print as
+# nothing put anywhere in it.
+_SHOWN = st.text(st.sampled_from(list("aZ09-_ .、機關名稱（）")), max_size=20)
+_HIDDEN = st.sampled_from(
+    ["\x00", "\x07", "\x7f", "\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SHOWN, st.lists(st.tuples(st.integers(0, 20), _HIDDEN), max_size=5))
+def test_invisible_characters_never_change_what_visible_returns(text, inserts):
+    hidden = text
+    for at, ch in inserts:
+        hidden = hidden[:at] + ch + hidden[at:]
+    assert visible(hidden) == visible(text) == normalise(text)

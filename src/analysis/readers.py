@@ -7,10 +7,14 @@ can name its row or record. Nothing is dropped here: a ragged row is reported, n
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import io
 import json
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections import Counter
@@ -22,9 +26,18 @@ import pandas as pd
 from .errors import InputError, Problem, input_error
 
 #: Encodings tried, in order, to say what a file that fails to decode probably is.
-CANDIDATE_ENCODINGS = ("utf-8", "utf-16", "cp950", "big5", "cp1252", "latin-1")
+CANDIDATE_ENCODINGS = ("utf-8", "utf-16", "utf-32", "cp950", "big5", "gb18030", "cp1252", "latin-1")
 #: Largest raw file read into memory.
 MAX_BYTES = 64 * 1024 * 1024
+#: Most columns a table may have (header or any row); checked before the cells are built.
+MAX_COLUMNS = 2_000
+#: Most cells (rows × columns) a table may have; checked before the cells are built.
+MAX_CELLS = 5_000_000
+#: Largest cell of delimited text, in characters (a longer one is refused, not truncated).
+MAX_CELL_CHARS = 16 * 1024 * 1024
+#: Most bytes the parts of an XLSX workbook may expand to, together (read from the zip
+#: directory before anything is decompressed).
+MAX_XLSX_EXPANDED = 256 * 1024 * 1024
 
 
 @dataclass
@@ -46,6 +59,12 @@ class RawTable:
     absent: dict[str, list[int]] = field(default_factory=dict)
     #: JSON: record numbers where a field holds an object or a list of objects, by field
     objects: dict[str, list[int]] = field(default_factory=dict)
+    #: readings the report should state (the sheet chosen, merged cells filled, ...)
+    notes: list[str] = field(default_factory=list)
+    #: XLSX: numbers whose text depends on the cell's format, by (spreadsheet row, column):
+    #: (kind, stored value, text read); kind "zeros" (a format that pads with leading zeros)
+    #: or "digits" (more digits than a spreadsheet number keeps, 15)
+    formatted: dict[tuple[int, str], tuple[str, str, str]] = field(default_factory=dict)
 
 
 def _no_header(path: Path, header_row: int, summary: str) -> InputError:
@@ -89,12 +108,30 @@ def _is_cjk(ch: str) -> bool:
     return any(lo <= ord(ch) <= hi for lo, hi in _CJK_RANGES)
 
 
+@functools.lru_cache(maxsize=65536)
+def _rare_cjk(ch: str) -> bool:
+    """A CJK character in neither Big5's nor GB2312's first level (their commonest ~5,400
+    and ~3,750 characters): rare in real text, frequent in text decoded with the wrong
+    CJK codec (GB18030 bytes read as cp950 give ``秷夔机蠶炵苀``)."""
+    for codec, low, high in (("cp950", 0xA440, 0xC67E), ("gb2312", 0xB0A1, 0xD7FE)):
+        try:
+            code = int.from_bytes(ch.encode(codec), "big")
+        except UnicodeEncodeError:
+            continue
+        if low <= code <= high:
+            return False
+    return True
+
+
 def _implausibility(text: str) -> int:
-    """How unlike real text a decoding looks: control and private-use characters, CJK
-    characters glued to Latin letters (``AI給s``: a Latin-1 byte read as Big5), and
-    runs of accented Latin characters (``ä¸­``: UTF-8 or Big5 bytes read as cp1252)."""
+    """How unlike real text a decoding looks: control and private-use characters, rare CJK
+    characters (:func:`_rare_cjk`), CJK characters glued to Latin letters (``AI給s``: a
+    Latin-1 byte read as Big5), and runs of accented Latin characters (``ä¸­``: UTF-8 or
+    Big5 bytes read as cp1252)."""
     score, previous = 0, ""
     for ch in text:
+        if _is_cjk(ch) and _rare_cjk(ch):
+            score += 1
         cat = unicodedata.category(ch)
         if (cat == "Cc" and ch not in "\t\n\r") or cat in ("Co", "Cn"):
             score += 1
@@ -117,23 +154,98 @@ def _implausibility(text: str) -> int:
     return score
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    """``utf-32`` or ``utf-16`` for a file that starts with that byte-order mark (UTF-32's
+    little-endian mark begins with UTF-16's, so it is looked for first)."""
+    return next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+
+
 def _detect(data: bytes) -> str | None:
     """The most plausible of :data:`CANDIDATE_ENCODINGS` for ``data`` (None if none decodes)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+    ranked = _ranked(data)
+    return ranked[0][2] if ranked else None
+
+
+def _ranked(data: bytes) -> list[tuple[int, int, str]]:
+    """(implausibility, rank, encoding) of every candidate that decodes ``data``, best first."""
+    bom = _bom_encoding(data)
+    if bom:
+        return [(0, 0, bom)]
     # Score only lines with non-ASCII bytes (at most ~200 kB): ASCII decodes alike everywhere.
     sample = b"\n".join(line for line in data.split(b"\n") if not line.isascii())[:200_000]
-    best: tuple[int, int, str] | None = None
+    found = []
     for rank, enc in enumerate(CANDIDATE_ENCODINGS):
-        if enc == "utf-16":  # only with a byte-order mark: almost any even-length bytes "decode"
+        if enc.startswith("utf-") and enc != "utf-8":  # only with a byte-order mark
             continue
         try:
             data.decode(enc)
         except UnicodeDecodeError:
             continue
-        score = (_implausibility(sample.decode(enc, errors="replace")), rank, enc)
-        best = score if best is None or score < best else best
-    return None if best is None else best[2]
+        found.append((_implausibility(sample.decode(enc, errors="replace")), rank, enc))
+    return sorted(found)
+
+
+#: Codecs that are not a text file's encoding (they rewrite escapes or domain names).
+_NOT_TEXT = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined", "utf-7"}
+
+
+def _text_codec(encoding: str, path: Path) -> None:
+    """Refuse an unknown codec, or one that is not a text file's encoding (``unicode_escape``
+    would turn ``\\x41`` in a cell into ``A``)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        info = None
+    if info is None or info.name in _NOT_TEXT or not getattr(info, "_is_text_encoding", True):
+        raise _unknown_codec(path, encoding)
+
+
+def _unknown_codec(path: Path, encoding: str) -> InputError:
+    return input_error(
+        path,
+        None,
+        None,
+        encoding,
+        "a known text encoding such as utf-8, cp950, cp1252",
+        "已知的文字編碼（如 utf-8、cp950、cp1252）",
+        summary=f"{path}: {encoding!r} is not a text encoding",
+    )
+
+
+def _check_plausible(data: bytes, text: str, enc: str, encoding: str, path: Path) -> None:
+    """Refuse a legacy-encoding decode that reads as mojibake when another candidate reads
+    cleanly (a GB18030 file declared cp950 decodes, as nonsense)."""
+    if enc.startswith("utf") or data.isascii():
+        return
+    sample = "\n".join(line for line in text.split("\n") if not line.isascii())[:200_000]
+    declared = _implausibility(sample)
+    ranked = _ranked(data)
+    if declared < 3 or not ranked or ranked[0][0] * 4 > declared:
+        return
+    guess = ranked[0][2]
+    if codecs.lookup(guess).name == codecs.lookup(enc).name:
+        return
+    line = next((n for n, t in enumerate(text.split("\n"), start=1) if _implausibility(t)), 1)
+    shown = text.split("\n")[line - 1].rstrip("\r")[:40]
+    raise input_error(
+        path,
+        line,
+        None,
+        shown,
+        f"text in the declared encoding {encoding}: it decodes, but as unlikely characters "
+        f"({declared} of them); the bytes read cleanly as {guess} (declare encoding: {guess})",
+        f"宣告的編碼 {encoding}：雖可解碼，但出現 {declared} 個不合理的字元；"
+        f"檔案以 {guess} 解碼正常（請宣告 encoding: {guess}）",
+        summary=f"{path}: declared as {encoding} but reads as {guess}",
+    )
 
 
 def _looks_utf8(data: bytes) -> bool:
@@ -168,11 +280,13 @@ def decode(data: bytes, encoding: str, path: Path, delimiter: str | None = None)
     """Decode ``data`` with the declared encoding; a BOM is honoured. On failure the
     error names the byte offset, its row (and column, given the ``delimiter``) and the
     encoding that would have worked."""
+    _text_codec(encoding, path)
     enc = encoding.lower().replace("_", "-")
     if data.startswith(b"\xef\xbb\xbf") and enc in ("utf-8", "utf8", "utf-8-sig"):
         enc = "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and enc.startswith("utf-16"):
-        enc = "utf-16"
+    bom = _bom_encoding(data)
+    if bom and enc.startswith(bom):
+        enc = bom
     try:
         text = data.decode(enc)
         if not enc.startswith("utf") and _looks_utf8(data):
@@ -186,16 +300,10 @@ def decode(data: bytes, encoding: str, path: Path, delimiter: str | None = None)
                 f"宣告的編碼 {encoding}，但檔案是有效的 UTF-8（請宣告 encoding: utf-8）",
                 summary=f"{path}: declared as {encoding} but the bytes are UTF-8",
             )
+        _check_plausible(data, text, enc, encoding, path)
         return text, enc
     except LookupError as exc:
-        raise input_error(
-            path,
-            None,
-            None,
-            encoding,
-            "a known text encoding such as utf-8, cp950, cp1252",
-            "已知的文字編碼（如 utf-8、cp950、cp1252）",
-        ) from exc
+        raise _unknown_codec(path, encoding) from exc
     except UnicodeDecodeError as exc:
         guess = _detect(data)
         hint = f"; the bytes decode as {guess}" if guess else ""
@@ -221,14 +329,39 @@ def decode(data: bytes, encoding: str, path: Path, delimiter: str | None = None)
         ) from exc
 
 
-def _check_size(path: Path, limit: int) -> None:
-    """Refuse, before reading a byte, a file larger than ``limit`` (:data:`MAX_BYTES`)."""
+def check_regular_file(path: Path) -> int:
+    """The size of ``path``, a regular file (symlinks followed); a directory, device, pipe
+    or socket is refused before it is opened (``/dev/zero`` never ends, a pipe blocks)."""
     try:
-        size = path.stat().st_size
+        info = os.stat(path)
     except OSError as exc:
         raise input_error(
-            path, None, None, None, "an existing, readable file", "存在且可讀取的檔案"
+            path, None, None, type(exc).__name__, "an existing, readable file", "存在且可讀取的檔案"
         ) from exc
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a directory"
+            if stat.S_ISDIR(info.st_mode)
+            else "a pipe"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device or socket"
+        )
+        raise input_error(
+            path,
+            None,
+            None,
+            kind,
+            f"a regular file (this path is {kind})",
+            "一般檔案（此路徑不是檔案，而是目錄、管線或裝置）",
+            summary=f"{path}: not a regular file ({kind})",
+        )
+    return info.st_size
+
+
+def _check_size(path: Path, limit: int) -> None:
+    """Refuse, before reading a byte, anything but a regular file of at most ``limit``
+    bytes (:data:`MAX_BYTES`)."""
+    size = check_regular_file(path)
     if size > limit:
         mb = f"{limit / 2**20:g} MB"
         raise input_error(
@@ -279,21 +412,29 @@ def read_csv(
             summary=f"{path}: the file is empty",
         )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = []
+    records, start_line, next_line = [], 1, 1  # the physical lines the last record began on
+    limit = csv.field_size_limit(MAX_CELL_CHARS)
     try:
         for record in reader:
+            if len(record) > MAX_COLUMNS:
+                raise _too_wide(path, len(records) + 1, len(record))
             records.append(record)
-    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit(): an unclosed quote
+            start_line, next_line = next_line, reader.line_num + 1
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise _cell_too_long(path, len(records) + 1) from exc
         raise input_error(
             path,
             len(records) + 1,
             None,
             str(exc),
-            "delimited text whose quotes are closed on the row they open "
-            "(a quote opened here may run on to the end of the file)",
-            "引號在同一列內成對關閉的分隔文字（此列開啟的引號可能一直延續到檔尾）",
+            "delimited text whose quotes are closed on the row they open",
+            "引號在同一列內成對關閉的分隔文字",
             summary=f"{path}: unreadable delimited text",
         ) from exc
+    finally:
+        csv.field_size_limit(limit)
+    _check_last_quote(path, text, records, start_line, delimiter, header_row)
     if len(records) < header_row or not any(c.strip() for c in records[header_row - 1]):
         raise _no_header(path, header_row, f"{path}: no header on row {header_row}")
     header = [h.strip() for h in records[header_row - 1]]
@@ -302,6 +443,67 @@ def read_csv(
     # spreadsheet shows (one record, one row).
     rows = list(range(header_row + 1, header_row + 1 + len(body)))
     return _table(path, header, body, rows, used, header_row)
+
+
+def _too_wide(path: Path, row: int | None, width: int) -> InputError:
+    """The error for a row of more than :data:`MAX_COLUMNS` cells."""
+    return input_error(
+        path,
+        row,
+        column_letter(MAX_COLUMNS),
+        f"{width} columns",
+        f"at most {MAX_COLUMNS} columns (readers.MAX_COLUMNS)",
+        f"不超過 {MAX_COLUMNS} 欄（讀取上限 readers.MAX_COLUMNS）",
+        summary=f"{path}: {width} columns on row {row} (limit {MAX_COLUMNS})",
+    )
+
+
+def _cell_too_long(path: Path, row: int) -> InputError:
+    """The error for a cell longer than :data:`MAX_CELL_CHARS`."""
+    return input_error(
+        path,
+        row,
+        None,
+        f"a cell of more than {MAX_CELL_CHARS} characters",
+        f"cells of at most {MAX_CELL_CHARS} characters (readers.MAX_CELL_CHARS); if the cell "
+        "was not meant to be this long, a quote opened on this row is not closed",
+        f"每格不超過 {MAX_CELL_CHARS} 個字元（讀取上限 readers.MAX_CELL_CHARS）；"
+        "若此格不應如此長，則此列開啟的引號未關閉",
+        summary=f"{path}: a cell longer than {MAX_CELL_CHARS} characters on row {row}",
+    )
+
+
+def _check_last_quote(
+    path: Path, text: str, records: list, start_line: int, delimiter: str, header_row: int
+) -> None:
+    """Refuse a last record whose quote, opened in its last cell, is never closed: read
+    leniently it swallows every line after it into that cell, so rows are lost without a
+    ragged row to show it (a quote opened in an earlier cell leaves the row short: ragged)."""
+    header = records[header_row - 1] if len(records) >= header_row else []
+    if len(records) <= header_row or '"' not in text or len(records[-1]) != len(header):
+        return
+    tail = "".join(io.StringIO(text, newline="").readlines()[start_line - 1 :])
+    try:
+        list(csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return
+    else:
+        return
+    last, row = records[-1], len(records)
+    index = max(len(last) - 1, 0)
+    name = header[index].strip()
+    lines = tail.count("\n") + 1
+    raise input_error(
+        path,
+        row,
+        name or column_letter(index),
+        (last[index] if last else "")[:40],
+        f"a closed quote: the quote opened in this cell (line {start_line}) is never closed, "
+        f"and runs on over {lines} lines to the end of the file",
+        f"成對關閉的引號：此格（第 {start_line} 行）開啟的引號直到檔尾都未關閉，延續了 {lines} 行",
+        summary=f"{path}: a quote opened on row {row} is never closed",
+    )
 
 
 def _check_layout(path: Path, header_row: object, delimiter: object = ",") -> None:
@@ -329,6 +531,9 @@ def _check_layout(path: Path, header_row: object, delimiter: object = ",") -> No
 
 
 _LONE_CR = re.compile(r"\r(?!\n)")
+#: Control characters other than tab and line breaks: invisible, and refused by XLSX.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_bad = _CONTROL.search
 
 
 def _table(
@@ -339,9 +544,21 @@ def _table(
     encoding: str | None,
     header_row: int = 1,
 ) -> RawTable:
+    if len(header) > MAX_COLUMNS:
+        raise _too_wide(path, header_row or None, len(header))
+    if len(header) * len(body) > MAX_CELLS:
+        raise input_error(
+            path,
+            None,
+            None,
+            f"{len(body)} rows × {len(header)} columns",
+            f"at most {MAX_CELLS} cells (readers.MAX_CELLS)",
+            f"不超過 {MAX_CELLS} 個儲存格（讀取上限 readers.MAX_CELLS）",
+            summary=f"{path}: {len(body) * len(header)} cells (limit {MAX_CELLS})",
+        )
     header, renamed = _unique_header(header)
     width = len(header)
-    ragged, blank, kept_rows, kept = [], 0, [], []
+    ragged, blank, kept_rows, kept, controls = [], 0, [], [], []
     for row, rec in zip(rows, body):
         if not any(str(c).strip() for c in rec):
             blank += 1
@@ -381,14 +598,23 @@ def _table(
                 rec = (list(rec) + [""] * width)[:width]
         # A lone carriage return inside a cell (an old Mac line break) becomes a line feed:
         # written back to CSV unquoted, it would split the record.
-        kept.append([_LONE_CR.sub("\n", c) if "\r" in c else c for c in map(str, rec)])
+        rec = [_LONE_CR.sub("\n", c) if "\r" in c else c for c in map(str, rec)]
+        controls += [f"{header[i] or column_letter(i)} {row}" for i, c in enumerate(rec) if _bad(c)]
+        kept.append(rec)
         kept_rows.append(row)
     cells = (
         pd.DataFrame(kept, columns=header, dtype=object)
         if kept
         else pd.DataFrame(columns=header, dtype=object)
     )
-    return RawTable(path, header, cells, kept_rows, encoding, ragged, blank, renamed, header_row)
+    table = RawTable(path, header, cells, kept_rows, encoding, ragged, blank, renamed, header_row)
+    if controls:
+        shown = ", ".join(controls[:5]) + (f" and {len(controls) - 5} more" if controls[5:] else "")
+        table.notes.append(
+            f"control characters (U+0000 to U+001F other than tab and line breaks, or U+007F) "
+            f"in {len(controls)} cell(s), read as they are: {shown}"
+        )
+    return table
 
 
 def read_xlsx(
@@ -398,7 +624,8 @@ def read_xlsx(
     cell may be left empty under merged cells."""
     _check_layout(path, header_row)
     _check_size(path, max_bytes)
-    name, values, formulas, merges = _read_sheet(path, sheet)
+    _check_expansion(path)
+    name, values, formulas, merges, notes, formats = _read_sheet(path, sheet)
     if len(values) < header_row or all(v is None for v in values[header_row - 1]):
         raise _no_header(
             path, header_row, f"{path}: no header on row {header_row} of sheet {name!r}"
@@ -416,52 +643,261 @@ def read_xlsx(
     while header and header[-1] == "":
         header.pop()
     body = [["" if v is None else _cell_text(v) for v in row] for row in values[header_row:]]
+    formatted = _formatted_numbers(values, formats, header_row)
+    for (r, c), (_, _, shown) in formatted.items():
+        body[r - header_row - 1][c] = shown
     rows = list(range(header_row + 1, header_row + 1 + len(body)))
-    return _table(path, header, body, rows, None, header_row)
+    notes += _merged_data_notes(name, header_row, merges)
+    table = _table(path, header, body, rows, None, header_row)
+    table.notes = notes + table.notes
+    table.formatted = {
+        (r, table.columns[c]): found
+        for (r, c), found in formatted.items()
+        if c < len(table.columns)
+    }
+    return table
 
 
-def _read_sheet(path: Path, sheet: str | int | None) -> tuple[str, list, list, list]:
-    """The chosen sheet's name, cell values (cached results of formulas), cell formulas and
-    merged ranges; both workbooks are closed before returning."""
+#: A number format that pads an integer with leading zeros (``000000``, ``00000;@``).
+_ZERO_PAD = re.compile(r"^(0{2,})(;.*)?$")
+#: Digits a spreadsheet number keeps exactly (IEEE double: 15 significant digits).
+NUMBER_DIGITS = 15
+
+
+def _formatted_numbers(
+    values: list, formats: dict[tuple[int, int], str], header_row: int
+) -> dict[tuple[int, int], tuple[str, str, str]]:
+    """Body cells holding a number whose text depends on its format, by (spreadsheet row,
+    0-based column): (kind, stored value, text read). A zero-padding format is read as
+    shown (``000123``); a number beyond 15 digits as stored (its last digits are lost)."""
+    found = {}
+    for r, row in enumerate(values[header_row:], start=header_row + 1):
+        for c, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            if isinstance(v, float) and not v.is_integer():
+                continue
+            stored = str(int(v))
+            digits = len(stored.lstrip("-"))
+            if digits > NUMBER_DIGITS:
+                found[(r, c)] = ("digits", stored, stored)
+                continue
+            pad = _ZERO_PAD.match(formats.get((r, c + 1), "") or "")
+            if pad and int(v) >= 0 and len(pad.group(1)) > digits:
+                found[(r, c)] = ("zeros", stored, stored.zfill(len(pad.group(1))))
+    return found
+
+
+def _check_expansion(path: Path) -> None:
+    """Refuse, from the zip directory alone, a workbook that is not a zip archive or whose
+    parts expand beyond :data:`MAX_XLSX_EXPANDED` bytes (a "zip bomb")."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _not_a_workbook(path, exc) from exc
+    total = sum(max(p.file_size, 0) for p in parts)
+    if total > MAX_XLSX_EXPANDED:
+        largest = max(parts, key=lambda p: p.file_size)
+        raise input_error(
+            path,
+            None,
+            None,
+            f"{largest.filename}: {largest.file_size} bytes",
+            f"a workbook whose parts expand to at most {MAX_XLSX_EXPANDED} bytes "
+            f"(readers.MAX_XLSX_EXPANDED); they expand to {total}",
+            f"解壓後不超過 {MAX_XLSX_EXPANDED} 位元組的活頁簿"
+            f"（讀取上限 readers.MAX_XLSX_EXPANDED）；實為 {total} 位元組",
+            summary=f"{path}: expands to {total} bytes (limit {MAX_XLSX_EXPANDED})",
+        )
+
+
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]*?(/?)>')
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b(?:[^>]*?\br=\"(\d{1,7})\")?")
+
+
+def _sheet_extent(path: Path, member: str | None) -> tuple[int, int, str]:
+    """(last row, number of columns, reference of the cell furthest out) of the cells a
+    sheet's XML actually holds (self-closed, value-less cells ignored); the part is
+    streamed. The sheet's own ``<dimension>`` is not trusted: it may be stale."""
+    if not member:
+        return 0, 0, ""
+    last_row = last_col = rows = 0
+    far, tail = "", b""
+    with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as part:
+        for chunk in iter(lambda: part.read(1 << 20), b""):
+            text = tail + chunk
+            cut = text.rfind(b"<")
+            body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            for number in _ROW_TAG.findall(body):  # a row without r="" follows the last
+                rows = int(number) if number else rows + 1
+            for letters, number, closed in _CELL_REF.findall(body):
+                if closed:
+                    continue
+                col, row = _col_index(letters.decode()) + 1, int(number)
+                if col > last_col or row > last_row:
+                    far = f"{letters.decode()}{row}"
+                last_row, last_col = max(last_row, row), max(last_col, col)
+        for number in _ROW_TAG.findall(tail):
+            rows = int(number) if number else rows + 1
+    return max(last_row, rows), last_col, far
+
+
+def _check_extent(path: Path, name: str, extent: tuple[int, int, str]) -> None:
+    """Refuse, before the cells are built, a sheet wider than :data:`MAX_COLUMNS` or with
+    more than :data:`MAX_CELLS` cells in its range (one far cell makes the range huge)."""
+    rows, cols, far = extent
+    if cols <= MAX_COLUMNS and rows * cols <= MAX_CELLS:
+        return
+    raise input_error(
+        path,
+        int(re.sub(r"\D", "", far) or 0) or None,
+        re.sub(r"\d", "", far) or None,
+        f"{far} (sheet {name!r}: {rows} rows × {cols} columns)",
+        f"a sheet of at most {MAX_COLUMNS} columns and {MAX_CELLS} cells "
+        "(readers.MAX_COLUMNS, readers.MAX_CELLS): delete the stray cell or the empty rows "
+        "and columns before it",
+        f"不超過 {MAX_COLUMNS} 欄、{MAX_CELLS} 格的工作表（讀取上限 readers.MAX_COLUMNS、"
+        "readers.MAX_CELLS）：請刪除遠處的儲存格或其前的空白列欄",
+        summary=f"{path}: sheet {name!r} reaches {far} ({rows} × {cols} cells)",
+    )
+
+
+def _merged_data_notes(name: str, header_row: int, merges: list) -> list[str]:
+    """A note for the merged ranges below the header: only their top-left cell holds the
+    value; the cells under it are read as empty (``fill_down`` in a mapping fills them)."""
+    below = [m for m in merges if m[3] > header_row]
+    if not below:
+        return []
+    refs = [f"{column_letter(a)}{b}:{column_letter(c)}{d}" for a, b, c, d in below]
+    cells = sum((c - a + 1) * (d - b + 1) - 1 for a, b, c, d in below)
+    shown = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+    return [
+        f"sheet {name!r}: {cells} cell(s) under merged ranges ({shown}) read as empty "
+        "(only a range's top-left cell holds its value; fill_down in the mapping fills them)"
+    ]
+
+
+def _read_sheet(
+    path: Path, sheet: str | int | None
+) -> tuple[str, list, list, list, list, dict[tuple[int, int], str]]:
+    """The chosen sheet's name, cell values (cached results of formulas), cell formulas,
+    merged ranges, notes and the number formats of numeric cells (by 1-based row and
+    column); both workbooks are closed before returning."""
     import openpyxl
 
     try:
         wb_values = openpyxl.load_workbook(path, data_only=True, read_only=True)
         wb_formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
     except Exception as exc:  # openpyxl raises many types for a corrupt file
-        raise input_error(
-            path,
-            None,
-            None,
-            type(exc).__name__,
-            "a readable .xlsx workbook",
-            "可讀取的 .xlsx 活頁簿",
-        ) from exc
+        raise _not_a_workbook(path, exc) from exc
     try:
-        name = _sheet_name(path, wb_values.sheetnames, sheet)
+        hidden = [ws.title for ws in wb_values.worksheets if ws.sheet_state != "visible"]
+        name, notes = _sheet_name(path, wb_values.sheetnames, sheet, hidden)
+        member = getattr(wb_values[name], "_worksheet_path", None)
         try:
-            values = [list(r) for r in wb_values[name].iter_rows(values_only=True)]
-            formulas = [list(r) for r in wb_formulas[name].iter_rows(values_only=True)]
-            merges = _merged_ranges(path, getattr(wb_values[name], "_worksheet_path", None))
+            extent = _sheet_extent(path, member)
+            stated = wb_values[name].max_row
         except Exception as exc:  # a damaged sheet part
-            raise input_error(
-                path,
-                None,
-                None,
-                type(exc).__name__,
-                f"a readable sheet {name!r}",
-                f"可讀取的工作表「{name}」",
-            ) from exc
+            raise _unreadable_sheet(path, name, exc) from exc
+        _check_extent(path, name, extent)
+        if stated and stated != extent[0]:
+            notes.append(
+                f"sheet {name!r}: its <dimension> says {stated} rows, its cells fill "
+                f"{extent[0]}: all {extent[0]} were read"
+            )
+        try:
+            values, formats = _values_and_formats(wb_values[name], extent[0], extent[1])
+            formulas = [
+                [_unescape(v) for v in r] for r in _rows(wb_formulas[name], extent[0], extent[1])
+            ]
+            merges = _merged_ranges(path, member)
+        except Exception as exc:  # a damaged sheet part
+            raise _unreadable_sheet(path, name, exc) from exc
     finally:
         wb_values.close()
         wb_formulas.close()
-    return name, values, formulas, merges
+    return name, values, formulas, merges, notes, formats
 
 
-def _sheet_name(path: Path, names: list[str], sheet: str | int | None) -> str:
-    """The name of the sheet ``sheet`` chooses: the first (None), by 0-based index, or by name."""
+def _values_and_formats(ws, rows: int, cols: int) -> tuple[list, dict[tuple[int, int], str]]:
+    """Cell values (escapes decoded) and, for numeric cells, their number format."""
+    values, formats = [], {}
+    if not rows or not cols:
+        return values, formats
+    ws.reset_dimensions()
+    for r, cells in enumerate(
+        ws.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols), start=1
+    ):
+        row = []
+        for c, cell in enumerate(cells, start=1):
+            v = cell.value
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                formats[(r, c)] = getattr(cell, "number_format", None) or "General"
+            row.append(_unescape(v))
+        values.append(row)
+    return values, formats
+
+
+def _not_a_workbook(path: Path, exc: Exception) -> InputError:
+    return input_error(
+        path, None, None, type(exc).__name__, "a readable .xlsx workbook", "可讀取的 .xlsx 活頁簿"
+    )
+
+
+def _unreadable_sheet(path: Path, name: str, exc: Exception) -> InputError:
+    return input_error(
+        path,
+        None,
+        None,
+        type(exc).__name__,
+        f"a readable sheet {name!r}",
+        f"可讀取的工作表「{name}」",
+    )
+
+
+def _rows(ws, rows: int, cols: int):
+    """The sheet's rows 1..``rows``, each ``cols`` wide, whatever its ``<dimension>`` says."""
+    if not rows or not cols:
+        return iter(())
+    ws.reset_dimensions()
+    return ws.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols, values_only=True)
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(value: object) -> object:
+    """A string cell with Excel's ``_xHHHH_`` escapes (how XLSX stores control characters)
+    decoded; other values as they are."""
+    if isinstance(value, str) and "_x" in value:
+        return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
+
+
+def _sheet_name(
+    path: Path, names: list[str], sheet: str | int | None, hidden: list[str] = ()
+) -> tuple[str, list[str]]:
+    """The name of the sheet ``sheet`` chooses (the first visible one for None, by 0-based
+    index, or by name), with a note when hidden sheets were passed over."""
     if sheet is None:
-        return names[0]
+        visible = [n for n in names if n not in hidden]
+        if not visible:
+            raise input_error(
+                path,
+                None,
+                "sheet",
+                ", ".join(names),
+                "a visible sheet, or sheet: naming the one to read (every sheet is hidden)",
+                "可見的工作表，或以 sheet: 指定要讀取的工作表（所有工作表皆隱藏）",
+            )
+        skipped = names[: names.index(visible[0])]
+        notes = (
+            [f"sheet {visible[0]!r} read: the first visible sheet (hidden before it: {skipped})"]
+            if skipped
+            else []
+        )
+        return visible[0], notes
     if isinstance(sheet, int) and not isinstance(sheet, bool):
         if not 0 <= sheet < len(names):
             raise input_error(
@@ -472,12 +908,16 @@ def _sheet_name(path: Path, names: list[str], sheet: str | int | None) -> str:
                 f"a sheet index below {len(names)}",
                 f"小於 {len(names)} 的工作表序號",
             )
-        return names[sheet]
-    if sheet not in names:
+        sheet = names[sheet]
+    elif sheet not in names:
         raise input_error(
             path, None, None, sheet, f"one of the sheets {names}", f"工作表之一：{names}"
         )
-    return sheet
+    return sheet, (
+        [f"sheet {sheet!r} read as the mapping names it, although it is hidden"]
+        if sheet in hidden
+        else []
+    )
 
 
 def _uncached_formulas(path: Path, values: list, formulas: list) -> list[Problem]:
@@ -648,8 +1088,23 @@ def read_json(
     return table
 
 
-def _too_deep(path: Path) -> InputError:
-    return input_error(path, None, None, None, "JSON nested less deeply", "巢狀層數較少的 JSON")
+def _too_deep(path: Path, line: int | None = None) -> InputError:
+    """Nesting deeper than Python's recursion limit (about 1,000 levels): refused, not a
+    crash; a register's records nest a few levels."""
+    return InputError(
+        [
+            Problem(
+                str(path),
+                line,
+                None,
+                None,
+                "JSON nested less deeply (objects and lists at most about 1,000 levels deep)",
+                "巢狀層數較少的 JSON（物件與清單最多約 1,000 層）",
+                unit="line",
+            )
+        ],
+        f"{path}: JSON nested too deeply",
+    )
 
 
 def _json_text(value: object) -> str:
@@ -717,6 +1172,8 @@ def _json_lines(path: Path, text: str) -> list:
                 values.append(json.loads(line, parse_float=str, parse_int=str))
             except json.JSONDecodeError as exc:
                 raise _json_error(path, exc, number - 1) from None
+            except RecursionError:
+                raise _too_deep(path, number) from None
     return values
 
 

@@ -10,6 +10,11 @@ _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 # slides and spreadsheets (「管制分析 與監控」), never content.
 _WRAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
+# Characters that print as nothing: control characters (NUL, BEL, DEL, C1), the soft
+# hyphen, zero-width spaces and joiners, direction marks, word joiners and the byte-order mark.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
 
 
 def normalise(text: object, keep_lines: bool = False) -> str:
@@ -34,9 +39,17 @@ def normalise(text: object, keep_lines: bool = False) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def visible(text: object) -> str:
+    """:func:`normalise` without the characters that print as nothing (:data:`INVISIBLE`), so
+    that two values that look the same compare equal."""
+    text = normalise(text)
+    cleaned = INVISIBLE.sub("", text)
+    return text if cleaned == text else normalise(cleaned)
+
+
 def fold(text: object) -> str:
-    """:func:`normalise` then case-fold: the key used for matching vocabulary."""
-    return normalise(text).casefold()
+    """:func:`visible` then case-fold: the key used for matching vocabulary and ids."""
+    return visible(text).casefold()
 
 
 def split_outside_brackets(text: str, separators: list[str]) -> list[str]:

@@ -19,6 +19,8 @@ import datetime as dt
 import io
 import json
 import random
+import re
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -78,14 +80,27 @@ def csv_text(rows: list[list[str]], delimiter: str = ",") -> str:
 
 
 def xlsx_bytes(
-    rows: list[list], merge: str | None = None, formulas: dict[str, str] | None = None
+    rows: list[list],
+    merge: str | None = None,
+    formulas: dict[str, str] | None = None,
+    hidden_first: list[list] | None = None,
+    number_formats: dict[str, str] | None = None,
 ) -> bytes:
-    """A workbook with fixed metadata and zip timestamps (byte-identical reruns)."""
+    """A workbook with fixed metadata and zip timestamps (byte-identical reruns); with
+    ``hidden_first``, a hidden sheet of those rows comes before the register;
+    ``number_formats`` sets cells' number formats (``{"A3": "000000"}``)."""
     from openpyxl import Workbook
 
     from analysis.outputs import FIXED_TIME, fix_zip_times
 
     wb = Workbook()
+    if hidden_first:
+        old = wb.active
+        old.title = "Superseded"
+        for r in hidden_first:
+            old.append(r)
+        old.sheet_state = "hidden"
+        wb.active = wb.create_sheet("Register")
     ws = wb.active
     ws.title = "Register"
     for r in rows:
@@ -94,6 +109,8 @@ def xlsx_bytes(
         ws.merge_cells(merge)
     for cell, formula in (formulas or {}).items():
         ws[cell] = formula  # openpyxl stores the formula without a cached result
+    for cell, number_format in (number_formats or {}).items():
+        ws[cell].number_format = number_format
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     buf = io.BytesIO()
@@ -112,6 +129,38 @@ def with_column(rows, index: int, values: list[str]) -> list[list[str]]:
     for r, v in zip(out, values):
         r[index] = v
     return out
+
+
+# -- helpers of the readers' block -------------------------------------------------------------
+FAR_ROW = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+STALE = b'<dimension ref="A1:F4"/>'
+OLD_ROW = ["OLD-1", "Synthetic superseded sheet", "Transport", "Enforcement", "", ""]
+
+
+def xlsx_part(data: bytes, change, member: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """The workbook ``data`` with one part passed through ``change`` (zip times kept fixed)."""
+    from analysis.outputs import fix_zip_times
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            dst.writestr(info, change(part) if info.filename == member else part)
+    return fix_zip_times(out.getvalue())
+
+
+def xlsx_padded(data: bytes, size: int) -> bytes:
+    """The workbook ``data`` with a part of ``size`` zero bytes (a tiny file, deflated)."""
+    from analysis.outputs import fix_zip_times
+
+    out = io.BytesIO(data)
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("xl/media/padding.bin", (1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w", force_zip64=True) as part:
+            for _ in range(size // 2**20):
+                part.write(bytes(2**20))
+    return fix_zip_times(out.getvalue())
 
 
 def cases() -> dict[str, tuple[str, bytes, dict | str]]:
@@ -470,6 +519,169 @@ def cases() -> dict[str, tuple[str, bytes, dict | str]]:
     second_outside = mapping("path_outside_second_file.csv")
     second_outside["files"].append({"path": "/etc/hostname", "format": "csv"})
     add("path_outside_second_file", "csv", base, second_outside)
+
+    # -- values and ids read wrong; mapping parser limits -------------------------------------
+    # Ids that look alike are one id; a spreadsheet's error values, times and a second header
+    # row are no ids; the mapping parser refuses repeated and unknown keys, alias bombs,
+    # control characters in names and keys a flag does not have; regular expressions have a
+    # time limit per value.
+    invisible = with_column(ROWS, 0, ["R-1", "R-\u200b1", "R-3"])
+    add("id_zero_width_duplicate", "csv", csv_text([HEADER] + invisible).encode())
+    control = with_column(ROWS, 0, ["\ufeffR-1", "R-\x002", "R-3\u200b"])
+    add("id_invisible_characters_removed", "csv", csv_text([HEADER] + control).encode())
+    add(
+        "id_error_value",
+        "csv",
+        csv_text([HEADER] + with_column(ROWS, 0, ["R-1", "#REF!"])).encode(),
+    )
+    add("id_time_of_day", "csv", csv_text([HEADER] + with_column(ROWS, 0, ["12:30:00"])).encode())
+    add("id_repeated_header_row", "csv", csv_text([HEADER, ROWS[0], HEADER] + ROWS[1:]).encode())
+    nothing = mapping("extract_matches_nothing.csv")
+    nothing["fields"]["agency"] = {"from": "Department", "extract": "【([^】]*)】"}
+    add("extract_matches_nothing", "csv", csv_text(table).encode(), nothing)
+    slow = [HEADER] + with_column(ROWS, 1, ["a" * 41 + "!"])
+    slow_extract = mapping("regex_too_slow_extract.csv")
+    slow_extract["fields"]["name"] = {"from": "System", "extract": "^((a|aa)+)$"}
+    add("regex_too_slow_extract", "csv", csv_text(slow).encode(), slow_extract)
+    slow_flag = [HEADER] + with_column(ROWS, 5, ["V", "a" * 41 + "!"])
+    slow_patterns = mapping("regex_too_slow_patterns.csv")
+    slow_patterns["flags"]["columns"]["personal_data"] = {
+        "from": "Personal data?",
+        "values": {"v": "yes"},
+        "patterns": {"^(a|a)+$": "yes"},
+    }
+    add("regex_too_slow_patterns", "csv", csv_text(slow_flag).encode(), slow_patterns)
+    add(
+        "mapping_duplicate_key",
+        "csv",
+        csv_text(table).encode(),
+        "inventory: synthetic\n"
+        "files: [mapping_duplicate_key.csv]\n"
+        "case_id: Ref\n"
+        "fields:\n"
+        "  name: System\n"
+        "  agency: Department\n"
+        "  name: Area\n",
+    )
+    laughs = "".join(f"- &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    add(
+        "mapping_alias_expansion",
+        "csv",
+        csv_text(table).encode(),
+        "inventory: synthetic\nfiles: [mapping_alias_expansion.csv]\ncase_id: Ref\n"
+        "description:\n- &l0 [lol]\n" + laughs,
+    )
+    default_key = mapping("mapping_default_key.csv")
+    default_key["fields"]["name"] = {"from": "System", "default": "unnamed"}
+    add("mapping_default_key", "csv", csv_text(table).encode(), default_key)
+    add("mapping_name_control_character", "csv", csv_text(table).encode(), inventory="synthetic\n")
+    for option, value in (("fill_down", True), ("remove", "^x")):
+        flag_option = mapping(f"mapping_flag_{option}.csv")
+        flag_option["flags"]["columns"]["personal_data"] = {"from": "Personal data?", option: value}
+        add(f"mapping_flag_{option}", "csv", csv_text(table).encode(), flag_option)
+
+    # -- files that hang, crash or read wrong (readers) ---------------------------------------
+    # Not a regular file; XLSX parts that expand too far, one far cell, a stale <dimension>,
+    # a hidden first sheet, merged data cells, escaped control characters; too many columns,
+    # a quote never closed in the last column; GB18030 and UTF-32 bytes, non-text codecs.
+    add("path_is_directory", "csv", b"", mapping(".", file={"format": "csv"}))
+    add("xlsx_expands_too_far", "xlsx", xlsx_padded(xlsx_bytes(table), 257 * 2**20))
+    add(
+        "xlsx_far_cell",
+        "xlsx",
+        xlsx_part(
+            xlsx_bytes(table), lambda x: x.replace(b"</sheetData>", FAR_ROW + b"</sheetData>")
+        ),
+    )
+    ten = [HEADER] + [
+        [f"R-{i}", f"Synthetic case {i}", "Transport", "Enforcement", "", ""] for i in range(1, 11)
+    ]
+    add(
+        "xlsx_stale_dimension",
+        "xlsx",
+        xlsx_part(xlsx_bytes(ten), lambda x: re.sub(rb"<dimension [^>]*>", STALE, x)),
+    )
+    add("xlsx_hidden_first_sheet", "xlsx", xlsx_bytes(table, hidden_first=[HEADER, OLD_ROW]))
+    merged_rows = with_column(ROWS, 2, ["Transport", "", ""])
+    add("xlsx_merged_data_cells", "xlsx", xlsx_bytes([HEADER] + merged_rows, merge="C2:C4"))
+    bell = with_column(ROWS, 1, ["Synthetic BELLMARK camera"])
+    add(
+        "xlsx_control_character",
+        "xlsx",
+        xlsx_part(xlsx_bytes([HEADER] + bell), lambda x: x.replace(b"BELLMARK", b"_x0007_")),
+    )
+    wide = [HEADER + [f"Extra {i}" for i in range(1, 2001)]] + [r + [""] * 2000 for r in ROWS]
+    add("csv_too_many_columns", "csv", csv_text(wide).encode())
+    unclosed = csv_text(table).replace("Computer Vision,V", 'Computer Vision,"V', 1)
+    add("csv_quote_never_closed_last_column", "csv", unclosed.encode())
+    simplified = [
+        ZH_HEADER,
+        ["S-1", "智能客服系统", "深圳市政务服务数据管理局", "执行", "语音识别", ""],
+    ]
+    # English header: every byte then decodes as cp950, into unlikely characters
+    gb_rows = [HEADER, ["S-1", "智能客服系统", "深圳市政务服务数据管理局", "执行", "语音识别", ""]]
+    add(
+        "gb18030_declared_cp950",
+        "csv",
+        csv_text(gb_rows).encode("gb18030"),
+        file={"encoding": "cp950"},
+    )
+    add("gb18030_declared_utf8", "csv", csv_text(simplified).encode("gb18030"), header=ZH_HEADER)
+    add("utf32_declared_utf8", "csv", csv_text(zh).encode("utf-32"), header=ZH_HEADER)
+    add(
+        "encoding_unicode_escape",
+        "csv",
+        csv_text(table).encode(),
+        file={"encoding": "unicode_escape"},
+    )
+
+    # -- what a cell's type or format changes (ids), normalised values, more readers --------
+    # Numbers shown with leading zeros by their format, numbers beyond 15 digits, times,
+    # error cells; a named hidden sheet, merged cells filled down, a truncated workbook; a
+    # long quoted cell; deep JSON; closed values in full-width and with invisible characters.
+    padded = [HEADER] + [r[:] for r in ROWS]
+    padded[2][0] = 123
+    add("id_leading_zeros_xlsx", "xlsx", xlsx_bytes(padded, number_formats={"A3": "000000"}))
+    long_id = [HEADER] + [r[:] for r in ROWS]
+    long_id[2][0] = 12345678901234567890
+    add("id_twenty_digits_xlsx", "xlsx", xlsx_bytes(long_id))
+    timed = [HEADER] + [r[:] for r in ROWS]
+    timed[2][0] = dt.time(12, 30)
+    add("id_time_xlsx", "xlsx", xlsx_bytes(timed))
+    broken = [HEADER] + [r[:] for r in ROWS]
+    broken[2][0] = "#N/A"  # openpyxl writes it as an error cell (t="e")
+    add("id_error_cell_xlsx", "xlsx", xlsx_bytes(broken))
+    add(
+        "xlsx_named_hidden_sheet",
+        "xlsx",
+        xlsx_bytes(table, hidden_first=[HEADER, OLD_ROW]),
+        file={"sheet": "Superseded"},
+    )
+    filled = mapping("xlsx_merged_fill_down.xlsx")
+    filled["fields"]["agency"] = {"from": "Department", "fill_down": True}
+    add(
+        "xlsx_merged_fill_down",
+        "xlsx",
+        xlsx_bytes([HEADER] + merged_rows, merge="C2:C4"),
+        filled,
+    )
+    whole = xlsx_bytes(table)
+    add("xlsx_truncated", "xlsx", whole[: len(whole) // 2])
+    essay = "Synthetic " + "long description " * 12_000  # 204,010 characters, quoted
+    add("csv_long_quoted_cell", "csv", csv_text(with_column(table, 1, ["System", essay])).encode())
+    deep = mapping("json_nested_too_deep.json", file={"format": "json"})
+    add("json_nested_too_deep", "json", b"[" * 100_000 + b"]" * 100_000, deep)
+    wide_letters = with_column(
+        table, 3, ["Area", "Ｅｎｆｏｒｃｅｍｅｎｔ", "ａｄｊｕｄｉｃａｔｉｏｎ", ""]
+    )
+    add("closed_values_full_width", "csv", csv_text(wide_letters).encode())
+    hidden_marks = with_column(table, 5, ["Personal data?", "V\u200b", "\ufeff", "\u00adV"])
+    add("flag_values_invisible_characters", "csv", csv_text(hidden_marks).encode())
+    add(
+        "id_nul_duplicate",
+        "csv",
+        csv_text(with_column(table, 0, ["Ref", "R-1", "R-1\x00", "R-3"])).encode(),
+    )
 
     # A seeded shuffle of the corpus order keeps the generator honest about not depending on
     # case order (the files are named by case, so the result is the same for any order).

@@ -16,10 +16,19 @@ import pandas as pd
 from .. import canonical
 from ..errors import InputError, Problem, input_error
 from ..frame import NO, NOT_REPORTED, YES, Frame, load_frame
-from ..readers import RawTable, column_letter, read_table
-from ..textnorm import fold, normalise, split_outside_brackets, split_qualifier
+from ..readers import RawTable, check_regular_file, column_letter, read_table
+from ..textnorm import fold, normalise, split_outside_brackets, split_qualifier, visible
 from .report import LoadLog, LoadResult, StandardizationReport, outcomes, summed
-from .spec import CLOSED_FIELDS, ROW_NUMBER, TEXT_FIELDS, FieldSpec, FileSpec, Mapping, load_mapping
+from .spec import (
+    CLOSED_FIELDS,
+    REGEX_TIMEOUT,
+    ROW_NUMBER,
+    TEXT_FIELDS,
+    FieldSpec,
+    FileSpec,
+    Mapping,
+    load_mapping,
+)
 
 #: The column named in the report for a field that has a constant instead of a column.
 CONSTANT = "<constant>"
@@ -56,12 +65,25 @@ REWRITTEN_IDS = (
         "date (format the column as Text before typing or importing)",
         "來源所寫的編號，而非日期：試算表把此編號轉成了日期（請先將欄位設為文字格式再輸入或匯入）",
     ),
+    (
+        re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[ap]m)?$", re.IGNORECASE),
+        "an identifier as written in the source, not a time: a spreadsheet turned this id into a "
+        "time of day (format the column as Text before typing or importing)",
+        "來源所寫的編號，而非時間：試算表把此編號轉成了時間（請先將欄位設為文字格式再輸入或匯入）",
+    ),
+    (
+        re.compile(r"^#(REF!|N/A|VALUE!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)$"),
+        "an identifier, not a spreadsheet error value: the cell holds a broken formula "
+        "(replace it with the id)",
+        "案例編號，而非試算表錯誤值：此儲存格是出錯的公式（請改填編號）",
+    ),
 )
 #: Tick values named when a flag's answer is not recognised and the mapping lists none.
 TICKS_SHOWN = ["V", "✓", "Y", "Yes", "1", "TRUE", "N", "No", "0", "blank"]
 
 
 def sha256_of(path: Path) -> str:
+    check_regular_file(path)  # a directory, device or pipe is refused before it is opened
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -70,7 +92,84 @@ def sha256_of(path: Path) -> str:
 
 
 # -- native values --------------------------------------------------------------------------
-def _native(table: RawTable, spec: FieldSpec, mapping: Mapping, strip: bool = True) -> pd.Series:
+class _SlowPattern(Exception):
+    """A mapping's regular expression ran past :data:`REGEX_TIMEOUT` on ``text``."""
+
+    def __init__(self, pattern, text: str):
+        super().__init__(pattern.pattern, text)
+        self.pattern, self.text = pattern, text
+
+
+def _search(pattern, text: str):
+    try:
+        return pattern.search(text, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        raise _SlowPattern(pattern, text) from None
+
+
+def _sub(pattern, text: str) -> str:
+    try:
+        return pattern.sub("", text, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        raise _SlowPattern(pattern, text) from None
+
+
+def _slow_pattern(
+    exc: _SlowPattern, file: object, row: int, column: str, field_key: str
+) -> InputError:
+    """The error for a regular expression that ran too long on the value of one row."""
+    shown = exc.text if len(exc.text) <= 80 else exc.text[:80] + "…"
+    return input_error(
+        file,
+        row,
+        column,
+        shown,
+        f"{field_key}: a regular expression that finishes within {REGEX_TIMEOUT:g} s on each "
+        f"value; {exc.pattern.pattern!r} ran longer on this value (rewrite it without nested "
+        "repetition such as (a+)+)",
+        f"{field_key}：每個值須在 {REGEX_TIMEOUT:g} 秒內比對完成的正規表示式；"
+        f"{exc.pattern.pattern!r} 在此值上逾時（請改寫，避免 (a+)+ 這類巢狀重複）",
+        summary=f"{file}: regular expression of {field_key} too slow on row {row}",
+    )
+
+
+def _cleaned(values: pd.Series, spec: FieldSpec, table: RawTable, log: LoadLog | None) -> pd.Series:
+    """``extract`` then ``remove``, once per distinct value; an extract that matches none of
+    the non-blank values is said in the notes, with counts."""
+    column = _source_name(spec)
+    for step, key in ((spec.extract, "extract"), (spec.remove, "remove")):
+        if step is None:
+            continue
+        if key == "extract":
+            fn = lambda v: m.group(1).strip() if (m := _search(spec.extract, v)) else ""  # noqa: E731
+        else:
+            fn = lambda v: _sub(spec.remove, v).strip()  # noqa: E731
+        try:
+            cleaned = _map_unique(values, fn)
+        except _SlowPattern as exc:
+            pos = int(np.flatnonzero((values == exc.text).to_numpy(dtype=bool))[0])
+            raise _slow_pattern(
+                exc, table.path, table.rows[pos], column, f"{spec.name}.{key}"
+            ) from None
+        filled = int((values != "").sum())
+        if key == "extract" and log is not None and filled and not (cleaned != "").any():
+            note = (
+                f"{Path(table.path).name}: {spec.name}.extract {spec.extract.pattern!r} matched "
+                f"none of the {filled} non-blank values of {column}; all {filled} read as blank"
+            )
+            if note not in log.notes:
+                log.notes.append(note)
+        values = cleaned
+    return values
+
+
+def _native(
+    table: RawTable,
+    spec: FieldSpec,
+    mapping: Mapping,
+    strip: bool = True,
+    log: LoadLog | None = None,
+) -> pd.Series:
     """The native text of a field, one value per record: its column(s) joined, filled down,
     extracted and cleaned as the mapping says, or its constant."""
     if spec.constant is not None:
@@ -90,11 +189,7 @@ def _native(table: RawTable, spec: FieldSpec, mapping: Mapping, strip: bool = Tr
     values = values.reset_index(drop=True)
     if spec.fill_down:
         values = values.replace("", np.nan).ffill().fillna("")
-    if spec.extract is not None:
-        values = values.map(lambda v: m.group(1).strip() if (m := spec.extract.search(v)) else "")
-    if spec.remove is not None:
-        values = values.map(lambda v: spec.remove.sub("", v).strip())
-    return values
+    return _cleaned(values, spec, table, log)
 
 
 def _missing_column(table: RawTable, name: str, spec: FieldSpec, mapping: Mapping) -> InputError:
@@ -192,6 +287,42 @@ def _check_ids(ids: pd.Series, column: str, log: LoadLog) -> None:
             log.problem([pos], column, ids[pos], expected, zh)
 
 
+#: What a number format did to an id read from XLSX (see RawTable.formatted), 中文.
+FORMATTED_IDS = {
+    "zeros": (
+        "an identifier stored as text: this cell holds the number {stored}, which only its "
+        "number format shows as {shown} (format the column as Text and type the ids)",
+        "以文字儲存的編號：此儲存格存的是數字 {stored}，僅靠數字格式顯示為 {shown}"
+        "（請將欄位設為文字格式後輸入編號）",
+    ),
+    "digits": (
+        "an identifier stored as text: this cell holds a number of more than 15 digits, "
+        "whose last digits a spreadsheet does not keep (format the column as Text and type "
+        "the ids)",
+        "以文字儲存的編號：此儲存格存的是超過 15 位的數字，試算表無法保留其末幾位"
+        "（請將欄位設為文字格式後輸入編號）",
+    ),
+}
+
+
+def _check_formatted_ids(table: RawTable, columns: list[str], log: LoadLog) -> None:
+    """Id cells of a workbook whose meaning rests on a number format (leading zeros) or
+    that hold more digits than a spreadsheet number keeps are problems naming the cell."""
+    if not table.formatted:
+        return
+    position = {row: pos for pos, row in enumerate(table.rows)}
+    for (row, column), (kind, stored, shown) in sorted(table.formatted.items()):
+        if column in columns and row in position:
+            expected, zh = FORMATTED_IDS[kind]
+            log.problem(
+                [position[row]],
+                column,
+                shown,
+                expected.format(stored=stored, shown=shown),
+                zh.format(stored=stored, shown=shown),
+            )
+
+
 def _check_summary_rows(table: RawTable, ids: pd.Series | None, column: str, log: LoadLog) -> None:
     """A trailing 合計 / Total row (in the id column or the first column) is no case."""
     first = table.columns[0] if table.columns else None
@@ -218,17 +349,54 @@ def _case_ids(table: RawTable, mapping: Mapping, log: LoadLog) -> pd.Series:
     if mapping.case_id.constant == ROW_NUMBER:
         _check_summary_rows(table, None, id_column, log)
         return pd.Series([str(r) for r in table.rows], dtype=object)
-    ids = _native(table, mapping.case_id, mapping)
+    native = _native(table, mapping.case_id, mapping, log=log)
+    ids = _visible_ids(native, table, log)
     blank = ids == ""
-    if blank.any():
-        log.problem(
-            list(np.flatnonzero(blank.to_numpy(dtype=bool))), id_column, "", "a case id", "案例編號"
-        )
+    for pos in np.flatnonzero(blank.to_numpy(dtype=bool)):  # blank, or nothing but invisible
+        log.problem([pos], id_column, native[pos], "a case id", "案例編號")
     blank |= _blank_id_parts(table, mapping.case_id, ~blank, log)
     if mapping.case_id.constant is None:
         _check_ids(ids, id_column, log)
+        _check_formatted_ids(table, mapping.case_id.columns, log)
     _check_summary_rows(table, ids, id_column, log)
-    return ids.map(lambda v: normalise(v) or None).where(~blank, None)
+    return ids.map(lambda v: v or None).where(~blank, None)
+
+
+def _visible_ids(native: pd.Series, table: RawTable, log: LoadLog) -> pd.Series:
+    """Ids without the characters that print as nothing (:func:`~analysis.textnorm.visible`),
+    so that ids that look the same are the same; a note says how many changed."""
+    ids = _map_unique(native, visible)
+    changed = ids != _map_unique(native, normalise)
+    if changed.any():
+        first = int(np.flatnonzero(changed.to_numpy(dtype=bool))[0])
+        log.notes.append(
+            f"{Path(table.path).name}: {int(changed.sum())} case ids had characters that print as "
+            f"nothing (control, zero-width, byte-order mark) removed before comparing, e.g. "
+            f"{table.unit} {table.rows[first]}: {native[first]!r} read as {ids[first]!r}"
+        )
+    return ids
+
+
+def _check_header_rows(table: RawTable, log: LoadLog) -> None:
+    """A row that repeats the column names (a second header, e.g. where sheets were pasted
+    together) is no case: a problem on its row."""
+    named = [c for c in table.columns if c.strip()]
+    if len(named) < 2 or table.cells.empty:
+        return
+    cells = table.cells[named].astype(str).to_numpy()
+    stripped = np.vectorize(str.strip, otypes=[object])(cells)
+    same = stripped == np.array([c.strip() for c in named], dtype=object)
+    repeated = (same | (stripped == "")).all(axis=1) & (same.sum(axis=1) >= 2)
+    for pos in np.flatnonzero(repeated):
+        log.problem(
+            [pos],
+            named[0],
+            str(table.cells.iloc[pos][named[0]]),
+            "a case, not a repeat of the header row (the column names again): delete the row, "
+            "or set on_problem: reject to leave it out",
+            "案例資料，而非重複的標題列（再次出現欄位名稱）：請刪除此列，"
+            "或設定 on_problem: reject 排除此列",
+        )
 
 
 def _blank_id_parts(table: RawTable, spec: FieldSpec, filled: pd.Series, log: LoadLog) -> pd.Series:
@@ -290,9 +458,26 @@ def _text(values: pd.Series, spec: FieldSpec, log: LoadLog | None = None) -> pd.
     return values.map(lambda v: v if v != "" else None)
 
 
+def _note_normalised(name: str, column: str, values: pd.Series, log: LoadLog) -> None:
+    """A note when matching a closed value changed it beyond spacing: full-width forms made
+    half-width (NFKC) or characters that print as nothing removed (:func:`visible`)."""
+    changed = sorted(
+        v for v in pd.unique(values) if isinstance(v, str) and " ".join(v.split()) != visible(v)
+    )
+    if not changed:
+        return
+    rows = int(values.isin(changed).sum())
+    log.notes.append(
+        f"{Path(log.file).name}: {name} ({column}): {len(changed)} distinct value(s) on {rows} "
+        f"row(s) normalised before matching (full-width forms to half-width, characters that "
+        f"print as nothing removed), e.g. {changed[0]!r} read as {visible(changed[0])!r}"
+    )
+
+
 def _closed(name: str, values: pd.Series, spec: FieldSpec, frame: Frame, log: LoadLog) -> pd.Series:
     """Frame keys of a closed field: the mapping's recodes first, then the frame's labels."""
     column = _source_name(spec)
+    _note_normalised(name, column, values, log)
 
     def resolve(v: str):
         if v == "":
@@ -380,6 +565,7 @@ def _technique_keys(
 
 def _techniques(values: pd.Series, spec: FieldSpec, frame: Frame, log: LoadLog) -> pd.Series:
     column = _source_name(spec)
+    _note_normalised("techniques", column, values, log)
     results = _map_unique(values, lambda v: _technique_keys(v, spec, frame))
     keys = results.map(lambda r: r[0])
     unknown_parts: dict[str, list[int]] = {}
@@ -429,7 +615,7 @@ def _answer(value: str, rule: FieldSpec, frame: Frame) -> str:
         return UNKNOWN if state is None else state
     target = rule.values.get(folded)
     if target is None:
-        target = next((t for rx, t in rule.patterns if rx.search(folded)), None)
+        target = next((t for rx, t in rule.patterns if _search(rx, folded)), None)
     if target is None:
         return UNKNOWN
     t = str(target).lower()
@@ -441,7 +627,14 @@ def _flag_column(
 ) -> pd.Series:
     """The answers of one native column of a flag; an answer no rule reads is a problem, or
     not reported (``unmapped: not_reported``)."""
-    states = _map_unique(values, lambda v: _answer(v, rule, frame))
+    _note_normalised(name, column, values, log)
+    try:
+        states = _map_unique(values, lambda v: _answer(v, rule, frame))
+    except _SlowPattern as exc:
+        pos = int(np.flatnonzero(values.map(fold).eq(exc.text).to_numpy(dtype=bool))[0])
+        raise _slow_pattern(
+            exc, log.file, int(log.rows[pos]), column, f"flags.{name}.patterns"
+        ) from None
     unknown = states == UNKNOWN
     if unknown.any():
         for v, idx in values[unknown].groupby(values[unknown], sort=True).groups.items():
@@ -509,14 +702,14 @@ def _closed_fields(
     for name in CLOSED_FIELDS:
         if name in mapping.fields:
             spec = mapping.fields[name]
-            native = _native(table, spec, mapping)
+            native = _native(table, spec, mapping, log=log)
             out[f"{name}_as_recorded"] = native.map(lambda v: v or None)
             out[name] = _closed(name, native, spec, frame, log)
             by = spec.coded_by
             out[f"{name}_coded_by"] = out[name].map(lambda k, by=by: None if pd.isna(k) else by)
     if "techniques" in mapping.fields:
         spec = mapping.fields["techniques"]
-        native = _native(table, spec, mapping)
+        native = _native(table, spec, mapping, log=log)
         out["techniques_as_recorded"] = native.map(lambda v: v or None)
         out["techniques"] = _techniques(native, spec, frame, log)
         out["techniques_coded_by"] = out["techniques"].map(
@@ -637,6 +830,7 @@ def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.Data
     if table.unit == "record":
         _json_fields(table, mapping, log)
     _required(table, mapping, log)
+    _check_header_rows(table, log)
     out: dict[str, pd.Series] = {
         "case_id": _case_ids(table, mapping, log),
         "inventory": pd.Series([mapping.inventory] * n, dtype=object),
@@ -644,13 +838,13 @@ def _map_table(table: RawTable, mapping: Mapping, frame: Frame) -> tuple[pd.Data
     for name in TEXT_FIELDS:
         if name in mapping.fields:
             out[name] = _text(
-                _native(table, mapping.fields[name], mapping), mapping.fields[name], log
+                _native(table, mapping.fields[name], mapping, log=log), mapping.fields[name], log
             )
     _closed_fields(out, table, mapping, frame, log)
     _derive_category(out, mapping, frame, log, n)
     _flags(out, table, mapping, frame, log)
     for name, spec in mapping.extras.items():
-        out[name] = _text(_native(table, spec, mapping), spec, log)
+        out[name] = _text(_native(table, spec, mapping, log=log), spec, log)
     df = pd.DataFrame(out)
     df["_row"] = table.rows
     df["_file"] = str(table.path)
@@ -778,6 +972,7 @@ def _read_file(
     if mapping.duplicate_key:
         reads.duplicates.append(_repeated_keys(table, mapping))
     reads.notes += [f"{spec.path.name}: column {r}" for r in table.renamed]
+    reads.notes += [f"{spec.path.name}: {note}" for note in table.notes]
     if len(table.cells) + table.blank_rows == 0:
         reads.notes.append(f"{spec.path.name}: a header and no data rows (0 cases read)")
     df, log = _map_table(table, mapping, frame)

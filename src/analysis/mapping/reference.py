@@ -44,6 +44,15 @@ in English and Traditional Chinese. Checks that need the coding frame
 (`data/frame/frame.yaml`: its categories, application types, techniques and flag keys) are
 made when the mapping is loaded.
 
+A key written twice in one place is an error naming both lines (YAML alone would keep the
+second silently); so are more than 20 YAML aliases (`*name`) in one file, refused before the
+file is read. A key of a text field that has no effect where it is written (`fill_down`,
+`remove`, `extract`, `join` on a flag; `values`, `unmapped`, `required` on the case id) is an
+error. Regular expressions (`extract`, `remove`, `patterns`) are run by the `regex` engine
+with a limit of 1 second per value (`REGEX_TIMEOUT`); a longer run is an error naming the
+pattern, the key, the row and the value. An `extract` that matches none of a column's
+non-blank values is said in the report's notes, with the count.
+
 Editors: `docs/mapping.schema.json` is the same format as a JSON Schema. With the YAML
 language server, the first line `# yaml-language-server: $schema=../../docs/mapping.schema.json`
 in a file under `data/inventories/` gives completion and checks while typing.

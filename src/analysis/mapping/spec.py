@@ -30,6 +30,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
+import regex
 import yaml
 from pydantic import (
     BaseModel,
@@ -61,6 +62,12 @@ FORMATS = ("csv", "tsv", "txt", "xlsx", "xlsm", "json", "jsonl")
 FLAG_TARGETS = (YES, NO, NOT_REPORTED, "true", "false")
 #: The case id of a mapping with ``case_id: {generate: row}``: the spreadsheet row number.
 ROW_NUMBER = "<row>"
+#: Seconds one regular expression of a mapping (``extract``, ``remove``, ``patterns``) may
+#: run on one value; longer is an error naming the pattern, the field and the row.
+REGEX_TIMEOUT = 1.0
+#: Aliases (``*name``) a mapping file may use; more is refused before the file is read, so
+#: that nested aliases cannot expand into millions of values.
+MAX_ALIASES = 20
 
 
 # -- keys and problems --------------------------------------------------------------------
@@ -140,10 +147,11 @@ def _null_is(default: object):
     return BeforeValidator(lambda v: default if v is None else v)
 
 
-def _compiled(regex: object) -> re.Pattern:
+def _compiled(text: object) -> regex.Pattern:
+    """A mapping's regular expression, run by the ``regex`` engine (calls take a timeout)."""
     try:
-        return re.compile(str(regex))
-    except re.error as exc:
+        return regex.compile(str(text))
+    except (regex.error, ValueError) as exc:
         raise problem(f"a valid regular expression ({exc})", "有效的正規表示式") from None
 
 
@@ -395,12 +403,6 @@ class ColumnSpec(Place):
         zh="一句說明此規則為何正確；列於報告的對照規則表",
         expected=("a sentence", "一句說明"),
     )
-    default: Any = key(
-        None,
-        en="accepted for compatibility; has no effect",
-        zh="為相容而接受；沒有作用",
-        deprecated=True,
-    )
 
     @field_validator("extract")
     @classmethod
@@ -458,6 +460,17 @@ class TextSpec(ColumnSpec):
     )
 
 
+#: Keys of a text field that the case id does not have: description in English and zh-TW,
+#: then what is expected.
+NOT_ON_A_CASE_ID = (
+    "not available on the case id: an error when given (a case id is always required and "
+    "read as written)",
+    "案例編號不可使用：填寫即為錯誤（案例編號一律必填，依原文讀取）",
+    "nothing: values, unmapped and required apply to text fields, not to the case id",
+    "不可填寫：values、unmapped、required 僅用於文字欄位，不用於案例編號",
+)
+
+
 class CaseIdSpec(TextSpec):
     """How each case is identified: a native column (``case_id: Ref``), the keys of a text
     field spec, e.g. ``from: [Agency, Id]`` with ``join: "-"`` where ids repeat across
@@ -486,23 +499,14 @@ class CaseIdSpec(TextSpec):
         expected=("a native column or list of columns", "原始欄位或欄位清單"),
         shown_default="none",
     )
-    values: Recodes = key(
-        {},
-        en="no effect on the case id",
-        zh="對案例編號沒有作用",
-        expected=("a mapping native value -> canonical value", "原始值 -> 標準值的對照"),
-        shown_default="none",
-        deprecated=True,
+    values: None = key(
+        None, en=NOT_ON_A_CASE_ID[0], zh=NOT_ON_A_CASE_ID[1], expected=NOT_ON_A_CASE_ID[2:]
     )
-    unmapped: Literal["error", "keep"] = key(
-        "error", en="no effect on the case id", zh="對案例編號沒有作用", deprecated=True
+    unmapped: None = key(
+        None, en=NOT_ON_A_CASE_ID[0], zh=NOT_ON_A_CASE_ID[1], expected=NOT_ON_A_CASE_ID[2:]
     )
-    required: Switch = key(
-        False,
-        en="no effect: a case id is always required",
-        zh="沒有作用：案例編號一律必填",
-        expected=("true or false", "true 或 false"),
-        deprecated=True,
+    required: None = key(
+        None, en=NOT_ON_A_CASE_ID[0], zh=NOT_ON_A_CASE_ID[1], expected=NOT_ON_A_CASE_ID[2:]
     )
 
     @field_validator("report_duplicates", mode="before")
@@ -700,6 +704,18 @@ FlagColumns = Annotated[
 ]
 
 
+#: Keys of a text field that a flag does not have (each answer is read as written):
+#: description in English and zh-TW, then what is expected.
+NOT_ON_A_FLAG = (
+    "not available on a flag: an error when given (each answer is read as written)",
+    "風險標記不可使用：填寫即為錯誤（每個答案依原文判讀）",
+    "nothing: join, fill_down, extract and remove apply to text fields, not to a flag "
+    "(list each answer under values or patterns)",
+    "不可填寫：join、fill_down、extract、remove 僅用於文字欄位，不用於風險標記"
+    "（請在 values 或 patterns 列出各答案）",
+)
+
+
 class FlagSpec(FlagRecodes, ColumnSpec):
     """One risk flag, an entry of ``flags.columns``: a column name, a list of columns, or
     the keys below; a key not given takes its value from the ``flags`` section. Decide,
@@ -734,34 +750,12 @@ class FlagSpec(FlagRecodes, ColumnSpec):
         "any_reported（只看有作答的欄）；all（全為 yes 才 yes，任一 no 即 no）；"
         "first（只看第一欄）",
     )
-    join: str = key(
-        " ",
-        en="no effect on a flag (each column is read on its own)",
-        zh="對風險標記沒有作用（各欄分別讀取）",
-        expected=("a text", "文字"),
-        deprecated=True,
+    join: None = key(None, en=NOT_ON_A_FLAG[0], zh=NOT_ON_A_FLAG[1], expected=NOT_ON_A_FLAG[2:])
+    fill_down: None = key(
+        None, en=NOT_ON_A_FLAG[0], zh=NOT_ON_A_FLAG[1], expected=NOT_ON_A_FLAG[2:]
     )
-    fill_down: Switch = key(
-        False,
-        en="no effect on a flag",
-        zh="對風險標記沒有作用",
-        expected=("true or false", "true 或 false"),
-        deprecated=True,
-    )
-    extract: Regex | None = key(
-        None,
-        en="no effect on a flag",
-        zh="對風險標記沒有作用",
-        expected=("a regular expression with one group", "含一個群組的正規表示式"),
-        deprecated=True,
-    )
-    remove: Regex | None = key(
-        None,
-        en="no effect on a flag",
-        zh="對風險標記沒有作用",
-        expected=("a regular expression", "正規表示式"),
-        deprecated=True,
-    )
+    extract: None = key(None, en=NOT_ON_A_FLAG[0], zh=NOT_ON_A_FLAG[1], expected=NOT_ON_A_FLAG[2:])
+    remove: None = key(None, en=NOT_ON_A_FLAG[0], zh=NOT_ON_A_FLAG[1], expected=NOT_ON_A_FLAG[2:])
     coded_by: CodedBy | None = key(
         None,
         en="where the flag comes from (here or in the flags section)",
@@ -930,7 +924,7 @@ def _extras_names(names: object, info: ValidationInfo) -> object:
     frame = _frame(info)
     reserved = set(canonical.canonical_columns(frame)) if frame is not None else set()
     for name in names if isinstance(names, dict) else ():
-        if name in reserved or not re.match(r"^[a-z][a-z0-9_]*$", str(name)):
+        if name in reserved or not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
             raise problem(
                 "a new lower_snake_case column name", "新的小寫底線欄位名稱", value=name, at=(name,)
             )
@@ -1078,8 +1072,8 @@ class FieldSpec:
     constant: str | None = None
     join: str = " "
     fill_down: bool = False
-    extract: re.Pattern | None = None
-    remove: re.Pattern | None = None
+    extract: regex.Pattern | None = None
+    remove: regex.Pattern | None = None
     values: dict[str, object] = field(default_factory=dict)  # folded native -> canonical
     unmapped: str = "error"
     coded_by: str | None = None
@@ -1088,7 +1082,7 @@ class FieldSpec:
     combine: str = "any"
     #: (regular expression, target) pairs tried in order on the folded value when no
     #: ``values`` entry matches (flags: long free-text answers)
-    patterns: list[tuple[re.Pattern, object]] = field(default_factory=list)
+    patterns: list[tuple[regex.Pattern, object]] = field(default_factory=list)
     #: per-column recodes of a flag read from several columns (``from: [{column: ...}]``)
     per_column: dict[str, FieldSpec] = field(default_factory=dict)
     #: a blank value is a problem (text, closed fields, techniques, extras)
@@ -1143,11 +1137,18 @@ def _file_spec(mapping_file: Path, entry: FileEntry) -> FileSpec:
     )
 
 
-def _regex(text: str | None) -> re.Pattern | None:
-    return None if text is None else re.compile(text)
+def _regex(text: str | None) -> regex.Pattern | None:
+    return None if text is None else _compiled(text)
 
 
-def _field_spec(name: str, spec: TextSpec) -> FieldSpec:
+def _field_spec(name: str, spec, **fixed) -> FieldSpec:
+    """The FieldSpec of a field (or, with ``fixed`` values for the keys a case id does not
+    have, of the case id)."""
+    given = {
+        "values": lambda: {fold(k): v for k, v in spec.values.items()},
+        "unmapped": lambda: spec.unmapped,
+        "required": lambda: spec.required,
+    }
     return FieldSpec(
         name=name,
         columns=list(spec.from_),
@@ -1156,18 +1157,16 @@ def _field_spec(name: str, spec: TextSpec) -> FieldSpec:
         fill_down=spec.fill_down,
         extract=_regex(spec.extract),
         remove=_regex(spec.remove),
-        values={fold(k): v for k, v in spec.values.items()},
-        unmapped=spec.unmapped,
         coded_by=spec.coded_by,
         rationale=spec.rationale.strip(),
-        required=spec.required,
+        **{key: fixed[key] if key in fixed else get() for key, get in given.items()},
     )
 
 
 def _case_id_spec(spec: CaseIdSpec) -> FieldSpec:
     if spec.generate == "row":
         return FieldSpec(name="case_id", constant=ROW_NUMBER, rationale=spec.rationale.strip())
-    return _field_spec("case_id", spec)
+    return _field_spec("case_id", spec, values={}, unmapped="error", required=False)
 
 
 def _answers(name: str, spec: FlagRecodes, columns: list[str], coded_by: str | None) -> FieldSpec:
@@ -1175,7 +1174,7 @@ def _answers(name: str, spec: FlagRecodes, columns: list[str], coded_by: str | N
         name=name,
         columns=columns,
         values={fold(k): v for k, v in spec.values.items()},
-        patterns=[(re.compile(str(rx)), t) for rx, t in spec.patterns.items()],
+        patterns=[(_compiled(rx), t) for rx, t in spec.patterns.items()],
         unmapped=spec.unmapped,
         blank=spec.blank,
         coded_by=coded_by,
@@ -1217,11 +1216,73 @@ def load_mapping(path: str | Path, frame: Frame | None = None) -> Mapping:
     return document.compile(path, raw)
 
 
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(Exception):
+    """A key written twice in one YAML mapping (line 1-based)."""
+
+    def __init__(self, name: object, line: int, first: int):
+        super().__init__(name, line, first)
+        self.name, self.line, self.first = name, line, first
+
+
+class _StrictLoader(_BaseLoader):
+    """YAML's safe loader that refuses a key written twice in one mapping (YAML keeps the
+    last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            name = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if name in seen:
+                    raise _DuplicateKey(name, line, seen[name])
+                seen[name] = line
+            except TypeError:  # an unhashable key: the constructor's own error follows
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
+def _count_aliases(text: str) -> tuple[int, int | None]:
+    """Aliases in a YAML text, and the line of the first one past :data:`MAX_ALIASES`."""
+    count, line = 0, None
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            count += 1
+            if count == MAX_ALIASES + 1:
+                line = event.start_mark.line + 1
+    return count, line
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        raw = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
+        text = path.read_text(encoding="utf-8")
+        aliases, line = _count_aliases(text)
+        if aliases > MAX_ALIASES:
+            raise input_error(
+                path,
+                line,
+                None,
+                f"{aliases} aliases",
+                f"at most {MAX_ALIASES} YAML aliases (*name): write the values out",
+                f"至多 {MAX_ALIASES} 個 YAML 別名（*name）：請直接寫出各值",
+                summary=f"{path}: too many YAML aliases ({aliases})",
+            )
+        raw = yaml.load(text, Loader=_StrictLoader)
+    except _DuplicateKey as exc:
+        raise input_error(
+            path,
+            exc.line,
+            exc.name,
+            exc.name,
+            f"each key once in a mapping (also on line {exc.first})",
+            f"同一層的每個鍵只能出現一次（第 {exc.first} 行已出現）",
+            summary=f"{path}: key {exc.name!r} repeated on line {exc.line}",
+        ) from None
     except FileNotFoundError as exc:
         raise input_error(
             path, None, None, None, "an existing mapping file", "存在的對應檔"
