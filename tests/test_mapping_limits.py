@@ -189,3 +189,28 @@ def test_an_extra_column_name_with_a_trailing_newline_is_refused(tmp_path):
         load_mapping(path)
     (problem,) = err.value.problems
     assert problem.column == "extras.table_source\n" and "lower_snake_case" in problem.expected
+
+
+@pytest.mark.parametrize("kind", ["folder", "pipe", "device", "large"])
+def test_a_mapping_path_that_is_no_page_of_yaml_is_refused_before_it_is_read(tmp_path, kind):
+    import os
+
+    from analysis.mapping.spec import MAX_MAPPING_BYTES
+
+    if kind == "folder":
+        path, value = tmp_path, "a directory"
+    elif kind == "pipe":
+        path, value = tmp_path / "fifo.yaml", "a pipe"
+        os.mkfifo(path)  # opening it would block until a writer came
+    elif kind == "device":
+        path, value = "/dev/zero", "a device or socket"
+    else:
+        study = STUDY.read_text(encoding="utf-8")
+        path = tmp_path / "padded.yaml"
+        path.write_text(study + "#" * MAX_MAPPING_BYTES + "\n", encoding="utf-8")
+        value = f"{path.stat().st_size} bytes"
+    with pytest.raises(InputError) as err:
+        load_mapping(path)
+    (problem,) = err.value.problems
+    assert problem.value == value
+    assert "regular file" in problem.expected or "MAX_MAPPING_BYTES" in problem.expected

@@ -503,3 +503,20 @@ def test_a_damaged_sheet_part_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         read_table(path)
     assert err.value.problems[0].expected.startswith("a readable")
+
+
+def test_a_long_csv_is_refused_by_its_cell_count_while_it_is_parsed(tmp_path, monkeypatch):
+    """The cell limit stops the parse: rows beyond it are never held (the limit is lowered
+    here so that the synthetic file stays small)."""
+    import analysis.readers as readers
+
+    monkeypatch.setattr(readers, "MAX_CELLS", 1_000)
+    monkeypatch.setattr(readers, "MAX_COLUMNS", 10)
+    path = tmp_path / "long.csv"
+    path.write_text("Ref,System\n" + "".join(f"R-{i},Synthetic\n" for i in range(100_000)))
+    with pytest.raises(InputError) as err:
+        readers.read_csv(path)
+    (problem,) = err.value.problems
+    # 1,000 cells plus the header's allowance of 10: the parse stopped at row 506.
+    assert problem.value == "more than 505 rows × 2 columns"
+    assert "MAX_CELLS" in problem.expected and "MAX_CELLS" in problem.expected_zh

@@ -414,10 +414,14 @@ def read_csv(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records, start_line, next_line = [], 1, 1  # the physical lines the last record began on
     limit = csv.field_size_limit(MAX_CELL_CHARS)
+    cells = 0  # counted as parsed: a long file is refused before its rows are all held
     try:
         for record in reader:
             if len(record) > MAX_COLUMNS:
                 raise _too_wide(path, len(records) + 1, len(record))
+            cells += len(record)
+            if cells > MAX_CELLS + MAX_COLUMNS:  # the header's cells are not counted
+                raise _too_many_cells(path, f"more than {len(records)} rows", len(record))
             records.append(record)
             start_line, next_line = next_line, reader.line_num + 1
     except csv.Error as exc:
@@ -443,6 +447,20 @@ def read_csv(
     # spreadsheet shows (one record, one row).
     rows = list(range(header_row + 1, header_row + 1 + len(body)))
     return _table(path, header, body, rows, used, header_row)
+
+
+def _too_many_cells(path: Path, rows: str, width: int) -> InputError:
+    """The error for a table of more than :data:`MAX_CELLS` cells (``rows``: how many rows,
+    in words: ``"12 rows"``, ``"more than 2500000 rows"``)."""
+    return input_error(
+        path,
+        None,
+        None,
+        f"{rows} × {width} columns",
+        f"at most {MAX_CELLS} cells (readers.MAX_CELLS)",
+        f"不超過 {MAX_CELLS} 個儲存格（讀取上限 readers.MAX_CELLS）",
+        summary=f"{path}: {rows} × {width} columns (limit {MAX_CELLS} cells)",
+    )
 
 
 def _too_wide(path: Path, row: int | None, width: int) -> InputError:
@@ -547,15 +565,7 @@ def _table(
     if len(header) > MAX_COLUMNS:
         raise _too_wide(path, header_row or None, len(header))
     if len(header) * len(body) > MAX_CELLS:
-        raise input_error(
-            path,
-            None,
-            None,
-            f"{len(body)} rows × {len(header)} columns",
-            f"at most {MAX_CELLS} cells (readers.MAX_CELLS)",
-            f"不超過 {MAX_CELLS} 個儲存格（讀取上限 readers.MAX_CELLS）",
-            summary=f"{path}: {len(body) * len(header)} cells (limit {MAX_CELLS})",
-        )
+        raise _too_many_cells(path, f"{len(body)} rows", len(header))
     header, renamed = _unique_header(header)
     width = len(header)
     ragged, blank, kept_rows, kept, controls = [], 0, [], [], []

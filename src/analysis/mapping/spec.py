@@ -49,6 +49,7 @@ from pydantic_core import PydanticCustomError
 from .. import canonical
 from ..errors import InputError, Problem, input_error
 from ..frame import NO, NOT_REPORTED, YES, Frame, load_frame
+from ..readers import check_regular_file
 from ..textnorm import fold
 
 TEXT_FIELDS = ("source", "name", "agency", "description")
@@ -68,6 +69,8 @@ REGEX_TIMEOUT = 1.0
 #: Aliases (``*name``) a mapping file may use; more is refused before the file is read, so
 #: that nested aliases cannot expand into millions of values.
 MAX_ALIASES = 20
+#: A mapping file is a page of YAML; anything larger is not one (checked from its size).
+MAX_MAPPING_BYTES = 1024 * 1024
 
 
 # -- keys and problems --------------------------------------------------------------------
@@ -1258,7 +1261,27 @@ def _count_aliases(text: str) -> tuple[int, int | None]:
     return count, line
 
 
+def _check_mapping_file(path: Path) -> None:
+    """A regular file (not a folder, device or pipe) of at most :data:`MAX_MAPPING_BYTES`,
+    checked before it is opened."""
+    if not path.exists() and not path.is_symlink():
+        return  # read_text names the missing file
+    check_regular_file(path)
+    size = path.stat().st_size
+    if size > MAX_MAPPING_BYTES:
+        raise input_error(
+            path,
+            None,
+            None,
+            f"{size} bytes",
+            f"a mapping file of at most {MAX_MAPPING_BYTES} bytes (spec.MAX_MAPPING_BYTES)",
+            f"不超過 {MAX_MAPPING_BYTES} 位元組的對應檔（上限 spec.MAX_MAPPING_BYTES）",
+            summary=f"{path}: {size} bytes is too large for a mapping file",
+        )
+
+
 def _read_yaml(path: Path) -> dict:
+    _check_mapping_file(path)
     try:
         text = path.read_text(encoding="utf-8")
         aliases, line = _count_aliases(text)
@@ -1287,6 +1310,15 @@ def _read_yaml(path: Path) -> dict:
         raise input_error(
             path, None, None, None, "an existing mapping file", "存在的對應檔"
         ) from exc
+    except RecursionError:
+        raise input_error(
+            path,
+            None,
+            None,
+            None,
+            "YAML nested less deeply (a mapping nests a few levels)",
+            "巢狀層數較少的 YAML（對應檔只需數層）",
+        ) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None
         raise input_error(
