@@ -459,10 +459,13 @@ def _text(values: pd.Series, spec: FieldSpec, log: LoadLog | None = None) -> pd.
 
 
 def _note_normalised(name: str, column: str, values: pd.Series, log: LoadLog) -> None:
-    """A note when matching a closed value changed it beyond spacing: full-width forms made
-    half-width (NFKC) or characters that print as nothing removed (:func:`visible`)."""
+    """A note when matching a closed value changed it beyond spacing (collapsed spaces and
+    line-wrap spaces inside CJK text are not noted): full-width forms made half-width (NFKC)
+    or characters that print as nothing removed (:func:`visible`)."""
     changed = sorted(
-        v for v in pd.unique(values) if isinstance(v, str) and " ".join(v.split()) != visible(v)
+        v
+        for v in pd.unique(values)
+        if isinstance(v, str) and "".join(v.split()) != "".join(visible(v).split())
     )
     if not changed:
         return
