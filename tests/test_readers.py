@@ -520,3 +520,42 @@ def test_a_long_csv_is_refused_by_its_cell_count_while_it_is_parsed(tmp_path, mo
     # 1,000 cells plus the header's allowance of 10: the parse stopped at row 506.
     assert problem.value == "more than 505 rows × 2 columns"
     assert "MAX_CELLS" in problem.expected and "MAX_CELLS" in problem.expected_zh
+
+
+@pytest.mark.parametrize("kind", ["csv", "json", "jsonl", "xlsx"])
+def test_more_records_than_the_row_limit_are_refused_before_they_are_mapped(
+    tmp_path, monkeypatch, kind
+):
+    """MAX_ROWS is checked as a CSV is parsed, from a JSON list's length and from the XLSX
+    sheet's rows (the limit is lowered here so that the synthetic files stay small)."""
+    import json
+
+    import analysis.readers as readers
+
+    monkeypatch.setattr(readers, "MAX_ROWS", 20)
+    records = [{"Ref": f"R-{i}", "System": "Synthetic"} for i in range(21)]
+    path = tmp_path / f"long.{kind}"
+    if kind == "csv":
+        path.write_text("Ref,System\n" + "".join(f"{r['Ref']},Synthetic\n" for r in records))
+    elif kind == "json":
+        path.write_text(json.dumps(records))
+    elif kind == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        wb.active.append(["Ref", "System"])
+        for r in records:
+            wb.active.append([r["Ref"], r["System"]])
+        wb.save(path)
+    with pytest.raises(InputError) as err:
+        read_table(path, format=kind)
+    (problem,) = err.value.problems
+    assert problem.value in ("21 records", "more than 20 records")
+    assert "at most 20 records" in problem.expected and "MAX_ROWS" in problem.expected_zh
+    # one record fewer reads
+    records.pop()
+    if kind == "csv":
+        path.write_text("Ref,System\n" + "".join(f"{r['Ref']},Synthetic\n" for r in records))
+        assert len(read_table(path).rows) == 20

@@ -33,6 +33,10 @@ MAX_BYTES = 64 * 1024 * 1024
 MAX_COLUMNS = 2_000
 #: Most cells (rows × columns) a table may have; checked before the cells are built.
 MAX_CELLS = 5_000_000
+#: Most records (data rows below the header, JSON records) a table may have; checked as a
+#: CSV is parsed, from an XLSX sheet's cell references, and from a JSON list's length
+#: (a load takes about 0.15 ms per row, so this is about 30 s of work).
+MAX_ROWS = 200_000
 #: Largest cell of delimited text, in characters (a longer one is refused, not truncated).
 MAX_CELL_CHARS = 16 * 1024 * 1024
 #: Most bytes the parts of an XLSX workbook may expand to, together (read from the zip
@@ -422,6 +426,8 @@ def read_csv(
             cells += len(record)
             if cells > MAX_CELLS + MAX_COLUMNS:  # the header's cells are not counted
                 raise _too_many_cells(path, f"more than {len(records)} rows", len(record))
+            if len(records) >= MAX_ROWS + header_row:
+                raise _too_many_rows(path, f"more than {MAX_ROWS}")
             records.append(record)
             start_line, next_line = next_line, reader.line_num + 1
     except csv.Error as exc:
@@ -447,6 +453,19 @@ def read_csv(
     # spreadsheet shows (one record, one row).
     rows = list(range(header_row + 1, header_row + 1 + len(body)))
     return _table(path, header, body, rows, used, header_row)
+
+
+def _too_many_rows(path: Path, rows: str) -> InputError:
+    """The error for a table of more than :data:`MAX_ROWS` records (``rows``: how many)."""
+    return input_error(
+        path,
+        None,
+        None,
+        f"{rows} records",
+        f"at most {MAX_ROWS} records (readers.MAX_ROWS): split the file",
+        f"不超過 {MAX_ROWS} 筆紀錄（讀取上限 readers.MAX_ROWS）：請分割檔案",
+        summary=f"{path}: {rows} records (limit {MAX_ROWS})",
+    )
 
 
 def _too_many_cells(path: Path, rows: str, width: int) -> InputError:
@@ -566,6 +585,8 @@ def _table(
         raise _too_wide(path, header_row or None, len(header))
     if len(header) * len(body) > MAX_CELLS:
         raise _too_many_cells(path, f"{len(body)} rows", len(header))
+    if len(body) > MAX_ROWS:
+        raise _too_many_rows(path, str(len(body)))
     header, renamed = _unique_header(header)
     width = len(header)
     ragged, blank, kept_rows, kept, controls = [], 0, [], [], []
@@ -758,6 +779,10 @@ def _check_extent(path: Path, name: str, extent: tuple[int, int, str]) -> None:
     more than :data:`MAX_CELLS` cells in its range (one far cell makes the range huge)."""
     rows, cols, far = extent
     if cols <= MAX_COLUMNS and rows * cols <= MAX_CELLS:
+        # A coarse check before any row is built (room for title rows above the header);
+        # the exact count of records is checked once the header row is known.
+        if rows > MAX_ROWS + 100:
+            raise _too_many_rows(path, f"more than {MAX_ROWS} (sheet {name!r}: {rows} rows)")
         return
     raise input_error(
         path,
@@ -1049,6 +1074,8 @@ def read_json(
     text, used = decode(_read_bytes(path), encoding, path)
     data = _json_lines(path, text) if lines else _json_document(path, text)
     items = data if lines else _records_at(path, data, records)
+    if len(items) > MAX_ROWS:  # before any record is flattened
+        raise _too_many_rows(path, str(len(items)))
     header: dict[str, None] = {}
     flat: list[dict[str, str]] = []
     objects: dict[str, list[int]] = {}
