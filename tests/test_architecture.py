@@ -19,7 +19,7 @@ LAYERS = [
     ["canonical", "mapping", "synthetic", "dictionary"],
     ["coders", "inventories", "summary", "cooccurrence", "stats", "clustering", "governance"],
     ["agreement", "coding_sheets", "annotations"],
-    ["coding", "tables", "figures", "explore", "present", "findings", "parameters"],
+    ["coding", "tables", "figures", "explore", "present", "findings", "parameters", "imputation"],
     ["exports", "human_coding"],
     ["render", "index_page", "report_check", "pipeline", "benchmarks", "cli", "__main__"],
 ]
