@@ -40,8 +40,9 @@ WIDE_COLUMNS = 12
 PRINT_ROWS = 50
 #: Rows of a table written into the text form of a notebook output (what nbval compares).
 TEXT_ROWS = 40
-#: Columns whose numbers are p- or q-values.
+#: Columns whose numbers are p- or q-values (and any column named ``p_value_…``/``q_value_…``).
 P_COLUMNS = frozenset({"p_value", "q_value", "p_holm", "p", "q"})
+_P_PREFIXES = ("p_value_", "q_value_")
 #: Columns whose missing value means "not coded" (said in words, not marked).
 CODED_COLUMNS = frozenset({"category", "application_type"})
 _KEYLIKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -173,7 +174,7 @@ class Vocabulary:
             return self.missing
         if math.isinf(value):
             return "∞" if value > 0 else "−∞"
-        if column in P_COLUMNS:
+        if column in P_COLUMNS or column.startswith(_P_PREFIXES):
             return "<0.001" if value < 0.001 else f"{value:.3f}"
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
