@@ -125,3 +125,9 @@ def test_pair_heatmap_cells_say_the_cases_each_pair_uses(frame):
             assert texts[i * len(flags) + j].endswith(f"\nn={n}")
     assert "n=2133" not in " ".join(texts)
     figures.close(fig)
+    fig = fc.pair_heatmap(co.pairs(cases, frame=frame), "p_b_given_a", frame=frame)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    a, b = flags.index("ethics"), flags.index("automated_decision")
+    both = cases[["ethics", "automated_decision"]].dropna()
+    assert texts[a * len(flags) + b].endswith(f"\nn={int(both['ethics'].sum())}")  # P(b | a)
+    figures.close(fig)

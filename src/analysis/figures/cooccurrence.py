@@ -108,12 +108,14 @@ def pair_heatmap(
         lambda v: "" if pd.isna(v) else (f"{int(v)}" if measure == "count" else f"{v:.2f}")
     )
     if measure != "count":  # each cell says how many cases it rests on (pairwise: they differ)
+        # P(column | row) rests on the cases with the row's risk ticked, the rest on the pair's
+        used = "n_a" if measure == "p_b_given_a" else "n"
         table = pairs_table
         extra = [c for c in table.columns if c not in ("flag_a", "flag_b", *PAIR_COLUMNS)]
         if extra and stratum is not None:
             table = table[table[extra[0]] == stratum]
         n = table.drop_duplicates(["flag_a", "flag_b"]).pivot(
-            index="flag_a", columns="flag_b", values="n"
+            index="flag_a", columns="flag_b", values=used
         )
         n = n.reindex(index=wide.index, columns=wide.columns).to_numpy()
         annot = pd.DataFrame(
