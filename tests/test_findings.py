@@ -137,3 +137,14 @@ def test_every_table_of_q_values_names_its_family(cases, pairs, frame):
             multipletests(p[finite], method="fdr_bh")[1],
             rtol=1e-12,
         )
+
+
+def test_pairs_mark_the_risks_an_inventory_asked_of_some_cases_only(pairs, frame):
+    """US 2024 asked every question but the impact type (human_rights) of some cases only
+    (its mapping's asked_of); the study and the annotated Taiwanese cases asked all."""
+    from analysis import inventories
+
+    us = findings.all_pair_tests({"us": inventories.load("us-federal-2024").cases}, 50, frame=frame)
+    for row in us.itertuples():
+        assert set(row.asked_of.split(";")) == {row.flag_a, row.flag_b} - {"human_rights"}
+    assert (pairs["asked_of"] == "").all()

@@ -264,9 +264,13 @@ def all_pair_tests(
     seed: int = config.SEED,
     frame: Frame | None = None,
 ) -> pd.DataFrame:
-    """:func:`pair_tests` of each inventory, stacked with an ``inventory`` column first."""
+    """:func:`pair_tests` of each inventory, stacked with an ``inventory`` column first and
+    ``asked_of`` last: the pair's risks that inventory asked of some cases only
+    (:func:`analysis.cooccurrence.mark_subpopulations`)."""
     parts = [
-        pair_tests(table, n_boot, seed, frame).assign(inventory=name)
+        cooccurrence.mark_subpopulations(
+            pair_tests(table, n_boot, seed, frame), table, frame
+        ).assign(inventory=name)
         for name, table in cases.items()
     ]
     out = pd.concat(parts, ignore_index=True)
@@ -661,7 +665,7 @@ SHOWN_AS = {
 }
 SHOWN_COLUMNS = {
     "pairs": ["inventory", "flag_a", "flag_b", "n", "count", "jaccard", "jaccard_low"]
-    + ["jaccard_high", "phi", "p_b_given_a", "p_value", "q_value", "family"],
+    + ["jaccard_high", "phi", "p_b_given_a", "p_value", "q_value", "family", "asked_of"],
     "prevalence": ["inventory", "yes", "n", "share", "share_low", "share_high"],
     "tests": ["inventories", "n", "test", "statistic", "p_value", "q_value", "reason", "family"],
     "coded_by": ["inventory", "field", "coded_by", "cases", "share"],
