@@ -63,11 +63,12 @@ prevalence = stats.prevalence(cases, None, na_policy, frame=frame)
 tables.save(tables.labelled_with_pairs(prevalence, frame, language), f"{prefix}_prevalence")
 display(
     Markdown(cooccurrence.describe(cases, na_policy, frame, language)),
+    Markdown(cooccurrence.subpopulation_note(cases, frame, language)),
     present.show(
-        prevalence,
+        cooccurrence.mark_subpopulations(prevalence, cases, frame),
         (
-            "每列為一項風險；n 為有報告此風險的案例數，盛行率附 Wilson 95% 區間。",
-            "One row per risk; n counts the cases reporting it; prevalence with its Wilson 95% interval.",
+            "每列為一項風險；n 為有報告此風險的案例數，盛行率附 Wilson 95% 區間；最後一欄標示來源僅問部分案例的風險（對象見上）。",
+            "One row per risk; n counts the cases reporting it; prevalence with its Wilson 95% interval; the last column marks risks the source asked of some cases only (who, above).",
         ),
         language,
         frame,
@@ -83,13 +84,32 @@ display(
 pairs = cooccurrence.pairs(cases, None, na_policy, frame=frame)
 tables.save(tables.labelled_with_pairs(pairs, frame, language), f"{prefix}_pairs")
 present.show(
-    cooccurrence.distinct_pairs(pairs, frame),
+    cooccurrence.shown_pairs(pairs, cases, frame),
     (
-        "每列為一對風險；n 為兩項皆有報告的案例數，同時勾選數為兩項皆勾選的案例數。",
-        "One row per pair of risks; n counts the cases reporting both, Both ticked those ticked with both.",
+        "每列為一對風險；n 為此對使用的案例數（兩項皆有報告者，非全部案例），同時勾選數為兩項皆勾選的案例數；最後一欄標示依僅問部分案例之題目的風險。",
+        "One row per pair of risks; n counts the cases this pair uses (those reporting both, not all cases), Both ticked those ticked with both; the last column marks risks asked of some cases only.",
     ),
     language,
     frame,
+)
+
+# %% [markdown]
+# ## 逐對刪除與完整案例 · Pairwise and complete cases
+#
+# The same pair measure under pairwise deletion (each pair uses the cases reporting both) and under complete cases (only the cases reporting all six risks), with each one's `n`.
+
+# %%
+display(
+    Markdown(cooccurrence.complete_case_sentence(cases, frame, language)),
+    present.show(
+        cooccurrence.pairwise_and_complete(cases, measure, frame),
+        (
+            "每列為一對風險：逐對刪除與完整案例下的配對指標及各自的 n。",
+            "One row per pair of risks: the pair measure and its n under pairwise deletion and under complete cases.",
+        ),
+        language,
+        frame,
+    ),
 )
 
 # %%
@@ -134,7 +154,7 @@ tables.save(
     tables.labelled_with_pairs(stratified, frame, language), f"{prefix}_pairs_by_{stratify_by}"
 )
 present.show(
-    cooccurrence.distinct_pairs(stratified, frame),
+    cooccurrence.mark_subpopulations(cooccurrence.distinct_pairs(stratified, frame), cases, frame),
     (
         "每列為一個分層中的一對風險；n 為該層兩項皆有報告的案例數。",
         "One row per stratum and pair of risks; n counts the stratum's cases reporting both.",
@@ -180,8 +200,8 @@ display(
     present.show(
         association,
         (
-            "風險 × AI應用類型：每列為一項風險的檢定；n 為有報告此風險且已編碼類型的案例數。",
-            "Risk × AI use category: one test per risk; n counts the cases reporting the risk with a category.",
+            "風險 × AI應用類型：每列為一項風險的檢定；n 為有報告此風險且已編碼類型的案例數。q 值的多重檢定族為本表各檢定（見「多重檢定族」欄）；Fisher 精確檢定的 p 值為離散分布，BH 校正因此偏保守。",
+            "Risk × AI use category: one test per risk; n counts the cases reporting the risk with a category. The q-values' family is this table's tests (column Testing family); Fisher's exact p-values are discrete, so BH on them is conservative.",
         ),
         language,
         frame,
@@ -193,8 +213,8 @@ display(
     present.show(
         technique_association,
         (
-            "風險 × AI技術：每列為一項技術與一項風險（使用與否 × 勾選與否）；n 為有報告此風險的案例數。",
-            "Risk × AI technique: one row per technique and risk (uses it or not × ticked or not); n counts the cases reporting the risk.",
+            "風險 × AI技術：每列為一項技術與一項風險（使用與否 × 勾選與否）；n 為有報告此風險的案例數。q 值的多重檢定族為本表各檢定（見「多重檢定族」欄），與類型檢定分開；Fisher 精確檢定的 p 值為離散分布，BH 校正因此偏保守。",
+            "Risk × AI technique: one row per technique and risk (uses it or not × ticked or not); n counts the cases reporting the risk. The q-values' family is this table's tests (column Testing family), apart from the category tests; Fisher's exact p-values are discrete, so BH on them is conservative.",
         ),
         language,
         frame,
@@ -221,8 +241,8 @@ display(
     present.show(
         differences,
         (
-            "McNemar 檢定：每列為一對風險，比較僅甲勾選與僅乙勾選的案例數；n 為兩項皆有報告的案例數。",
-            "McNemar's test: one row per pair of risks, comparing cases with only A and only B ticked; n counts the cases reporting both.",
+            "McNemar 檢定：每列為一對風險，比較僅甲勾選與僅乙勾選的案例數；n 為兩項皆有報告的案例數；Holm 與 BH 的檢定族為本表各對（見「多重檢定族」欄；精確二項 p 值為離散分布，BH 偏保守）。",
+            "McNemar's test: one row per pair of risks, comparing cases with only A and only B ticked; n counts the cases reporting both; Holm and BH over this table's pairs (column Testing family; exact binomial p-values are discrete, so BH on them is conservative).",
         ),
         language,
         frame,
@@ -245,8 +265,8 @@ display(
     present.show(
         odds_ratios,
         (
-            "每列為一項風險對一個模型項的勝算比（95% 區間）；無法估計者說明原因。",
-            "One row per risk and model term: odds ratio with 95% interval; terms that cannot be estimated say why.",
+            "每列為一項風險對一個模型項的勝算比（95% 區間）；無法估計者說明原因；q 值的多重檢定族見「多重檢定族」欄（本表所有風險的全部估計項）。",
+            "One row per risk and model term: odds ratio with 95% interval; terms that cannot be estimated say why; the q-values' family is in column Testing family (every estimated term of every risk in this table).",
         ),
         language,
         frame,

@@ -85,9 +85,12 @@ present.show(
     findings.shown(pairs, "pairs", language, frame),
     caption=(
         "每列：一個盤點中的一對風險；n 為兩者皆有報告的案例數；"
-        "區間為 Jaccard 的 95% 自助法區間；q 值為該盤點 15 對內的 BH 校正",
+        "區間為 Jaccard 的 95% 自助法區間；q 值為該盤點各對的 BH 校正（檢定族見「多重檢定族」欄）；"
+        "Fisher 精確檢定的 p 值為離散分布，BH 校正因此偏保守（實際偽發現率低於名目水準）",
         "Each row: one pair of risks in one inventory; n counts the cases reporting both; "
-        "the interval is Jaccard's 95% bootstrap interval; q is BH over that inventory's 15 pairs",
+        "the interval is Jaccard's 95% bootstrap interval; q is BH over that inventory's pairs "
+        "(the family is in column Testing family); Fisher's exact p-values are discrete, so BH on "
+        "them is conservative (the false discovery rate is below the nominal level)",
     ),
     language=language,
     frame=frame,
@@ -118,9 +121,11 @@ display(
 present.show(
     findings.shown(flag_pairs, "tests", language, frame),
     caption=(
-        "每列：一個風險在兩個盤點間的差異檢定；n 為兩盤點中有報告此風險的案例數",
+        "每列：一個風險在兩個盤點間的差異檢定；n 為兩盤點中有報告此風險的案例數；"
+        "q 值的檢定族為風險 × 盤點配對（見「多重檢定族」欄）",
         "Each row: one risk tested between two inventories; "
-        "n counts the cases of both that report it",
+        "n counts the cases of both that report it; q is BH over risks × pairs of inventories "
+        "(column Testing family)",
     ),
     language=language,
     frame=frame,

@@ -472,3 +472,69 @@ def test_dask_route_names_a_missing_column(us_federal):
         co.tables_dask(ddf, REAL_STRATA, frame=FRAME, scheduler="sync")
     with pytest.raises(AnalysisError, match="na_policy"):
         co.tables_dask(ddf, na_policy="drop", frame=FRAME, scheduler="sync")
+
+
+# -- questionnaire design: who a flag's questions were asked of (issue 19, item 4) ----------
+US24_RAW = "data/raw/us-federal/2024_consolidated_ai_inventory_raw_v2.csv"
+US24_IMPACT = "Is the AI use case rights-impacting, safety-impacting, both, or neither?"
+
+
+@pytest.fixture(scope="module")
+def us2024():
+    return bundled.load("us-federal-2024").cases
+
+
+def test_asked_of_counts_match_the_raw_file(us2024):
+    """The load's count of the cases the section 5 questions were asked of, recomputed from
+    the raw file with pandas (impact type and stage, as the data dictionary requires)."""
+    from analysis import config
+
+    raw = pd.read_csv(config.ROOT / US24_RAW, encoding="cp1252", dtype=str)
+    impact = raw[US24_IMPACT].fillna("").str.strip().str.lower()
+    stage = raw["Stage of Development"].fillna("").str.strip().str.lower()
+    asked = impact.isin(["rights-impacting", "safety-impacting", "both"]) & stage.isin(
+        ["implementation and assessment", "operation and maintenance"]
+    )
+    info = co.subpopulations(us2024)
+    assert set(info) == {DG, ETH, EXP, PD, ADR}  # human_rights (17_impact_type) asked of all
+    for flag in (ETH, ADR):
+        got = info[flag]["us-federal-2024"]
+        reported = us2024[flag].notna().to_numpy()
+        assert got["asked"] == int(asked.sum())
+        assert got["reported"] == int(reported.sum())
+        assert got["reported_asked"] == int((asked.to_numpy() & reported).sum())
+    assert info[ETH]["us-federal-2024"]["reported"] == 223
+
+
+def test_pooled_cases_keep_the_subpopulations(us2024, study):
+    pooled = pd.concat([us2024, study], ignore_index=True)
+    assert pooled.attrs == {}  # pandas drops attrs that differ: looked up from the load
+    assert co.subpopulations(pooled) == co.subpopulations(us2024)
+    assert co.subpopulations(study) == {}
+
+
+def test_shown_pairs_show_each_pairs_n_and_mark(us2024):
+    table = co.shown_pairs(co.pairs(us2024, frame=FRAME), us2024, FRAME)
+    assert "cases" not in table.columns
+    for row in table.itertuples():
+        both = us2024[[row.flag_a, row.flag_b]].notna().all(axis=1).sum()
+        assert row.n == both
+        marked = set(filter(None, str(row.asked_of).split(";")))
+        assert marked == {row.flag_a, row.flag_b} - {HR}
+    assert table["n"].min() == 147 and table["n"].max() == 1217
+
+
+def test_pairwise_and_complete_against_pandas(us2024):
+    side = co.pairwise_and_complete(us2024, "jaccard", FRAME)
+    complete = us2024[FLAGS].dropna()
+    assert len(complete) == 138
+    assert (side["n:na_policy_complete"] == len(complete)).all()
+    for row in side.itertuples(index=False):
+        a, b = complete[row.flag_a].astype(bool), complete[row.flag_b].astype(bool)
+        expected = (a & b).sum() / (a | b).sum() if (a | b).any() else np.nan
+        assert math.isclose(row[4], expected, rel_tol=1e-12)  # jaccard under complete cases
+        used = us2024[[row.flag_a, row.flag_b]].dropna()
+        a, b = used[row.flag_a].astype(bool), used[row.flag_b].astype(bool)
+        assert math.isclose(row[2], (a & b).sum() / (a | b).sum(), rel_tol=1e-12)  # pairwise
+    assert "138" in co.complete_case_sentence(us2024, FRAME, "en")
+    assert "147–1217" in co.complete_case_sentence(us2024, FRAME, "en")

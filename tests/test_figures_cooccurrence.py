@@ -108,3 +108,26 @@ def test_saving_is_deterministic(study, frame, tmp_path):
     first = figures.save(fc.network(pairs, frame=frame), "net", tmp_path / "a")
     second = figures.save(fc.network(pairs, frame=frame), "net", tmp_path / "b")
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_pair_heatmap_cells_say_the_cases_each_pair_uses(frame):
+    """Pairwise deletion: each cell rests on its own n (US 2024: 147 to 1,217 of 2,133),
+    written in the cell, counted here from the case table with pandas."""
+    from analysis import inventories
+
+    cases = inventories.load("us-federal-2024").cases
+    fig = fc.pair_heatmap(co.pairs(cases, frame=frame), "jaccard", frame=frame, language="en")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    flags = frame.flag_keys
+    for i, a in enumerate(flags):
+        for j, b in enumerate(flags):
+            n = int(cases[[a, b]].notna().all(axis=1).sum())
+            assert texts[i * len(flags) + j].endswith(f"\nn={n}")
+    assert "n=2133" not in " ".join(texts)
+    figures.close(fig)
+    fig = fc.pair_heatmap(co.pairs(cases, frame=frame), "p_b_given_a", frame=frame)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    a, b = flags.index("ethics"), flags.index("automated_decision")
+    both = cases[["ethics", "automated_decision"]].dropna()
+    assert texts[a * len(flags) + b].endswith(f"\nn={int(both['ethics'].sum())}")  # P(b | a)
+    figures.close(fig)

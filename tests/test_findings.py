@@ -114,3 +114,37 @@ def test_category_shares_sum_to_one_and_coders_are_named(cases, frame):
     assert coders.loc[("study", "category"), "cases"] == 11
     lines = findings.coded_by_sentences(findings.coded_by(cases), "en", frame)
     assert "two blind annotation passes, adjudicated (133 of 133)" in lines[1]
+
+
+def test_every_table_of_q_values_names_its_family(cases, pairs, frame):
+    """The family column says which tests the BH q-values run over and how many; the
+    q-values are statsmodels' fdr_bh over exactly those."""
+    for _name, group in pairs.groupby("inventory"):
+        finite = np.isfinite(group["p_value"].to_numpy(dtype=float))
+        assert set(group["family"]) == {
+            f"BH over the {int(finite.sum())} Fisher's exact tests of risk pairs in this inventory"
+        }
+    prevalence = findings.prevalence_by_inventory(cases, "flag", frame)
+    for table, words in (
+        (findings.compare(prevalence, "flag", 500), "of risks across the inventories compared"),
+        (findings.compare_pairs(prevalence, "flag", 500), "of risks × pairs of inventories"),
+    ):
+        p = table["p_value"].to_numpy(dtype=float)
+        finite = np.isfinite(p)
+        assert set(table["family"]) == {f"BH over the {int(finite.sum())} tests {words}"}
+        np.testing.assert_allclose(
+            table["q_value"].to_numpy(dtype=float)[finite],
+            multipletests(p[finite], method="fdr_bh")[1],
+            rtol=1e-12,
+        )
+
+
+def test_pairs_mark_the_risks_an_inventory_asked_of_some_cases_only(pairs, frame):
+    """US 2024 asked every question but the impact type (human_rights) of some cases only
+    (its mapping's asked_of); the study and the annotated Taiwanese cases asked all."""
+    from analysis import inventories
+
+    us = findings.all_pair_tests({"us": inventories.load("us-federal-2024").cases}, 50, frame=frame)
+    for row in us.itertuples():
+        assert set(row.asked_of.split(";")) == {row.flag_a, row.flag_b} - {"human_rights"}
+    assert (pairs["asked_of"] == "").all()

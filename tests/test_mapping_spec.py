@@ -320,3 +320,31 @@ def test_flags_section_keys_are_defaults_of_every_flag_and_column_entries_inheri
         "source",
     )
     assert flags["ethics"].per_column.keys() == {"Q3"}
+
+
+# -- asked_of: who a flag's questions were asked of (questionnaire design) -------------------
+def test_asked_of_one_entry_is_a_list_and_values_are_folded():
+    flag = load_mapping(config.INVENTORIES_DIR / "us-federal-2025.yaml").flags["personal_data"]
+    (entry,) = flag.asked_of
+    assert entry["where"] == [("development_stage", {"pilot", "deployed"})]
+    assert entry["en"].startswith("pilot and deployed uses") and entry["zh"]
+
+
+def test_asked_of_without_a_description_is_refused(tmp_path):
+    def edit(d):
+        d["flags"]["columns"]["personal_data"]["asked_of"] = {"en": "pilot uses"}
+
+    with pytest.raises(InputError) as err:
+        load_mapping(_written(tmp_path, "us-federal-2025", edit))
+    assert "flags.columns.personal_data.asked_of" in str(err.value)
+
+
+def test_asked_of_naming_a_missing_column_stops_the_load(tmp_path):
+    from analysis.mapping import apply_mapping
+
+    def edit(d):
+        d["flags"]["columns"]["personal_data"]["asked_of"]["where"][0]["column"] = "no_such"
+
+    with pytest.raises(InputError) as err:
+        apply_mapping(_written(tmp_path, "us-federal-2025", edit))
+    assert "no_such" in str(err.value)

@@ -605,3 +605,35 @@ def test_every_logistic_reason_and_family_reads_in_both_languages(study, frame):
         frame.heading("inference_profile", "zh-TW"),
         frame.heading("missing_mark", "zh-TW"),
     }
+
+
+# -- families of q-values named (issue 19, item 5) -------------------------------------------
+def test_every_q_value_call_names_its_family(study):
+    """Each call's q-values are BH over exactly the tests its family names (statsmodels'
+    fdr_bh over the same p-values), and the family says how many."""
+    frame = load_frame()
+    for table, words in (
+        (stats.association(study, "category", n_permutations=500, frame=frame), "category"),
+        (stats.association(study, "technique", n_permutations=500, frame=frame), "technique"),
+        (stats.mcnemar_pairs(study, frame=frame), "McNemar"),
+    ):
+        p = table["p_value"].to_numpy(dtype=float)
+        finite = np.isfinite(p)
+        assert table["family"].nunique() == 1
+        assert table.attrs["family"] == table["family"].iloc[0]
+        assert f"BH over the {int(finite.sum())} " in table.attrs["family"]
+        assert words in table.attrs["family"]
+        expected = multipletests(p[finite], method="fdr_bh")[1]
+        assert np.allclose(table["q_value"].to_numpy(dtype=float)[finite], expected)
+
+
+def test_family_words_are_phrases_in_both_languages(study):
+    """The family column reads as a sentence of the frame in either language."""
+    from analysis import present
+
+    frame = load_frame()
+    table = stats.mcnemar_pairs(study, frame=frame)
+    zh = present.reader_table(table[["family"]], frame, "zh-TW").iloc[0, 0]
+    en = present.reader_table(table[["family"]], frame, "en").iloc[0, 0]
+    assert en == table["family"].iloc[0]
+    assert zh.startswith("BH 校正") and "15" in zh

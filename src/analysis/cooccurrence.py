@@ -877,3 +877,140 @@ def pairs_side_by_side(
             )
         )
     return pd.concat(parts, axis=1).reset_index()
+
+
+# -- questionnaire design: the cases a flag's questions were asked of ----------------------
+def subpopulations(cases: pd.DataFrame) -> dict[str, dict[str, dict]]:
+    """``{flag: {inventory: info}}`` for each flag whose questions an inventory of ``cases``
+    asked of a subpopulation only (the mapping's ``asked_of``): ``info`` has ``en``/``zh``
+    (who was asked), ``asked`` (cases the mapping's conditions select, or None),
+    ``reported`` and ``reported_asked`` (cases reporting the flag, and those of them in the
+    subpopulation). Read from ``cases.attrs["asked_of"]`` (set by the load); an inventory
+    the attrs do not cover (pooled tables lose them) is looked up in its bundled load."""
+    known = dict(cases.attrs.get("asked_of", {}))
+    names = sorted(cases["inventory"].dropna().astype(str).unique()) if "inventory" in cases else []
+    missing = [n for n in names if n not in known]
+    if missing:
+        from . import inventories
+
+        bundled = set(inventories.available())
+        for name in missing:
+            if name in bundled:
+                known.update(inventories.load(name).cases.attrs.get("asked_of", {}))
+    out: dict[str, dict[str, dict]] = {}
+    for name in names:
+        for flag, info in known.get(name, {}).items():
+            out.setdefault(flag, {})[name] = info
+    return out
+
+
+def mark_subpopulations(
+    table: pd.DataFrame, cases: pd.DataFrame, frame: Frame | None = None
+) -> pd.DataFrame:
+    """``table`` (a pairs or flag table) with a column ``asked_of``: the flags of the row
+    (``flag``, or ``flag_a`` and ``flag_b``) whose questions were asked of a subpopulation
+    only (:func:`subpopulations`), ``;``-joined in frame order, empty when none."""
+    frame = frame or load_frame()
+    restricted = [f for f in frame.flag_keys if f in subpopulations(cases)]
+    columns = [c for c in ("flag", "flag_a", "flag_b") if c in table.columns]
+    marks = [
+        TECHNIQUE_SEP.join(
+            f for f in restricted if f in {str(row[c]) for c in columns if not pd.isna(row[c])}
+        )
+        for _, row in table[columns].iterrows()
+    ]
+    return table.assign(asked_of=pd.array(marks, dtype="string"))
+
+
+def subpopulation_note(
+    cases: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+) -> str:
+    """One sentence per flag asked of a subpopulation only: who was asked, how many cases
+    that is, and how many of the cases reporting the flag are among them (empty text when
+    every flag was asked of every case)."""
+    frame = frame or load_frame()
+    found = subpopulations(cases)
+    lines = []
+    for flag in (f for f in frame.flag_keys if f in found):
+        label = html.escape(frame.label("flag", flag, language))
+        for name, info in found[flag].items():
+            who = html.escape(info["en"] if language == "en" else info["zh"])
+            if language == "en":
+                text = f"{label} ({html.escape(name)}): asked of {who}."
+                if info["asked"] is not None:
+                    text += (
+                        f" {info['asked']} cases were asked; {info['reported']} report the risk,"
+                        f" {info['reported_asked']} of them among those asked."
+                    )
+            else:
+                text = f"{label}（{html.escape(name)}）：作答對象為{who}。"
+                if info["asked"] is not None:
+                    text += (
+                        f"應作答 {info['asked']} 案；{info['reported']} 案報告此風險，"
+                        f"其中 {info['reported_asked']} 案屬應作答者。"
+                    )
+            lines.append(f"- {text}")
+    return "\n".join(lines)
+
+
+def shown_pairs(
+    pairs_table: pd.DataFrame, cases: pd.DataFrame, frame: Frame | None = None
+) -> pd.DataFrame:
+    """The pair table a report shows: each unordered pair once (:func:`distinct_pairs`),
+    ``n`` (the cases used for the pair) rather than the stratum's case count, and the
+    ``asked_of`` mark (:func:`mark_subpopulations`)."""
+    frame = frame or load_frame()
+    table = distinct_pairs(pairs_table, frame).drop(columns=["cases"])
+    return mark_subpopulations(table, cases, frame)
+
+
+def pairwise_and_complete(
+    cases: pd.DataFrame,
+    measure: str = "jaccard",
+    frame: Frame | None = None,
+    flags: list[str] | None = None,
+) -> pd.DataFrame:
+    """One pair measure and its ``n`` for every unordered flag pair under pairwise deletion
+    and under complete cases (only the cases reporting every flag), side by side:
+    columns ``flag_a``, ``flag_b``, ``<measure>:na_policy_pairwise``,
+    ``n:na_policy_pairwise``, ``<measure>:na_policy_complete``, ``n:na_policy_complete``,
+    ``asked_of``."""
+    if measure not in MEASURES:
+        raise CooccurrenceError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
+    frame = frame or load_frame()
+    many = pattern_counts(cases, [None], frame, flags)
+    parts = []
+    for policy in ("pairwise", "complete"):
+        table = distinct_pairs(many.derive(policy)[None].pairs(), frame)
+        parts.append(
+            table.set_index(["flag_a", "flag_b"])[[measure, "n"]].rename(
+                columns={measure: f"{measure}:na_policy_{policy}", "n": f"n:na_policy_{policy}"}
+            )
+        )
+    out = pd.concat(parts, axis=1).reset_index()
+    return mark_subpopulations(out, cases, frame)
+
+
+def complete_case_sentence(
+    cases: pd.DataFrame,
+    frame: Frame | None = None,
+    language: str = config.DEFAULT_LANGUAGE,
+) -> str:
+    """How many cases report every flag (the complete-case view uses only them) against the
+    cases each pair uses under pairwise deletion."""
+    frame = frame or load_frame()
+    flags = frame.flag_keys
+    complete = int((flag_states(cases, flags) != NOT_REPORTED).all(axis=1).sum())
+    upper = distinct_pairs(pairs(cases, None, "pairwise", frame=frame), frame)
+    low, high = (int(upper["n"].min()), int(upper["n"].max())) if len(upper) else (0, 0)
+    if language == "en":
+        return (
+            f"{complete} of {len(cases)} cases report all {len(flags)} risks: the complete-case "
+            f"view uses only them, where pairwise deletion uses {low}–{high} cases per pair."
+        )
+    return (
+        f"{len(cases)} 案中有 {complete} 案 {len(flags)} 項風險皆有報告：完整案例分析只用這些案例，"
+        f"逐對刪除則每對使用 {low}–{high} 案。"
+    )

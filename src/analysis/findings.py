@@ -249,7 +249,8 @@ def pair_tests(
     table["q_value"] = stats.bh(table["p_value"].to_numpy(dtype=float))
     order = ["flag_a", "flag_b", "n", "n_a", "n_b", "count", "jaccard", "jaccard_low"]
     order += ["jaccard_high", "phi", "p_b_given_a", "p_b_given_a_low", "p_b_given_a_high"]
-    return table[order + ["odds_ratio", "p_value", "q_value"]].reset_index(drop=True)
+    out = table[order + ["odds_ratio", "p_value", "q_value"]].reset_index(drop=True)
+    return _family(out, "pairs")
 
 
 def two_by_two(n: int, n_a: int, n_b: int, count: int) -> np.ndarray:
@@ -263,9 +264,13 @@ def all_pair_tests(
     seed: int = config.SEED,
     frame: Frame | None = None,
 ) -> pd.DataFrame:
-    """:func:`pair_tests` of each inventory, stacked with an ``inventory`` column first."""
+    """:func:`pair_tests` of each inventory, stacked with an ``inventory`` column first and
+    ``asked_of`` last: the pair's risks that inventory asked of some cases only
+    (:func:`analysis.cooccurrence.mark_subpopulations`)."""
     parts = [
-        pair_tests(table, n_boot, seed, frame).assign(inventory=name)
+        cooccurrence.mark_subpopulations(
+            pair_tests(table, n_boot, seed, frame), table, frame
+        ).assign(inventory=name)
         for name, table in cases.items()
     ]
     out = pd.concat(parts, ignore_index=True)
@@ -384,7 +389,9 @@ def prevalence_by_inventory(
     return out.reset_index(drop=True)
 
 
-def _tests(prevalence: pd.DataFrame, kind: str, groups: list[list[str]], n_permutations: int):
+def _tests(
+    prevalence: pd.DataFrame, kind: str, groups: list[list[str]], n_permutations: int, family: str
+):
     from . import stats
 
     rows = []
@@ -407,7 +414,28 @@ def _tests(prevalence: pd.DataFrame, kind: str, groups: list[list[str]], n_permu
             )
     out = pd.DataFrame(rows)
     out.insert(len(out.columns) - 1, "q_value", stats.bh(out["p_value"].to_numpy(dtype=float)))
-    return out
+    return _family(out, family)
+
+
+#: The multiple-testing family of each table of q-values (phrases of the frame, so shown in
+#: either language); ``{n}``: the tests with a p-value in it.
+FAMILIES = {
+    "pairs": "BH over the {n} Fisher's exact tests of risk pairs in this inventory",
+    "flag": "BH over the {n} tests of risks across the inventories compared",
+    "flag_pairs": "BH over the {n} tests of risks × pairs of inventories",
+    "category": "BH over the {n} tests of categories across the inventories compared",
+    "category_pairs": "BH over the {n} tests of categories × pairs of inventories",
+}
+
+
+def _family(table: pd.DataFrame, family: str) -> pd.DataFrame:
+    """``table`` with a ``family`` column (and ``attrs["family"]``): which tests its BH
+    q-values are adjusted over, and how many."""
+    n = int(np.isfinite(table["p_value"].to_numpy(dtype=float)).sum())
+    words = FAMILIES[family].replace("{n}", str(n))
+    table = table.assign(family=words)
+    table.attrs["family"] = words
+    return table
 
 
 def compare(
@@ -416,7 +444,7 @@ def compare(
     """One test per flag (or category) of a difference across all the inventories of
     ``prevalence`` (:func:`prevalence_by_inventory`), BH over the flags (or categories)."""
     names = list(dict.fromkeys(prevalence["inventory"]))
-    return _tests(prevalence, kind, [names], n_permutations)
+    return _tests(prevalence, kind, [names], n_permutations, kind)
 
 
 def compare_pairs(
@@ -424,7 +452,9 @@ def compare_pairs(
 ) -> pd.DataFrame:
     """:func:`compare` for each pair of inventories, BH over flags × pairs of inventories."""
     names = list(dict.fromkeys(prevalence["inventory"]))
-    return _tests(prevalence, kind, [list(p) for p in combinations(names, 2)], n_permutations)
+    return _tests(
+        prevalence, kind, [list(p) for p in combinations(names, 2)], n_permutations, f"{kind}_pairs"
+    )
 
 
 def comparison_sentences(
@@ -635,9 +665,9 @@ SHOWN_AS = {
 }
 SHOWN_COLUMNS = {
     "pairs": ["inventory", "flag_a", "flag_b", "n", "count", "jaccard", "jaccard_low"]
-    + ["jaccard_high", "phi", "p_b_given_a", "p_value", "q_value"],
+    + ["jaccard_high", "phi", "p_b_given_a", "p_value", "q_value", "family", "asked_of"],
     "prevalence": ["inventory", "yes", "n", "share", "share_low", "share_high"],
-    "tests": ["inventories", "n", "test", "statistic", "p_value", "q_value", "reason"],
+    "tests": ["inventories", "n", "test", "statistic", "p_value", "q_value", "reason", "family"],
     "coded_by": ["inventory", "field", "coded_by", "cases", "share"],
 }
 

@@ -20,8 +20,11 @@ Choices, stated once:
 * association with ``technique``: a case may use several techniques, so the strata
   overlap; each technique is tested as a 2 × 2 table (uses it / does not) × (yes / no)
   among the cases that report their techniques.
-* Benjamini–Hochberg q-values across the whole family of tests returned by one call
-  (for :func:`logistic` the family is chosen and named in its ``family`` column).
+* Benjamini–Hochberg q-values across the whole family of tests returned by one call; every
+  call names its family (which tests, how many) in a ``family`` column and
+  ``attrs["family"]`` (:data:`TEST_FAMILIES`; for :func:`logistic` the family is chosen).
+  Fisher's exact and exact binomial p-values are discrete, so BH on them is conservative
+  (the false discovery rate is below the nominal level).
 * logistic regression: maximum likelihood (statsmodels, Wald intervals) unless the data
   show separation or sparse cells, then Firth's penalised likelihood with profile
   penalised likelihood intervals and penalised likelihood-ratio p-values (as R's
@@ -300,7 +303,26 @@ def association(
     ]
     out = pd.DataFrame(rows, columns=[c for c in order if c != "q_value"])
     out["q_value"] = bh(out["p_value"].to_numpy(dtype=float))
-    return out[order]
+    return _named_family(out[order], "association_technique" if lead else "association")
+
+
+#: The multiple-testing family of each q-value call besides :func:`logistic` (its words
+#: are phrases of the frame, shown in either language); ``{n}``: the tests in it.
+TEST_FAMILIES = {
+    "association": "BH over the {n} tests of risk × category in this table",
+    "association_technique": "BH over the {n} tests of risk × technique in this table",
+    "mcnemar": "BH over the {n} McNemar tests of risk pairs in this table",
+}
+
+
+def _named_family(table: pd.DataFrame, family: str) -> pd.DataFrame:
+    """``table`` with a ``family`` column (and ``attrs["family"]``) naming its BH family:
+    which tests, and how many have a p-value."""
+    n = int(np.isfinite(table["p_value"].to_numpy(dtype=float)).sum())
+    words = TEST_FAMILIES[family].replace("{n}", str(n))
+    table = table.assign(family=words)
+    table.attrs["family"] = words
+    return table
 
 
 # -- logistic regression ----------------------------------------------------------------------
@@ -965,7 +987,7 @@ def mcnemar_pairs(
     )
     out["p_holm"] = holm(out["p_value"].to_numpy())
     out["q_value"] = bh(out["p_value"].to_numpy())
-    return out
+    return _named_family(out, "mcnemar")
 
 
 __all__ = [

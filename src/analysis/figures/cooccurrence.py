@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..cooccurrence import matrix, stratum_column
+from ..cooccurrence import PAIR_COLUMNS, matrix, stratum_column
 from ..frame import Frame, load_frame
 from . import bilingual, footnote, heatmap, nothing_to_draw, setup
 
@@ -107,6 +107,25 @@ def pair_heatmap(
     annot = shown.map(
         lambda v: "" if pd.isna(v) else (f"{int(v)}" if measure == "count" else f"{v:.2f}")
     )
+    if measure != "count":  # each cell says how many cases it rests on (pairwise: they differ)
+        # P(column | row) rests on the cases with the row's risk ticked, the rest on the pair's
+        used = "n_a" if measure == "p_b_given_a" else "n"
+        table = pairs_table
+        extra = [c for c in table.columns if c not in ("flag_a", "flag_b", *PAIR_COLUMNS)]
+        if extra and stratum is not None:
+            table = table[table[extra[0]] == stratum]
+        n = table.drop_duplicates(["flag_a", "flag_b"]).pivot(
+            index="flag_a", columns="flag_b", values=used
+        )
+        n = n.reindex(index=wide.index, columns=wide.columns).to_numpy()
+        annot = pd.DataFrame(
+            [
+                [a if a == "" or pd.isna(k) else f"{a}\nn={int(k)}" for a, k in zip(row, ks)]
+                for row, ks in zip(annot.to_numpy(), n)
+            ],
+            index=annot.index,
+            columns=annot.columns,
+        )
     flag = frame.heading("flag", language)
     return heatmap(
         shown,

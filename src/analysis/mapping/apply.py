@@ -743,11 +743,36 @@ def _derive_category(out: dict, mapping: Mapping, frame: Frame, log: LoadLog, n:
         )
 
 
+#: Prefix of the working columns that say, per row, whether a flag's questions were asked
+#: of the case (``asked_of`` with ``where``); dropped before the canonical table is made.
+ASKED_PREFIX = "_asked:"
+
+
+def _asked(name: str, table: RawTable, spec: FieldSpec, mapping: Mapping) -> pd.Series | None:
+    """Whether any of the flag's questions was asked of each row (the union of its
+    ``asked_of`` entries, each the conjunction of its conditions); None when an entry has
+    no conditions, so the rows asked cannot be told."""
+    if not spec.asked_of or any(not a["where"] for a in spec.asked_of):
+        return None
+    asked = pd.Series(False, index=range(len(table.cells)))
+    for entry in spec.asked_of:
+        holds = pd.Series(True, index=range(len(table.cells)))
+        for column, values in entry["where"]:
+            one = FieldSpec(name=f"flags.{name}.asked_of", columns=[column])
+            holds &= _native(table, one, mapping).map(fold).isin(values).to_numpy()
+        asked |= holds
+    return asked
+
+
 def _flags(out: dict, table: RawTable, mapping: Mapping, frame: Frame, log: LoadLog) -> None:
     flag_values = {
         key: _flag(key, table, spec, frame, log, mapping) for key, spec in mapping.flags.items()
     }
     out.update(flag_values)
+    for key, spec in mapping.flags.items():
+        asked = _asked(key, table, spec, mapping)
+        if asked is not None:
+            out[ASKED_PREFIX + key] = asked
     if flag_values:
         sources = {spec.coded_by for spec in mapping.flags.values()}
         any_value = pd.concat(list(flag_values.values()), axis=1).notna().any(axis=1)
@@ -1120,6 +1145,28 @@ def _rules(mapping: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rules, columns=["field", "from", "coded_by", "rationale"])
 
 
+def asked_of_summary(mapping: Mapping, cases: pd.DataFrame, asked: pd.DataFrame) -> dict:
+    """``{flag: {"en", "zh", "asked", "reported", "reported_asked"}}`` for each flag whose
+    questions were asked of a subpopulation (``asked_of``): the descriptions joined, the
+    cases in it (None when the mapping gives no conditions), the cases reporting the flag
+    and how many of those are in it (None likewise)."""
+    out = {}
+    for flag, spec in mapping.flags.items():
+        if not spec.asked_of:
+            continue
+        reported = cases[flag].notna().to_numpy() if flag in cases else np.zeros(len(cases), bool)
+        column = ASKED_PREFIX + flag
+        inside = asked[column].to_numpy(dtype=bool) if column in asked else None
+        out[flag] = {
+            "en": "; ".join(a["en"] for a in spec.asked_of),
+            "zh": "；".join(a["zh"] for a in spec.asked_of),
+            "asked": None if inside is None else int(inside.sum()),
+            "reported": int(reported.sum()),
+            "reported_asked": None if inside is None else int((inside & reported).sum()),
+        }
+    return out
+
+
 def apply_mapping(
     mapping: Mapping | str | Path, frame: Frame | None = None, verify: dict[str, str] | None = None
 ) -> LoadResult:
@@ -1149,10 +1196,13 @@ def apply_mapping(
     reject = np.array(
         [(f, int(r)) in bad_keys for f, r in zip(df["_file"], df["_row"])], dtype=bool
     )
+    asked_columns = [c for c in df.columns if str(c).startswith(ASKED_PREFIX)]
+    asked = df.loc[~reject, asked_columns].reset_index(drop=True)
     cases = canonical.coerce(
-        df[~reject].drop(columns=["_row", "_file"]).reset_index(drop=True), frame
+        df[~reject].drop(columns=["_row", "_file", *asked_columns]).reset_index(drop=True), frame
     )
     canonical.check(cases, frame, str(mapping.path))
+    cases.attrs["asked_of"] = {mapping.inventory: asked_of_summary(mapping, cases, asked)}
     report = StandardizationReport(
         inventory=mapping.inventory,
         mapping=mapping.path.name,

@@ -707,6 +707,74 @@ FlagColumns = Annotated[
 ]
 
 
+class AskedWhere(Place):
+    """One condition on a native column that selects the cases a question was asked of."""
+
+    expected: ClassVar[tuple[str, str]] = (
+        "a mapping with 'column' and 'values'",
+        "含 column 與 values 的設定",
+    )
+    title: ClassVar[str] = "Asked-of condition"
+
+    column: Text = key(
+        en="the native column the condition reads",
+        zh="條件所讀的原始欄位",
+        expected=("a column name", "欄位名稱"),
+        min_length=1,
+    )
+    values: Columns = key(
+        en="the native values (compared after normalisation, case-folded) that select the cases",
+        zh="選出這些案例的原始值（正規化、不分大小寫比對）",
+        expected=("a value or a list of values", "值或值的清單"),
+        min_length=1,
+    )
+
+
+class AskedOf(Place):
+    """The cases one of a flag's questions was asked of, when the source's questionnaire
+    asked it of a subpopulation only (e.g. safeguard questions asked only of rights- or
+    safety-impacting uses): a plain description in English and Traditional Chinese, and
+    optionally the conditions on native columns that select those cases (all must hold)."""
+
+    expected: ClassVar[tuple[str, str]] = (
+        "a mapping with 'en' and 'zh' (and optionally 'where')",
+        "含 en 與 zh（及選填 where）的設定",
+    )
+    title: ClassVar[str] = "Asked of"
+
+    en: Text = key(
+        en="who the question was asked of, in English (shown under tables that use the flag)",
+        zh="此題的作答對象（英文；列於使用此風險的表格下）",
+        expected=("a sentence", "一句說明"),
+        min_length=1,
+    )
+    zh: Text = key(
+        en="who the question was asked of, in Traditional Chinese",
+        zh="此題的作答對象（繁體中文）",
+        expected=("a sentence", "一句說明"),
+        min_length=1,
+    )
+    where: list[AskedWhere] = key(
+        [],
+        en="conditions on native columns that select the cases asked (all must hold); "
+        "the load counts the cases they select and how many of those report the flag",
+        zh="選出作答案例的原始欄位條件（須全部成立）；載入時計算符合的案例數及其中有報告此風險者",
+        expected=("a list of column conditions", "欄位條件清單"),
+        shown_default="none",
+    )
+
+
+def _one_entry_as_list(value: object) -> object:
+    """One ``asked_of`` entry (a mapping) is a list of one."""
+    return [value] if isinstance(value, dict) else value
+
+
+AskedOfList = Annotated[
+    list[AskedOf],
+    BeforeValidator(_one_entry_as_list, json_schema_input_type=AskedOf | list[AskedOf]),
+]
+
+
 #: Keys of a text field that a flag does not have (each answer is read as written):
 #: description in English and zh-TW, then what is expected.
 NOT_ON_A_FLAG = (
@@ -759,6 +827,13 @@ class FlagSpec(FlagRecodes, ColumnSpec):
     )
     extract: None = key(None, en=NOT_ON_A_FLAG[0], zh=NOT_ON_A_FLAG[1], expected=NOT_ON_A_FLAG[2:])
     remove: None = key(None, en=NOT_ON_A_FLAG[0], zh=NOT_ON_A_FLAG[1], expected=NOT_ON_A_FLAG[2:])
+    asked_of: AskedOfList | None = key(
+        None,
+        en="questionnaire design: the cases the flag's questions were asked of, one entry "
+        "per group of questions (the flag rests on their union); not given: asked of every case",
+        zh="問卷設計：此風險所讀題目的作答對象，每組題目一項（此風險依其聯集）；未填：每一案皆有作答",
+        shown_default="every case",
+    )
     coded_by: CodedBy | None = key(
         None,
         en="where the flag comes from (here or in the flags section)",
@@ -1062,6 +1137,8 @@ PLACES = (
     FlagsSection,
     FlagSpec,
     FlagColumn,
+    AskedOf,
+    AskedWhere,
 )
 
 
@@ -1090,6 +1167,9 @@ class FieldSpec:
     per_column: dict[str, FieldSpec] = field(default_factory=dict)
     #: a blank value is a problem (text, closed fields, techniques, extras)
     required: bool = False
+    #: flags: the subpopulations the flag's questions were asked of (``asked_of``), each
+    #: ``{"en", "zh", "where": [(column, {folded values})]}``
+    asked_of: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -1190,6 +1270,14 @@ def _flag_spec(name: str, flag: FlagSpec) -> FieldSpec:
     not give from the flag."""
     compiled = _answers(name, flag, [c.column for c in flag.from_], flag.coded_by)
     compiled.constant, compiled.combine = flag.constant, flag.combine
+    compiled.asked_of = [
+        {
+            "en": a.en.strip(),
+            "zh": a.zh.strip(),
+            "where": [(w.column, {fold(v) for v in w.values}) for w in a.where],
+        }
+        for a in flag.asked_of or []
+    ]
     for entry in flag.from_:
         if entry.model_fields_set - {"column"}:
             inherited = {
