@@ -1,10 +1,19 @@
-"""Shared fixtures: the frame and the study's 11 cases, loaded once per test session."""
+"""Shared fixtures: the frame and the study's 11 cases, loaded once per test session; the
+property tests' settings (seeded, so that a run is repeatable; FUZZ_RANDOM=1 for fresh
+examples)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from analysis import inventories, load_frame
+
+settings.register_profile("seeded", derandomize=True, database=None)
+settings.register_profile("random", derandomize=False)
+settings.load_profile("random" if os.environ.get("FUZZ_RANDOM") else "seeded")
 
 
 @pytest.fixture(scope="session")
