@@ -183,7 +183,7 @@ def test_degenerate_probabilities_reproduce_the_single_analysis(coded, drawn, fr
 
 def test_pooled_summary_and_reading(coded, frame):
     result = imputation.pooled(coded.cases, coded.codes, draws=20, frame=frame)
-    s = result.summary.set_index("analysis")
+    s = result.summary.set_index("pooled_analysis")
     assert s.at["prevalence", "widening_median"] > 1
     assert 0 < s.at["prevalence", "fmi_max"] < 1
     assert result.drawn == len(imputation.drawable(coded.cases, coded.codes, frame))

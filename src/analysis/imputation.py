@@ -406,7 +406,7 @@ class Pooled:
         if self.drawn == 0:
             text = "no value of this inventory was coded with a calibrated probability"
         else:
-            s = self.summary.set_index("analysis")
+            s = self.summary.set_index("pooled_analysis")
             text = (
                 f"multiple imputation over {self.draws} draws of {self.drawn} model-coded "
                 f"values: intervals {s.at['prevalence', 'widening_median']:.2f} times as wide "
@@ -422,7 +422,7 @@ def _summary(prevalence: pd.DataFrame, association: pd.DataFrame) -> pd.DataFram
     ratio = prevalence["widening"].to_numpy(float)
     rows.append(
         {
-            "analysis": "prevalence",
+            "pooled_analysis": "prevalence",
             "estimands": len(prevalence),
             "widening_median": float(np.nanmedian(ratio)) if len(ratio) else np.nan,
             "widening_max": float(np.nanmax(ratio)) if len(ratio) else np.nan,
@@ -436,7 +436,7 @@ def _summary(prevalence: pd.DataFrame, association: pd.DataFrame) -> pd.DataFram
     fmi = tested["r2"] / (1 + tested["r2"])  # the D2 rule's share of variance from the draws
     rows.append(
         {
-            "analysis": "association",
+            "pooled_analysis": "association",
             "estimands": len(association),
             "widening_median": np.nan,
             "widening_max": np.nan,
