@@ -113,19 +113,17 @@ display(
 )
 
 # %%
-figures.publish(
-    cooccurrence_figures.pair_heatmap(pairs, measure, frame=frame, language=language),
-    f"{prefix}_pairs_{measure}",
+display(
+    figures.publish(
+        cooccurrence_figures.pair_heatmap(pairs, measure, frame=frame, language=language),
+        f"{prefix}_pairs_{measure}",
+    ),
+    figures.publish(
+        cooccurrence_figures.pair_heatmap(pairs, "p_b_given_a", frame=frame, language=language),
+        f"{prefix}_pairs_conditional",
+    ),
+    figures.publish(cooccurrence_figures.network(pairs, frame, language), f"{prefix}_network"),
 )
-
-# %%
-figures.publish(
-    cooccurrence_figures.pair_heatmap(pairs, "p_b_given_a", frame=frame, language=language),
-    f"{prefix}_pairs_conditional",
-)
-
-# %%
-figures.publish(cooccurrence_figures.network(pairs, frame, language), f"{prefix}_network")
 
 # %% [markdown]
 # ## 分層 · By category, technique and the chosen stratum
@@ -134,24 +132,22 @@ figures.publish(cooccurrence_figures.network(pairs, frame, language), f"{prefix}
 
 # %%
 category_flag = cooccurrence.flag_table(cases, "category", na_policy, min_stratum_size, frame)
-tables.save(tables.labelled_with_pairs(category_flag, frame, language), f"{prefix}_category_flag")
-figures.publish(
-    cooccurrence_figures.stratum_heatmap(category_flag, frame, language),
-    f"{prefix}_category_flag_heatmap",
-)
-
-# %%
 technique_flag = cooccurrence.flag_table(cases, "technique", na_policy, min_stratum_size, frame)
-tables.save(tables.labelled_with_pairs(technique_flag, frame, language), f"{prefix}_technique_flag")
-figures.publish(
-    cooccurrence_figures.stratum_heatmap(technique_flag, frame, language),
-    f"{prefix}_technique_flag_heatmap",
-)
-
-# %%
 stratified = cooccurrence.pairs(cases, stratify_by, na_policy, min_stratum_size, frame)
+tables.save(tables.labelled_with_pairs(category_flag, frame, language), f"{prefix}_category_flag")
+tables.save(tables.labelled_with_pairs(technique_flag, frame, language), f"{prefix}_technique_flag")
 tables.save(
     tables.labelled_with_pairs(stratified, frame, language), f"{prefix}_pairs_by_{stratify_by}"
+)
+display(
+    figures.publish(
+        cooccurrence_figures.stratum_heatmap(category_flag, frame, language),
+        f"{prefix}_category_flag_heatmap",
+    ),
+    figures.publish(
+        cooccurrence_figures.stratum_heatmap(technique_flag, frame, language),
+        f"{prefix}_technique_flag_heatmap",
+    ),
 )
 present.show(
     cooccurrence.mark_subpopulations(cooccurrence.distinct_pairs(stratified, frame), cases, frame),

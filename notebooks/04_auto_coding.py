@@ -169,27 +169,26 @@ present.show(
 )
 
 # %% [markdown]
-# ## 混淆矩陣 · Confusions of the coders for `target` (out-of-fold for the trained coder)
-
-# %%
-figures.publish(
-    coding_figures.confusion_matrix(evaluation.confusion, target, "model", frame, language),
-    f"{prefix}_{target}_confusion_model",
-)
-figures.publish(
-    coding_figures.confusion_matrix(evaluation.confusion, target, "rules", frame, language),
-    f"{prefix}_{target}_confusion_rules",
-)
-
-# %% [markdown]
-# ## 學習曲線 · Learning curve (trained coder, on the reference alone)
+# ## 混淆矩陣與學習曲線 · Confusions for `target`, and the learning curve
 #
-# Would more labels help? The trained coder cross-validated on growing shares of each training fold.
+# The confusions of the trained coder (out-of-fold) and of the rule coder for `target`. Then: would more labels help? The trained coder cross-validated on growing shares of each training fold of the reference alone.
 
 # %%
 curve = agreement.learning_curve(reference_cases, target, folds=folds, frame=frame)
 tables.save(curve, f"{prefix}_learning_curve")
-figures.publish(coding_figures.learning_curve(curve, frame, language), f"{prefix}_learning_curve")
+display(
+    figures.publish(
+        coding_figures.confusion_matrix(evaluation.confusion, target, "model", frame, language),
+        f"{prefix}_{target}_confusion_model",
+    ),
+    figures.publish(
+        coding_figures.confusion_matrix(evaluation.confusion, target, "rules", frame, language),
+        f"{prefix}_{target}_confusion_rules",
+    ),
+    figures.publish(
+        coding_figures.learning_curve(curve, frame, language), f"{prefix}_learning_curve"
+    ),
+)
 
 # %% [markdown]
 # ## 主要技術 · The one technique a source names per case, agencies held out
@@ -253,14 +252,15 @@ present.show(
 # %% [markdown]
 # ## 編碼不確定性 · Coder uncertainty carried into the tests (multiple imputation)
 #
-# The analyses treat coded values as known. Here every flag the trained coder filled is drawn 20 times (`imputation.DRAWS`, seeded) from its calibrated probability, each drawn inventory is analysed (prevalence of each risk by category, with its interval; χ² association of each risk with category), and the results are pooled by Rubin's rules (χ² statistics by the D2 rule). Values from the source, the study or a person, the rule coder's codes (no calibrated probability) and model-coded categories (only the chosen class's probability is kept) stay as coded: the first table counts them. The second says how much wider the intervals are than when the codes are taken as known, and how many conclusions at q < 0.05 change; the third gives each test. About 2 s.
+# The analyses treat coded values as known. Here every value the trained coder filled is drawn 20 times (`imputation.DRAWS`, seeded) from its calibrated probabilities: a flag yes or no, a category among the five, each technique used or not. Each drawn inventory is analysed (prevalence of each risk by category, with its interval; χ² association of each risk with category; each risk's logistic model on category and technique) and the results are pooled by Rubin's rules (χ² statistics by the D2 rule, odds ratios on the log scale with Wald variances, compared with the inventory as coded on the same footing). Values from the source, the study or a person, the rule coder's codes (no calibrated probability) and application types stay as coded: the first table counts them. The second says how much wider the intervals are than when the codes are taken as known, and how many conclusions at q < 0.05 change; the third and fourth give each test and each odds ratio. About 5 s.
 
 # %%
 imputed = imputation.pooled(
-    coded.cases, coded.codes, "category", imputation.DRAWS, config.SEED, frame
+    coded.cases, coded.codes, "category", imputation.DRAWS, config.SEED, frame, coded.distributions
 )
 tables.save(imputed.prevalence, f"{prefix}_imputed_prevalence")
 tables.save(imputed.association, f"{prefix}_imputed_association")
+tables.save(imputed.odds_ratios, f"{prefix}_imputed_odds_ratios")
 display(
     present.show(
         imputed.scope,
@@ -300,6 +300,37 @@ display(
         ),
         language,
         frame,
+    ),
+    present.show(
+        imputed.odds_ratios.loc[
+            imputed.odds_ratios["q_value"].notna(),
+            [
+                "flag",
+                "term",
+                "level",
+                "reference",
+                "n",
+                "odds_ratio_coded",
+                "q_value_coded",
+                "odds_ratio",
+                "ci_low",
+                "ci_high",
+                "fmi",
+                "q_value",
+                "widening",
+                "changed",
+            ],
+        ],
+        (
+            "每列為一項風險模型中的一個項：依編碼值與多重插補合併後的勝算比（Wald，BH 於全表）。",
+            "One row per term of a risk's model: odds ratio as coded and pooled over the imputations (Wald, BH over the table).",
+        ),
+        language,
+        frame,
+        empty=(
+            "沒有可合併的勝算比：沒有任何項在編碼後的盤點與每次抽樣中皆可估計（各項原因見 CSV）。",
+            "No odds ratio could be pooled: no term is estimable both in the inventory as coded and in every draw (the CSV gives each term's reason).",
+        ),
     ),
     present.note(imputed.reading(language, frame), language),
 )

@@ -86,11 +86,14 @@ present.show(
     caption=(
         "每列：一個盤點中的一對風險；n 為兩者皆有報告的案例數；"
         "區間為 Jaccard 的 95% 自助法區間；q 值為該盤點各對的 BH 校正（檢定族見「多重檢定族」欄）；"
-        "Fisher 精確檢定的 p 值為離散分布，BH 校正因此偏保守（實際偽發現率低於名目水準）",
+        "Fisher 精確檢定的 p 值為離散分布，BH 校正因此偏保守（實際偽發現率低於名目水準）；"
+        "「僅問部分案例的風險」欄列出該盤點只問了部分案例的風險：這些配對描述被問到的子母體，而非整個盤點",
         "Each row: one pair of risks in one inventory; n counts the cases reporting both; "
         "the interval is Jaccard's 95% bootstrap interval; q is BH over that inventory's pairs "
         "(the family is in column Testing family); Fisher's exact p-values are discrete, so BH on "
-        "them is conservative (the false discovery rate is below the nominal level)",
+        "them is conservative (the false discovery rate is below the nominal level); column "
+        "Risks asked of some cases only names the risks that inventory asked of a subpopulation: "
+        "such a pair describes the cases asked, not the whole inventory",
     ),
     language=language,
     frame=frame,

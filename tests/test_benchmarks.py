@@ -176,3 +176,29 @@ def test_the_regeneration_benchmark_shows_each_report_as_it_runs(tmp_path):
     assert lines[1] == "  regeneration warm: [0/1] start  study-tables"
     assert re.fullmatch(r"  regeneration warm: \[1/1\] done   study-tables in [\d.]+ s", lines[2])
     assert lines[-1] == f"  regeneration warm: {seconds:.1f} s"
+
+
+def test_the_floor_notebook_runs_through_the_pipeline_and_does_nothing(tmp_path):
+    """The floor of a regeneration: one do-nothing notebook per report, executed and rendered
+    by the same pipeline; it writes a page per report and no table or figure."""
+    import nbformat
+
+    from analysis import pipeline
+    from analysis.benchmarks import regeneration
+
+    jobs = [j for j in pipeline.load_plan() if j.parameters.get("inventory") == "study"][:2]
+    floor = regeneration.floor_jobs(jobs, tmp_path / "nb")
+    assert [j.name for j in floor] == [f"floor-{j.name}" for j in jobs]
+    assert {j.parameters["language"] for j in floor} == {
+        j.parameters.get("language", "zh-TW") for j in jobs
+    }
+    cells = nbformat.read(str(floor[0].notebook), as_version=4).cells
+    assert cells[0].metadata["tags"] == ["parameters"] and len(cells) == 2
+    regeneration._timed_run(floor, tmp_path / "out", [], None, "floor", force=True)
+    reports = tmp_path / "out" / "reports"
+    assert sorted(p.name for p in reports.glob("*.html")) == sorted(
+        [f"{j.name}.html" for j in floor] + ["index.html"]
+    )
+    assert not list((reports / "tables").glob("*")) and not list(
+        (tmp_path / "out" / "figures").glob("*")
+    )

@@ -114,7 +114,7 @@ def _foreign_parquet(entry, other):
 def _entry_of_other_code(entry, other):
     """An entry written by other code (another code digest) put where this one belongs."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cache, "code_digest", lambda: "0" * 64)
+        patch.setattr(cache, "code_digest", lambda code=None: "0" * 64)
         other_key = cache.key(NAMESPACE, "jrc-ai-watch")
         stale = pd.DataFrame({"yes": [1]})
         written = cache.write(NAMESPACE, other_key, cache.tables_to_bytes({"t": stale}))
@@ -232,7 +232,7 @@ def test_the_key_follows_namespace_parts_and_code():
 
 def test_the_key_changes_with_the_code_digest(monkeypatch):
     base = cache.key(NAMESPACE, "x")
-    monkeypatch.setattr(cache, "code_digest", lambda: "0" * 64)
+    monkeypatch.setattr(cache, "code_digest", lambda code=None: "0" * 64)
     assert cache.key(NAMESPACE, "x") != base
 
 
@@ -494,7 +494,7 @@ def _truncated_member(entry, member_name):
 
 
 def _assert_same_coded(ours, theirs):
-    for part in ("cases", "codes", "choice"):
+    for part in ("cases", "codes", "choice", "distributions"):
         assert_frame_equal(getattr(ours, part), getattr(theirs, part))
 
 
@@ -503,11 +503,10 @@ def test_a_damaged_coded_inventory_is_recomputed_with_a_note(quick_coding, damag
     first = coding.coded("taiwan-public")
     coding.coded("jrc-ai-watch")
     assert CALLS == [("taiwan-public",), ("jrc-ai-watch",)]
-    key = cache.key("coded", "taiwan-public", environment.code_and_data_digest())
+    data = environment.data_digest()
+    key = cache.key("coded", "taiwan-public", data, code="analysis.coding")
     entry = cache.path("coded", key)
-    other = cache.path(
-        "coded", cache.key("coded", "jrc-ai-watch", environment.code_and_data_digest())
-    )
+    other = cache.path("coded", cache.key("coded", "jrc-ai-watch", data, code="analysis.coding"))
     assert entry.exists() and other.exists()
     if damage == "truncated parquet inside":
         _truncated_member(entry, "cases.parquet")
@@ -639,3 +638,75 @@ def test_stale_work_folders_are_removed_and_claimed_ones_kept(tmp_path):
     assert pipeline.remove_stale_work(work) == ["03-c3"]  # its process ended
     assert pipeline.remove_stale_work(work, before=time.time() + 1) == ["04-d4"]
     assert pipeline.remove_stale_work(tmp_path / "none") == []
+
+
+# -- the code part of a key: the source a module can run ----------------------------------------
+def _package(root, files: dict[str, str]):
+    for name, text in files.items():
+        path = root / "pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root / "pkg"
+
+
+def test_module_closure_follows_imports_and_nothing_else(tmp_path):
+    from analysis import environment
+
+    pkg = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "a.py": "from . import b\nfrom .sub.c import thing\n",
+            "b.py": "def f():\n    from .d import g  # imported when called\n    return g\n",
+            "d.py": "import os\n",
+            "sub/__init__.py": "",
+            "sub/c.py": "from ..e import x\nthing = 1\n",
+            "e.py": "x = 1\n",
+            "unrelated.py": "from . import a\n",
+        },
+    )
+    names = {p.relative_to(pkg).as_posix() for p in environment.module_closure("pkg.a", pkg)}
+    assert names == {"__init__.py", "a.py", "b.py", "d.py", "sub/__init__.py", "sub/c.py", "e.py"}
+    # a module that imports by a computed name could run anything: the whole package
+    (pkg / "dyn.py").write_text("import importlib\nimportlib.import_module('pkg.e')\n")
+    everything = environment.module_closure("pkg.dyn", pkg)
+    assert {p.name for p in everything} >= {"unrelated.py", "a.py", "dyn.py"}
+
+
+def test_the_coding_key_ignores_code_the_coder_cannot_run():
+    """The coded inventories are keyed by analysis.coding's closure: it holds the coders and
+    what they import, not the statistics, the reports or the notebooks' display helpers."""
+    from analysis import environment
+
+    root = Path(environment.__file__).resolve().parent
+    names = {p.relative_to(root).as_posix() for p in environment.module_closure("analysis.coding")}
+    assert {"coding.py", "coders/trained.py", "coders/base.py", "agreement.py"} <= names
+    assert not names & {"present.py", "stats.py", "imputation.py", "findings.py", "pipeline.py"}
+    assert cache.code_digest("analysis.coding") != cache.code_digest()
+    assert cache.key(NAMESPACE, "x", code="analysis.coding") != cache.key(NAMESPACE, "x")
+
+
+def test_module_closure_holds_every_module_an_import_loads():
+    """Importing a module in a fresh interpreter loads only package modules in its closure
+    (the closure also holds modules imported inside functions, loaded later)."""
+    import subprocess
+    import sys
+
+    from analysis import environment
+
+    for module in ("analysis.coding", "analysis.stats", "analysis.clustering"):
+        loaded = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys, {module}\n"
+                "for m in sorted(sys.modules):\n"
+                "    f = getattr(sys.modules[m], '__file__', None)\n"
+                "    if m.split('.')[0] == 'analysis' and f: print(f)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        closure = {str(p) for p in environment.module_closure(module)}
+        assert loaded and {str(Path(f).resolve()) for f in loaded} <= closure, module

@@ -144,7 +144,20 @@ def test_pairs_mark_the_risks_an_inventory_asked_of_some_cases_only(pairs, frame
     (its mapping's asked_of); the study and the annotated Taiwanese cases asked all."""
     from analysis import inventories
 
-    us = findings.all_pair_tests({"us": inventories.load("us-federal-2024").cases}, 50, frame=frame)
+    us = findings.all_pair_tests(
+        {"us-federal-2024": inventories.load("us-federal-2024").cases}, 50, frame=frame
+    )
     for row in us.itertuples():
         assert set(row.asked_of.split(";")) == {row.flag_a, row.flag_b} - {"human_rights"}
     assert (pairs["asked_of"] == "").all()
+    # the sentences say so for each named pair, naming its restricted risks in the language
+    chosen = findings.extremes(us, min_n=10)
+    for language in ("zh-TW", "en"):
+        (line,) = findings.pair_sentences(us, chosen, language, 10, frame)
+        for r in chosen.itertuples():
+            for flag in r.asked_of.split(";"):
+                assert line.count(frame.label("flag", flag, language)) >= 2, (language, flag)
+        marker = "asked of some cases only" if language == "en" else "只問了部分案例"
+        assert line.count(marker) == len(chosen)
+    quiet = findings.pair_sentences(pairs, findings.extremes(pairs, 10), "en", 10, frame)
+    assert not any("asked of some cases only" in line for line in quiet)

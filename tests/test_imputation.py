@@ -193,3 +193,121 @@ def test_pooled_summary_and_reading(coded, frame):
     en, zh = result.reading("en", frame), result.reading("zh-TW", frame)
     assert en != zh and str(result.draws) in en and str(result.draws) in zh
     assert "{n}" not in en + zh
+
+
+# -- categories and techniques drawn from the coder's distributions ----------------------------
+@pytest.fixture(scope="module")
+def classes(coded, frame):
+    return imputation.drawable_classes(coded.cases, coded.distributions, frame)
+
+
+def test_distributions_are_the_trained_coders_for_what_it_filled(coded, classes, frame):
+    cases, dist = coded.cases, coded.distributions
+    by_model = cases["category_coded_by"].astype(str) == "model"
+    assert by_model.sum() > 0 and set(dist["field"]) <= {"category", "techniques"}
+    cat = dist[dist["field"] == "category"]
+    # one distribution per model-coded category, summing to 1, over the frame's categories
+    assert set(cat["case_id"]) == set(cases.loc[by_model, "case_id"].astype(str))
+    np.testing.assert_allclose(cat.groupby("case_id")["probability"].sum(), 1.0, rtol=1e-9)
+    assert set(cat["value"]) <= set(frame.category_keys)
+    # the coded category's probability is the confidence the coded inventory records
+    own = cases.set_index(cases["case_id"].astype(str))
+    chosen = cat[
+        cat["value"].to_numpy() == own.loc[cat["case_id"], "category"].astype(str).to_numpy()
+    ]
+    np.testing.assert_allclose(
+        chosen["probability"].to_numpy(),
+        own.loc[chosen["case_id"], "category_confidence"].to_numpy(dtype=float),
+        rtol=1e-9,
+    )
+    # drawable: positions of model-coded cases only
+    rows = classes.loc[classes["field"] == "category", "row"].unique()
+    assert set(rows) == set(np.flatnonzero(by_model.to_numpy()))
+
+
+def test_category_draws_follow_the_distribution_and_keep_the_rest(coded, drawn, classes, frame):
+    cases = coded.cases
+    draws = list(imputation.draw_cases(cases, drawn, 400, 11, classes, frame))
+    again = list(imputation.draw_cases(cases, drawn, 3, 11, classes, frame))
+    for a, b in zip(draws, again):
+        pd.testing.assert_frame_equal(a, b)
+    # flags draw as they did without categories (separate random streams)
+    plain = list(imputation.draw_cases(cases, drawn, 3, 11))
+    for a, b in zip(plain, again):
+        pd.testing.assert_series_equal(a[FLAG], b[FLAG])
+    cat = classes[classes["field"] == "category"]
+    drawn_rows = np.unique(cat["row"].to_numpy())
+    values = np.array([d["category"].astype(str).to_numpy() for d in draws])
+    for r in drawn_rows[:40]:
+        p = cat[cat["row"] == r].set_index("value")["probability"]
+        for v, q in p.items():
+            share = (values[:, r] == v).mean()
+            assert abs(share - q) <= 5 * math.sqrt(q * (1 - q) / 400) + 1e-9, (r, v)
+    others = np.setdiff1d(np.arange(len(cases)), drawn_rows)
+    for d in draws[:20]:
+        assert d["category"].iloc[others].equals(cases["category"].iloc[others])
+        moved = d["category"].astype(str).to_numpy() != cases["category"].astype(str).to_numpy()
+        assert d["application_type"][moved].isna().all()
+        same = ~moved
+        assert d["application_type"][same].equals(cases["application_type"][same])
+
+
+def test_sure_categories_reproduce_the_single_logistic_analysis(coded, drawn, classes, frame):
+    cases = coded.cases
+    sure_flags = _degenerate(cases, drawn)
+    own = cases["category"].astype(str).to_numpy()
+    sure = classes.assign(
+        probability=np.where(
+            classes["field"] == "category",
+            (classes["value"].to_numpy() == own[classes["row"].to_numpy()]).astype(float),
+            classes["probability"],
+        )
+    )
+    sure = sure[sure["field"] == "category"]
+    table = imputation.pooled_logistic(
+        cases, sure_flags, 5, config.SEED, frame, sure, terms=["category"]
+    )
+    fitted = table[table["q_value"].notna()]
+    assert len(fitted) > 0
+    np.testing.assert_allclose(fitted["odds_ratio"], fitted["odds_ratio_coded"], rtol=1e-12)
+    np.testing.assert_allclose(fitted["ci_low"], fitted["ci_low_coded"], rtol=1e-9)
+    np.testing.assert_allclose(fitted["widening"], 1.0, rtol=1e-9)
+    assert (fitted["fmi"] == 0).all() and not fitted["changed"].any()
+
+
+def test_pooled_odds_ratios_against_statsmodels_logit(coded, drawn, classes, frame):
+    """Each draw refitted with statsmodels' Logit (maximum likelihood) on the same dummies,
+    pooled by the textbook formulas: the pooled odds ratio, interval and p agree."""
+    cases = coded.cases
+    flag = "data_governance"
+    table = imputation.pooled_logistic(
+        cases, drawn, 8, config.SEED, frame, classes, terms=["category"]
+    )
+    rows = table[(table["flag"] == flag) & table["q_value"].notna()]
+    assert len(rows) > 0
+    reference = rows["reference"].iloc[0]
+    q, u = [], []
+    for d in imputation.draw_cases(cases, drawn, 8, config.SEED, classes, frame):
+        used = d[flag].notna() & d["category"].notna()
+        x = pd.get_dummies(d.loc[used, "category"].astype(str), dtype=float)
+        x = x.drop(columns=[reference])[rows["level"].tolist()]
+        fit = sm.Logit(d.loc[used, flag].astype(float).to_numpy(), sm.add_constant(x)).fit(disp=0)
+        q.append(fit.params.iloc[1:].to_numpy())
+        u.append(fit.bse.iloc[1:].to_numpy() ** 2)
+    for j, (_, r) in enumerate(rows.iterrows()):
+        hand = _by_hand([x[j] for x in q], [x[j] for x in u], math.inf)
+        assert math.isclose(r["odds_ratio"], math.exp(hand["estimate"]), rel_tol=1e-5)
+        assert math.isclose(r["ci_low"], math.exp(hand["low"]), rel_tol=1e-4)
+        t = hand["estimate"] / math.sqrt(hand["total"])
+        assert math.isclose(r["p_value"], 2 * sps.t.sf(abs(t), hand["df"]), rel_tol=1e-4)
+
+
+def test_pooled_with_distributions_draws_categories(coded, frame):
+    result = imputation.pooled(
+        coded.cases, coded.codes, draws=10, frame=frame, distributions=coded.distributions
+    )
+    scope = result.scope.set_index("field")
+    assert scope.at["category", "drawn"] == int((coded.cases["category_coded_by"] == "model").sum())
+    assert (scope["coded"] == scope["drawn"] + scope["kept"]).all()
+    assert set(result.summary["pooled_analysis"]) == {"prevalence", "association", "odds_ratios"}
+    assert result.drawn == scope["drawn"].sum()

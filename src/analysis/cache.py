@@ -4,7 +4,9 @@ Parsed inventories, coded inventories, stored computations (:mod:`analysis.memo`
 answers are all kept here, under one key recipe and one entry format:
 
 * **Key** (:func:`key`): sha256 over the namespace, :func:`code_digest` (the package's source,
-  ``requirements.lock`` and the Python, NumPy and pandas versions) and :func:`digest` of
+  or, given a ``code`` module, the source that module can run
+  (:func:`analysis.environment.module_closure`); ``requirements.lock``; the Python, NumPy
+  and pandas versions) and :func:`digest` of
   everything the value is computed from (tables by their values, index, column names and
   dtypes; arrays; dataclasses field by field; containers). A changed input, line of code or
   pinned version gives a new key, so a value computed from other inputs, or by another
@@ -59,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from . import config
-from .environment import package_digest
+from .environment import module_digest, package_digest
 from .outputs import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -84,14 +86,17 @@ def enabled() -> bool:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """Digest of the package's source, ``requirements.lock`` and the Python, NumPy and pandas
-    versions, computed once per process: part of every key."""
+@functools.cache
+def code_digest(code: str | None = None) -> str:
+    """Digest of the package's source (or, for a module name ``code``, of the source files
+    that module can run, :func:`analysis.environment.module_digest`), ``requirements.lock``
+    and the Python, NumPy and pandas versions, computed once per process: part of every
+    key."""
     lock = config.ROOT / "requirements.lock"
     lock_digest = hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else ""
     runtime = f"python {platform.python_version()} numpy {np.__version__} pandas {pd.__version__}"
-    return hashlib.sha256(f"{package_digest()}\0{lock_digest}\0{runtime}".encode()).hexdigest()
+    source = package_digest() if code is None else f"{code}:{module_digest(code)}"
+    return hashlib.sha256(f"{source}\0{lock_digest}\0{runtime}".encode()).hexdigest()
 
 
 # -- content digests --------------------------------------------------------------------------
@@ -208,11 +213,12 @@ def digest(*args, **kwargs) -> str:
     return _digest_of((list(args), dict(sorted(kwargs.items()))))
 
 
-def key(namespace: str, *parts, **kw) -> str:
-    """The key recipe: sha256 over the namespace, :func:`code_digest` and the content digest
-    of ``parts`` and ``kw`` (raises :class:`Undigestible`)."""
+def key(namespace: str, *parts, code: str | None = None, **kw) -> str:
+    """The key recipe: sha256 over the namespace, :func:`code_digest` (of ``code``'s source
+    when given, else the whole package's) and the content digest of ``parts`` and ``kw``
+    (raises :class:`Undigestible`)."""
     return hashlib.sha256(
-        f"{namespace}\0{code_digest()}\0{digest(*parts, **kw)}".encode()
+        f"{namespace}\0{code_digest(code)}\0{digest(*parts, **kw)}".encode()
     ).hexdigest()
 
 
@@ -362,16 +368,18 @@ def remember(
     compute: Callable[[], Any],
     encode: Callable[[Any], bytes] = _pickled,
     decode: Callable[[bytes], Any] = pickle.loads,
+    code: str | None = None,
     **kw,
 ) -> Any:
-    """Get or compute: the value stored under ``key(namespace, *parts, **kw)``, else
+    """Get or compute: the value stored under ``key(namespace, *parts, code=code, **kw)``
+    (``code``: the module whose source computes the value; default the whole package), else
     ``compute()`` stored as ``encode(value)``. Computes without storing when the cache is off
     or the parts have no content digest; an entry that cannot be decoded is discarded and
     computed again; an entry that cannot be written only costs time."""
     if not enabled():
         return compute()
     try:
-        entry_key = key(namespace, *parts, **kw)
+        entry_key = key(namespace, *parts, code=code, **kw)
     except Undigestible:
         return compute()
     payload = read(namespace, entry_key)

@@ -973,8 +973,9 @@ def select_k(
             )
             if bool(best.get("arbitrary_cut", False)):
                 reason += (
-                    f"; the cut at k={int(best['k'])} falls inside tied merge heights "
-                    f"({best['height']:.3f}), so it is one of several equally valid partitions"
+                    f"; the partition at k={int(best['k'])} depends on how tied distances "
+                    f"are broken (a tied cut, or ties merged in the other order give another "
+                    f"partition), so it is one of several equally valid partitions"
                 )
     table["chosen"] = table["k"] == int(best["k"])
     return Selection(table, int(best["k"]), reason)

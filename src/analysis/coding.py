@@ -32,6 +32,7 @@ from .coders import (
     TrainedCoder,
 )
 from .coders.base import (
+    DISTRIBUTION_COLUMNS,
     apply_codes,
     coded_by_column,
     confidence_column,
@@ -39,7 +40,7 @@ from .coders.base import (
     fields,
     reference_labels,
 )
-from .environment import code_and_data_digest
+from .environment import data_digest
 from .frame import Frame, load_frame
 
 # -- which cases to learn from ----------------------------------------------------------
@@ -149,11 +150,15 @@ def code_file(
 
 @dataclass
 class CodedInventory:
-    """A coded inventory and the evidence for the coder chosen per field."""
+    """A coded inventory, the evidence for the coder chosen per field and, for the
+    category and techniques the trained coder filled, its calibrated distribution over
+    the values (``distributions``, :data:`DISTRIBUTION_COLUMNS`), which multiple
+    imputation draws from (:mod:`analysis.imputation`)."""
 
     cases: pd.DataFrame
     codes: pd.DataFrame
     choice: pd.DataFrame = field(default_factory=pd.DataFrame)
+    distributions: pd.DataFrame = field(default_factory=lambda: _typed_distributions(None))
 
 
 # -- applying the best measured coder -------------------------------------------------------
@@ -210,8 +215,37 @@ def code_with_choice(
         coder = TrainedCoder(frame, spec, fields_=wanted).fit(training)
         codes = coder.code(cases)
         parts.append(codes[codes["field"].isin(model_fields)])
+        distributions = coder.distributions(cases)
     codes = pd.concat(parts, ignore_index=True) if parts else empty_codes()
-    return CodedInventory(apply_codes(cases, codes, frame), codes, choice)
+    filled = apply_codes(cases, codes, frame)
+    if model_fields:
+        # the distributions of the values the model filled, nothing else
+        by_model = {
+            f: set(
+                filled["inventory"].astype(str)[filled[coded_by_column(f, frame)] == "model"]
+                + "\x00"
+                + filled["case_id"].astype(str)[filled[coded_by_column(f, frame)] == "model"]
+            )
+            for f in ("category", "techniques")
+            if f in model_fields
+        }
+        key = distributions["inventory"].astype(str) + "\x00" + distributions["case_id"].astype(str)
+        keep = np.zeros(len(distributions), dtype=bool)
+        for f, keys in by_model.items():
+            keep |= (distributions["field"] == f).to_numpy() & key.isin(keys).to_numpy()
+        distributions = distributions[keep].reset_index(drop=True)
+    else:
+        distributions = None
+    return CodedInventory(filled, codes, choice, _typed_distributions(distributions))
+
+
+def _typed_distributions(table: pd.DataFrame | None) -> pd.DataFrame:
+    """``table`` (``None``: no rows) with :data:`DISTRIBUTION_COLUMNS`, typed."""
+    table = pd.DataFrame(columns=DISTRIBUTION_COLUMNS) if table is None else table
+    out = table.reindex(columns=DISTRIBUTION_COLUMNS).reset_index(drop=True)
+    for c in DISTRIBUTION_COLUMNS:
+        out[c] = out[c].astype("float64") if c == "probability" else out[c].astype("string")
+    return out
 
 
 def coded_summary(
@@ -413,8 +447,9 @@ def code_public(
 
 def coded(name: str, frame: Frame | None = None) -> CodedInventory:
     """:func:`code_public` for one inventory, kept in the content-addressed cache
-    (:mod:`analysis.cache`, namespace ``coded``) under a key of every input (package code,
-    lock file, frame, mappings, raw data), so the costly evaluation and training run once
+    (:mod:`analysis.cache`, namespace ``coded``) under a key of every input (the source this
+    module can run, lock file, frame, mappings, raw data), so the costly evaluation and
+    training run once, editing code it never runs (reports, statistics) keeps the result,
     and a stale or damaged result is never served."""
 
     def compute() -> CodedInventory:
@@ -427,13 +462,25 @@ def coded(name: str, frame: Frame | None = None) -> CodedInventory:
         return result[name]
 
     def encode(c: CodedInventory) -> bytes:
-        return cache.tables_to_bytes({"cases": c.cases, "codes": c.codes, "choice": c.choice})
+        return cache.tables_to_bytes(
+            {
+                "cases": c.cases,
+                "codes": c.codes,
+                "choice": c.choice,
+                "distributions": c.distributions,
+            }
+        )
 
     def decode(data: bytes) -> CodedInventory:
         tables = cache.tables_from_bytes(data)
-        return CodedInventory(tables["cases"], tables["codes"], tables["choice"])
+        return CodedInventory(
+            tables["cases"],
+            tables["codes"],
+            tables["choice"],
+            _typed_distributions(tables["distributions"]),
+        )
 
-    return cache.remember("coded", (name, code_and_data_digest()), compute, encode, decode)
+    return cache.remember("coded", (name, data_digest()), compute, encode, decode, code=__name__)
 
 
 def cases_for(names: str | list[str] | tuple[str, ...], frame: Frame | None = None) -> pd.DataFrame:

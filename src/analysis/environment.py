@@ -3,12 +3,13 @@ made with, recorded at the end of every notebook and beside every rendered repor
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import platform
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -200,6 +201,94 @@ def inputs_digest() -> str:
     package source, data, lock file (:func:`code_and_data_digest`) and notebooks
     (:func:`notebooks_digest`). Equal digests mean the same inputs, whatever the commit."""
     return _combined([("code and data", code_and_data_digest()), ("notebooks", notebooks_digest())])
+
+
+def data_digest() -> str:
+    """Digest of everything under ``data/`` (frame, mappings, frameworks, raw data) and
+    ``requirements.lock``: :func:`code_and_data_digest` without the package source, for a
+    result whose code is keyed separately (:func:`module_digest`)."""
+    lock = config.ROOT / "requirements.lock"
+    entries = _file_digests(config.DATA_DIR)
+    if lock.exists():
+        entries.append(("requirements.lock", hashlib.sha256(lock.read_bytes()).hexdigest()))
+    return _combined(entries)
+
+
+def _imported(path: Path, package: Path, name: str) -> set[str] | None:
+    """Modules of the package that the source of ``path`` (module ``name``) imports,
+    anywhere in it (function bodies included); ``None`` when it imports by a computed name
+    (``importlib.import_module``, ``__import__``), which no reading of the source can follow."""
+    top = package.name
+    here = name.split(".") if path.name != "__init__.py" else [*name.split("."), "__init__"]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else None
+            called = node.func.id if isinstance(node.func, ast.Name) else called
+            if called in ("import_module", "__import__"):
+                return None
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == top}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - node.level]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            if stem.split(".")[0] != top:
+                continue
+            found.add(stem)
+            found |= {f"{stem}.{a.name}" for a in node.names}  # submodules imported by name
+    return found
+
+
+def _module_file(module: str, package: Path) -> Path | None:
+    parts = module.split(".")[1:]
+    base = package.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@cache
+def module_closure(module: str, package: Path | None = None) -> tuple[Path, ...]:
+    """The package's source files that importing ``module`` (e.g. ``"analysis.coding"``) can
+    run: the module, every package module it imports (read from the source, transitively)
+    and the ``__init__`` of each package on the way; every file of the package when one of
+    them imports by a computed name. Sorted. ``package``: the package's folder (default
+    this package)."""
+    package = package or Path(__file__).resolve().parent
+    top = package.name
+    seen: dict[str, Path] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen or name.split(".")[0] != top:
+            continue
+        path = _module_file(name, package)
+        if path is None:
+            continue  # a name imported from a module, not a module
+        seen[name] = path
+        parents = name.split(".")
+        todo += [".".join(parents[:i]) for i in range(1, len(parents))]
+        imported = _imported(path, package, name)
+        if imported is None:
+            return tuple(sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts))
+        todo += sorted(imported)
+    return tuple(sorted(set(seen.values())))
+
+
+@cache
+def module_digest(module: str) -> str:
+    """sha256 of :func:`module_closure` (by path within the package and content), computed
+    once per process: the code part of the key of a result computed by ``module``, so
+    editing code it cannot run does not discard the result."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for p in module_closure(module):
+        digest.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes())
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)

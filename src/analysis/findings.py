@@ -76,6 +76,11 @@ TEXTS = {
         "Weakest pair: {a} and {b}, Jaccard {j} (95% CI [{lo}, {hi}]); both ticked in "
         "{count} of the {n} cases reporting both; φ {phi}; Fisher's exact p {p}, q {q}.",
     ),
+    "asked_of": (
+        "其中「{risks}」只問了部分案例，這一對描述的是被問到的子母體，而非整個盤點。",
+        "{risks}: asked of some cases only, so this pair describes the subpopulation asked, "
+        "not the whole inventory.",
+    ),
     "no_pair": (
         "沒有任何配對有至少 {min_n} 件同時有報告的案例。",
         "No pair has at least {min_n} cases reporting both.",
@@ -327,11 +332,21 @@ def pair_sentences(
                 p=p_text(r["p_value"]),
                 q=p_text(r["q_value"]),
             )
+            + _asked_of_text(r.get("asked_of"), language, frame)
             for _, r in rows.iterrows()
         ] or [_text("no_pair", language, min_n=min_n)]
         label = _markdown_text(inventory_label(name, language, frame))
         lines.append(f"- **{label}** — " + " ".join(parts))
     return lines
+
+
+def _asked_of_text(asked_of, language: str, frame: Frame) -> str:
+    """The sentence naming a pair's risks asked of some cases only (empty when none)."""
+    if asked_of is None or pd.isna(asked_of) or not str(asked_of):
+        return ""
+    sep = "、" if language != "en" else ", "
+    risks = sep.join(frame.label("flag", f, language) for f in str(asked_of).split(";") if f)
+    return (" " if language == "en" else "") + _text("asked_of", language, risks=risks)
 
 
 # -- between inventories --------------------------------------------------------------------

@@ -6,7 +6,9 @@ results depend only on their arguments, the package's code and the installed ver
 (:mod:`analysis.cache`, namespace ``memo/<module>.<function>``) under a key of
 
 * the function's module and name,
-* the package's source, ``requirements.lock`` and the Python, NumPy and pandas versions
+* the source the function's module can run (the module and every package module it
+  imports, transitively: :func:`analysis.environment.module_closure`),
+  ``requirements.lock`` and the Python, NumPy and pandas versions
   (:func:`analysis.cache.code_digest`),
 * the *content* of every argument (:func:`analysis.cache.digest`): tables by their values,
   index, column names and dtypes; dataclasses (the coding frame, model specifications) field
@@ -63,7 +65,7 @@ def cached(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         parts = (name, list(args), dict(sorted(kwargs.items())))
-        return cache.remember(namespace, parts, lambda: fn(*args, **kwargs))
+        return cache.remember(namespace, parts, lambda: fn(*args, **kwargs), code=fn.__module__)
 
     wrapper.uncached = fn
     return wrapper

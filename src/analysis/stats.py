@@ -338,8 +338,11 @@ def _technique_columns(cases: pd.DataFrame, frame: Frame) -> tuple[dict, list[di
     return cols, info
 
 
-def _dummy_columns(cases: pd.DataFrame, term: str, frame: Frame) -> tuple[dict, list[dict]]:
-    """Dummies of a single-valued term against its most frequent level (ties: order)."""
+def _dummy_columns(
+    cases: pd.DataFrame, term: str, frame: Frame, reference: str | None = None
+) -> tuple[dict, list[dict]]:
+    """Dummies of a single-valued term against ``reference`` when the cases show it, else
+    against its most frequent level (ties: order)."""
     values = cases[term].astype("string")
     preferred = {"category": frame.category_keys, "application_type": frame.application_type_keys}
     order = preferred[term] if term in preferred else sorted(values.dropna().unique())
@@ -347,7 +350,8 @@ def _dummy_columns(cases: pd.DataFrame, term: str, frame: Frame) -> tuple[dict, 
     levels = [k for k in order if k in frequency.index]
     if len(levels) < 2:
         return {}, []
-    reference = max(levels, key=lambda k: (frequency[k], -levels.index(k)))
+    if reference not in levels:
+        reference = max(levels, key=lambda k: (frequency[k], -levels.index(k)))
     cols, info = {}, []
     for lv in levels:
         if lv != reference:
@@ -357,7 +361,7 @@ def _dummy_columns(cases: pd.DataFrame, term: str, frame: Frame) -> tuple[dict, 
 
 
 def _design(
-    cases: pd.DataFrame, terms: list[str], frame: Frame
+    cases: pd.DataFrame, terms: list[str], frame: Frame, references: dict | None = None
 ) -> tuple[pd.DataFrame, list[dict], list[dict]]:
     """0/1 design columns (no intercept), a description of each (term, level, reference), and
     the terms that give no column because the cases used show one level of them or none."""
@@ -366,7 +370,7 @@ def _design(
         if term in ("technique", "techniques"):
             term_cols, term_info = _technique_columns(cases, frame)
         else:
-            term_cols, term_info = _dummy_columns(cases, term, frame)
+            term_cols, term_info = _dummy_columns(cases, term, frame, (references or {}).get(term))
         if not term_info:
             only = cases[term].dropna().unique() if term not in ("technique", "techniques") else []
             flat.append({"term": term, "level": None, "reference": only[0] if len(only) else None})
@@ -703,7 +707,7 @@ def _not_estimable(base: dict, item: dict, reason: str, method: str = "none") ->
 
 
 def _odds_ratio_rows(
-    base: dict, info: list[dict], fit: _Fit, y: np.ndarray, conf: float
+    base: dict, info: list[dict], fit: _Fit, y: np.ndarray, conf: float, std_errors: bool = False
 ) -> list[dict]:
     """One row per design column: its odds ratio with a Wald interval (maximum likelihood)
     or a profile penalised likelihood interval (Firth), or why there is none."""
@@ -723,7 +727,8 @@ def _odds_ratio_rows(
             continue
         i = position[k]
         b = float(fit.beta[i])
-        if fit.method == "firth":
+        extra = {"se_log_odds": float(se[i])} if std_errors else {}
+        if fit.method == "firth" and not std_errors:
             profile = _profile(fit.X, y, np.asarray(fit.beta, dtype=float), i, conf)
             if not profile.closed:
                 rows.append(_not_estimable(base, item, profile.failure, fit.method))
@@ -744,6 +749,7 @@ def _odds_ratio_rows(
                 "inference": inference,
                 "estimable": True,
                 "reason": why,
+                **extra,
             }
         )
     return rows
@@ -798,6 +804,8 @@ def logistic(
     frame: Frame | None = None,
     min_events_per_parameter: float = MIN_EVENTS_PER_PARAMETER,
     family: str = "call",
+    references: dict[str, str] | None = None,
+    std_errors: bool = False,
 ) -> pd.DataFrame:
     """Logistic regression of each flag on category + technique (+ inventory when several
     are pooled): odds ratios with ``conf`` intervals and Benjamini–Hochberg q-values.
@@ -830,6 +838,12 @@ def logistic(
     model. The ``family`` column and ``attrs["family"]`` name it and its size. BH on
     p-values from small or sparse tables, whose distribution is discrete, is
     conservative.
+
+    ``references``: a term's reference level (e.g. ``{"category": "internal_management"}``)
+    instead of the most frequent one, when the cases show it. ``std_errors``: for pooling
+    over imputations (:mod:`analysis.imputation`): add ``se_log_odds``, the standard error
+    of the log odds ratio from the (penalised) information, and give every interval and
+    p-value as Wald on it (no profiles).
     """
     frame = frame or load_frame()
     if separation not in SEPARATION_POLICIES:
@@ -852,7 +866,16 @@ def logistic(
         base = {"flag": flag, "n": int(used.sum()), "events": int(y.sum())}
         if terms:
             rows += _flag_rows(
-                cases[used], y, base, terms, separation, conf, frame, min_events_per_parameter
+                cases[used],
+                y,
+                base,
+                terms,
+                separation,
+                conf,
+                frame,
+                min_events_per_parameter,
+                references,
+                std_errors,
             )
         rows += [
             _not_estimable(
@@ -862,7 +885,8 @@ def logistic(
             )
             for t in absent
         ]
-    out = pd.DataFrame(rows, columns=LOGISTIC_COLUMNS)
+    columns = LOGISTIC_COLUMNS + (["se_log_odds"] if std_errors else [])
+    out = pd.DataFrame(rows, columns=columns)
     return _adjust(out, family)
 
 
@@ -886,9 +910,11 @@ def _adjust(table: pd.DataFrame, family: str) -> pd.DataFrame:
     return table
 
 
-def _flag_rows(cases, y, base, terms, separation, conf, frame, min_epv) -> list[dict]:
+def _flag_rows(
+    cases, y, base, terms, separation, conf, frame, min_epv, references=None, std_errors=False
+) -> list[dict]:
     """The odds-ratio rows of one flag's model (or why each term is not estimable)."""
-    design, info, flat = _design(cases, terms, frame)
+    design, info, flat = _design(cases, terms, frame, references)
     X = design.to_numpy(dtype=float)
     rows = [
         _not_estimable(
@@ -905,7 +931,7 @@ def _flag_rows(cases, y, base, terms, separation, conf, frame, min_epv) -> list[
         return [_not_estimable({**base, "parameters": 0}, item, reason) for item in info] + rows
     fit = _fit(y, X, list(design.columns), separation, min_epv)
     base = {**base, "parameters": len(fit.keep)}
-    return _odds_ratio_rows(base, info, fit, y, conf) + rows
+    return _odds_ratio_rows(base, info, fit, y, conf, std_errors) + rows
 
 
 # -- differences between flags within the same cases -----------------------------------------

@@ -9,7 +9,11 @@ One record, ``n`` = the bundled inventories' cases, timing every report of
   (what a rerun after editing a notebook costs);
 * ``no_change_seconds``: a rerun with nothing changed (every report skipped);
 * ``baseline_seconds``: the warm forced run on one worker instead of one per core
-  (``ratio`` = what the parallel workers gain).
+  (``ratio`` = what the parallel workers gain);
+* ``floor_seconds``: what this machine cannot avoid: a notebook that only sets up the
+  package's display and does nothing, executed and rendered through the same pipeline and
+  worker pool once per report (:func:`floor_jobs`); ``warm_ratio``, ``cold_ratio`` and
+  ``no_change_ratio`` are the runs above over it, figures that hold on any machine.
 
 ``--quick`` times the study's reports only (a smoke test of the benchmark itself). Each
 regeneration prints its progress (each preparation and report as it starts and ends),
@@ -43,6 +47,45 @@ def _timed_run(jobs, out: Path, prepared, log=None, phase: str = "", **options) 
     return seconds
 
 
+#: The floor notebook's cells: a typed parameters cell, the package's display setup, nothing
+#: else (what every report pays before it computes anything).
+FLOOR_CELLS = (
+    ("parameters", 'language: str = "zh-TW"  # zh-TW or en'),
+    ("", "from analysis import tables\n\ntables.setup_display()"),
+)
+
+
+def floor_jobs(jobs: list[pipeline.Job], folder: Path) -> list[pipeline.Job]:
+    """One do-nothing job per job of ``jobs`` (the floor notebook, written into ``folder``),
+    named ``floor-<report>``, with the report's language."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    for tag, source in FLOOR_CELLS:
+        cell = nbformat.v4.new_code_cell(source)
+        if tag:
+            cell.metadata["tags"] = [tag]
+        notebook.cells.append(cell)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.metadata["language_info"] = {"name": "python"}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "floor.ipynb"
+    nbformat.write(notebook, str(path))
+    return [
+        pipeline.Job(
+            path,
+            f"floor-{j.name}",
+            {"language": j.parameters.get("language", "zh-TW")},
+            j.title,
+        )
+        for j in jobs
+    ]
+
+
 def regeneration(n: int | None = None, log=None) -> dict:
     """Time cold, warm, unchanged and serial regenerations (``n`` set: quick mode);
     ``log`` gets each regeneration's progress lines."""
@@ -65,6 +108,14 @@ def regeneration(n: int | None = None, log=None) -> dict:
         serial = _timed_run(
             jobs, scratch / "serial", prepared, log, "one worker", force=True, workers=1
         )
+        floor = _timed_run(
+            floor_jobs(jobs, scratch / "floor-notebook"),
+            scratch / "floor",
+            [],
+            log,
+            "floor (do-nothing notebooks)",
+            force=True,
+        )
     finally:
         if saved is None:
             os.environ.pop("ANALYSIS_CACHE_DIR", None)
@@ -77,6 +128,10 @@ def regeneration(n: int | None = None, log=None) -> dict:
         "baseline_seconds": serial,
         "cold_seconds": cold,
         "no_change_seconds": unchanged,
+        "floor_seconds": floor,
+        "warm_ratio": warm / floor,
+        "cold_ratio": cold / floor,
+        "no_change_ratio": unchanged / floor,
         "reports": len(jobs),
         "inventories": ", ".join(used),
         "workers": os.cpu_count() or 1,

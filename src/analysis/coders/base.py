@@ -34,6 +34,9 @@ from ..errors import AnalysisError
 from ..frame import Frame, load_frame
 
 CODE_COLUMNS = ["case_id", "inventory", "field", "value", "coded_by", "confidence", "evidence"]
+#: A calibrated coder's distribution over the values it codes (one row per case, field and
+#: value; :meth:`analysis.coders.trained.TrainedCoder.distributions`).
+DISTRIBUTION_COLUMNS = ["case_id", "inventory", "field", "value", "probability"]
 #: Provenance of labels that count as ground truth (not produced by a coder).
 REFERENCE_PROVENANCE = ("study", "source", "crosswalk", "annotator", "human")
 #: Columns never shown to a coder (personal data of contact persons).

@@ -15,6 +15,7 @@ from ..canonical import TECHNIQUE_SEP
 from ..frame import Frame, load_frame
 from .base import (
     CODE_COLUMNS,
+    DISTRIBUTION_COLUMNS,
     CodingError,
     case_text,
     empty_codes,
@@ -212,6 +213,42 @@ class TrainedCoder:
             )
             for name, m in self.models.items()
         }
+
+    def distributions(self, cases: pd.DataFrame, x=None) -> pd.DataFrame:
+        """The coder's calibrated distribution over what it codes, for multiple imputation
+        (:mod:`analysis.imputation`): one row per case (``case_id``, ``inventory``) and
+        ``field`` ``category`` with each class's ``probability`` (``value`` = the class,
+        summing to 1 per case), and per technique (``field`` ``techniques``, ``value`` =
+        the technique) its probability of being used. Sorted by case, field and value."""
+        x = self._features(cases) if x is None else x
+        probs = self.predict_proba(cases, x)
+        ids = cases["case_id"].to_numpy(dtype=object)
+        inv = cases["inventory"].to_numpy(dtype=object)
+        parts = []
+        if "category" in probs:
+            p = probs["category"]
+            for c in p.columns:
+                parts.append(("category", c, p[c].to_numpy(dtype=float)))
+        for t in self.frame.technique_keys:
+            p = probs.get(f"technique:{t}")
+            if p is not None:
+                parts.append(
+                    ("techniques", t, p.get("yes", pd.Series(0.0, index=p.index)).to_numpy(float))
+                )
+        if not parts:
+            return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
+        out = pd.concat(
+            [
+                pd.DataFrame(
+                    {"case_id": ids, "inventory": inv, "field": f, "value": v, "probability": q}
+                )
+                for f, v, q in parts
+            ],
+            ignore_index=True,
+        )
+        return out.sort_values(
+            ["inventory", "case_id", "field", "value"], kind="stable"
+        ).reset_index(drop=True)
 
     def decision_scores(
         self, cases: pd.DataFrame, x=None, probs: dict | None = None
