@@ -306,9 +306,7 @@ display(
             imputed.odds_ratios["q_value"].notna(),
             [
                 "flag",
-                "term",
                 "level",
-                "reference",
                 "n",
                 "odds_ratio_coded",
                 "q_value_coded",
@@ -322,8 +320,8 @@ display(
             ],
         ],
         (
-            "每列為一項風險模型中的一個項：依編碼值與多重插補合併後的勝算比（Wald，BH 於全表）。",
-            "One row per term of a risk's model: odds ratio as coded and pooled over the imputations (Wald, BH over the table).",
+            "每列為一項風險模型中的一個項（AI應用類型對照最常見的類型，技術對照未使用；對照組見 CSV）：依編碼值與多重插補合併後的勝算比（Wald，BH 於全表）。",
+            "One row per term of a risk's model (a category against the most frequent one, a technique against not used; the CSV names each reference): odds ratio as coded and pooled over the imputations (Wald, BH over the table).",
         ),
         language,
         frame,
