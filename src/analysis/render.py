@@ -66,7 +66,7 @@ def page_chars(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _font_digest() -> str:
-    from .figures import font_path
+    from .fonts import font_path
 
     return hashlib.sha256(font_path().read_bytes()).hexdigest()
 
@@ -83,7 +83,7 @@ def _subset(chars: str) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from .figures import font_path
+    from .fonts import font_path
 
     options = subset.Options()
     options.flavor = "woff2"

@@ -27,6 +27,7 @@ from matplotlib import font_manager
 
 from .. import config
 from ..errors import AnalysisError
+from ..fonts import font_path
 from ..frame import Frame, load_frame
 from ..outputs import atomic_write_bytes
 from ..tables import check_output_name
@@ -40,13 +41,6 @@ DISPLAY_DPI = 100
 
 
 @lru_cache(maxsize=1)
-def font_path() -> Path:
-    """Path of the bundled Noto Sans TC font file."""
-    import pylopdf_fonts_zh_tw
-
-    return Path(pylopdf_fonts_zh_tw.sans_path())
-
-
 @lru_cache(maxsize=1)
 def setup() -> str:
     """Register the CJK font and the suite's style; returns the font family name."""
