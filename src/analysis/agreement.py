@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, memo
-from .canonical import TECHNIQUE_SEP
+from .canonical import TECHNIQUE_SEP, case_keys
 from .coders import CodingError, ModelSpec, RuleCoder, TrainedCoder
 from .coders.base import reference_labels, technique_labels
 from .frame import Frame, load_frame
@@ -171,7 +171,7 @@ def targets(
 def predictions(codes: pd.DataFrame, cases: pd.DataFrame, target: str) -> pd.Series:
     """A coder's answer for ``target`` per case (index like ``cases``; NA = uncoded).
     For ``technique:<key>`` a coded technique list gives yes/no and no list gives no."""
-    key = cases["inventory"].astype(str) + "\x00" + cases["case_id"].astype(str)
+    key = case_keys(cases)
     if target.startswith("technique:"):
         tech = target.split(":", 1)[1]
         sub = codes[codes["field"] == "techniques"]

@@ -116,6 +116,12 @@ def validate(
     )
 
 
+def case_keys(table: pd.DataFrame) -> pd.Series:
+    """One key per row naming its case across inventories: ``<inventory>\\x00<case_id>``
+    (index like ``table``), for matching a table's rows with codes or distributions."""
+    return table["inventory"].astype(str) + "\x00" + table["case_id"].astype(str)
+
+
 def _case_id_problems(cases: pd.DataFrame, rows: range, file: str) -> list[Problem]:
     """Blank case ids, and ids repeated within an inventory (the first one kept)."""
     problems = []

@@ -220,19 +220,12 @@ def code_with_choice(
     filled = apply_codes(cases, codes, frame)
     if model_fields:
         # the distributions of the values the model filled, nothing else
-        by_model = {
-            f: set(
-                filled["inventory"].astype(str)[filled[coded_by_column(f, frame)] == "model"]
-                + "\x00"
-                + filled["case_id"].astype(str)[filled[coded_by_column(f, frame)] == "model"]
-            )
-            for f in ("category", "techniques")
-            if f in model_fields
-        }
-        key = distributions["inventory"].astype(str) + "\x00" + distributions["case_id"].astype(str)
+        filled_keys, key = canonical.case_keys(filled), canonical.case_keys(distributions)
         keep = np.zeros(len(distributions), dtype=bool)
-        for f, keys in by_model.items():
-            keep |= (distributions["field"] == f).to_numpy() & key.isin(keys).to_numpy()
+        for f in ("category", "techniques"):
+            if f in model_fields:
+                by_model = filled_keys[filled[coded_by_column(f, frame)] == "model"]
+                keep |= (distributions["field"] == f).to_numpy() & key.isin(by_model).to_numpy()
         distributions = distributions[keep].reset_index(drop=True)
     else:
         distributions = None

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import config
 from .agreement import cohen_kappa, krippendorff_alpha, pairwise_kappa, score
-from .canonical import TECHNIQUE_SEP, coerce
+from .canonical import TECHNIQUE_SEP, case_keys, coerce
 from .coders.base import CODE_COLUMNS, coded_by_column, codes_frame, fields, is_reference
 from .errors import InputError, Problem, require_columns
 from .frame import NO, YES, Frame, load_frame
@@ -153,7 +153,7 @@ def _col_letter(i: int) -> str:
 def _suggestion_table(
     cases: pd.DataFrame, suggestions: pd.DataFrame | None, frame: Frame
 ) -> pd.DataFrame:
-    keys = cases["inventory"].astype(str) + "\x00" + cases["case_id"].astype(str)
+    keys = case_keys(cases)
     out = pd.DataFrame(index=cases.index)
     if suggestions is None or suggestions.empty:
         return out

@@ -56,7 +56,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from . import config, stats
-from .canonical import TECHNIQUE_SEP
+from .canonical import TECHNIQUE_SEP, case_keys
 from .coders.base import confidence_column
 from .frame import Frame, load_frame
 from .present import Vocabulary
@@ -163,14 +163,10 @@ def drawable(cases: pd.DataFrame, codes: pd.DataFrame, frame: Frame | None = Non
     coder's probability of yes. Values the inventory's source, the study or a person gave
     (no ``*_confidence``) are not in it."""
     frame = frame or load_frame()
-    key = cases["inventory"].astype(str) + "\x00" + cases["case_id"].astype(str)
+    key = case_keys(cases)
     coder = dict(
         zip(
-            codes["inventory"].astype(str)
-            + "\x00"
-            + codes["case_id"].astype(str)
-            + "\x00"
-            + codes["field"].astype(str),
+            case_keys(codes) + "\x00" + codes["field"].astype(str),
             codes["coded_by"].astype(str),
         )
     )
@@ -211,12 +207,10 @@ def drawable_classes(
     columns = ["row", "field", "value", "probability"]
     if distributions is None or distributions.empty:
         return pd.DataFrame({c: [] for c in columns})
-    key = cases["inventory"].astype(str) + "\x00" + cases["case_id"].astype(str)
+    key = case_keys(cases)
     position = pd.Series(np.arange(len(cases)), index=key.to_numpy())
     position = position[~position.index.duplicated(keep=False)]
-    d = distributions.assign(
-        _k=distributions["inventory"].astype(str) + "\x00" + distributions["case_id"].astype(str)
-    )
+    d = distributions.assign(_k=case_keys(distributions))
     d = d[d["_k"].isin(position.index)]
     parts = []
     for f in ("category", "techniques"):
@@ -255,7 +249,7 @@ def scope(
     (``kept``), and the mean probability of the coded value among the drawn
     (``mean_confidence``; for techniques, the coder's confidence in its chosen set)."""
     frame = frame or load_frame()
-    key = cases["inventory"].astype(str) + "\x00" + cases["case_id"].astype(str)
+    key = case_keys(cases)
     classes = classes if classes is not None else drawable_classes(cases, None, frame)
     rows = []
     for f in ["category", "application_type", "techniques", *frame.flag_keys]:
@@ -296,7 +290,7 @@ def scope(
 def _coders(codes: pd.DataFrame, field_name: str, filled: set[str]) -> str:
     """The coders (``;``-joined) of ``field_name``'s codes that filled the cases ``filled``."""
     sub = codes[codes["field"] == field_name]
-    key = sub["inventory"].astype(str) + "\x00" + sub["case_id"].astype(str)
+    key = case_keys(sub)
     return ";".join(sorted(sub.loc[key.isin(filled).to_numpy(), "coded_by"].astype(str).unique()))
 
 
@@ -662,12 +656,14 @@ class Pooled:
         return Vocabulary(frame, language).word(text) or text
 
 
-def _widening_row(name: str, table: pd.DataFrame, fmi: pd.Series, tests: pd.DataFrame) -> dict:
-    ratio = table["widening"].to_numpy(float) if "widening" in table.columns else np.array([])
+def _summary_row(name: str, estimands: int, ratio, fmi: pd.Series, tests: pd.DataFrame) -> dict:
+    """One row of :attr:`Pooled.summary`: interval widening (``ratio``), fraction of missing
+    information and the tests whose conclusion changed."""
+    ratio = np.asarray(ratio, dtype=float)
     ratio = ratio[np.isfinite(ratio)]
     return {
         "pooled_analysis": name,
-        "estimands": len(table),
+        "estimands": estimands,
         "widening_median": float(np.median(ratio)) if len(ratio) else np.nan,
         "widening_max": float(np.max(ratio)) if len(ratio) else np.nan,
         "fmi_median": float(fmi.median()) if len(fmi) else np.nan,
@@ -682,17 +678,20 @@ def _summary(
 ) -> pd.DataFrame:
     tested = association[association["q_value"].notna()]
     fitted = odds_ratios[odds_ratios["q_value"].notna()]
-    rows = [
-        _widening_row("prevalence", prevalence, prevalence["fmi"], prevalence.iloc[0:0]),
-        # the D2 rule's share of variance from the draws
-        _widening_row(
-            "association", association.iloc[0:0], tested["r2"] / (1 + tested["r2"]), tested
-        ),
-        _widening_row("odds_ratios", fitted, fitted["fmi"], fitted),
-    ]
-    rows[1]["estimands"] = len(association)
-    rows[2]["estimands"] = len(odds_ratios)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        [
+            _summary_row(
+                "prevalence", len(prevalence), prevalence["widening"], prevalence["fmi"], []
+            ),
+            # the D2 rule's share of variance from the draws
+            _summary_row(
+                "association", len(association), [], tested["r2"] / (1 + tested["r2"]), tested
+            ),
+            _summary_row(
+                "odds_ratios", len(odds_ratios), fitted["widening"], fitted["fmi"], fitted
+            ),
+        ]
+    )
 
 
 def pooled(
