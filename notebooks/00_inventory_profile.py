@@ -159,8 +159,8 @@ display(
         language,
         frame,
     ),
-    figures.publish(
-        inventory_figures.flag_status(flags, frame, language), f"{prefix}_profile_flag_status"
+    figures.draw(
+        f"{prefix}_profile_flag_status", inventory_figures.flag_status, flags, frame, language
     ),
 )
 
@@ -170,9 +170,12 @@ display(
 # %%
 missing = summary.missingness(cases)
 tables.save(missing, f"{prefix}_profile_missingness")
-figures.publish(
-    inventory_figures.missingness(missing, frame=frame, language=language),
+figures.draw(
     f"{prefix}_profile_missingness",
+    inventory_figures.missingness,
+    missing,
+    frame=frame,
+    language=language,
 )
 
 # %% [markdown]

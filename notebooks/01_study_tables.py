@@ -92,8 +92,8 @@ present.show(
 # %%
 category_flag = summary.category_flag_counts(cases, frame)
 tables.save(tables.labelled(category_flag, frame, language), f"{prefix}_category_flag")
-figures.publish(
-    figures.category_flag_heatmap(category_flag, frame, language), f"{prefix}_category_flag_heatmap"
+figures.draw(
+    f"{prefix}_category_flag_heatmap", figures.category_flag_heatmap, category_flag, frame, language
 )
 
 # %% [markdown]

@@ -114,15 +114,23 @@ display(
 
 # %%
 display(
-    figures.publish(
-        cooccurrence_figures.pair_heatmap(pairs, measure, frame=frame, language=language),
+    figures.draw(
         f"{prefix}_pairs_{measure}",
+        cooccurrence_figures.pair_heatmap,
+        pairs,
+        measure,
+        frame=frame,
+        language=language,
     ),
-    figures.publish(
-        cooccurrence_figures.pair_heatmap(pairs, "p_b_given_a", frame=frame, language=language),
+    figures.draw(
         f"{prefix}_pairs_conditional",
+        cooccurrence_figures.pair_heatmap,
+        pairs,
+        "p_b_given_a",
+        frame=frame,
+        language=language,
     ),
-    figures.publish(cooccurrence_figures.network(pairs, frame, language), f"{prefix}_network"),
+    figures.draw(f"{prefix}_network", cooccurrence_figures.network, pairs, frame, language),
 )
 
 # %% [markdown]
@@ -140,13 +148,19 @@ tables.save(
     tables.labelled_with_pairs(stratified, frame, language), f"{prefix}_pairs_by_{stratify_by}"
 )
 display(
-    figures.publish(
-        cooccurrence_figures.stratum_heatmap(category_flag, frame, language),
+    figures.draw(
         f"{prefix}_category_flag_heatmap",
+        cooccurrence_figures.stratum_heatmap,
+        category_flag,
+        frame,
+        language,
     ),
-    figures.publish(
-        cooccurrence_figures.stratum_heatmap(technique_flag, frame, language),
+    figures.draw(
         f"{prefix}_technique_flag_heatmap",
+        cooccurrence_figures.stratum_heatmap,
+        technique_flag,
+        frame,
+        language,
     ),
 )
 present.show(
@@ -171,7 +185,7 @@ present.show(
 # %%
 combinations = cooccurrence.combinations(cases, None, na_policy, frame=frame)
 tables.save(combinations, f"{prefix}_combinations")
-figures.publish(cooccurrence_figures.upset(combinations, frame, language), f"{prefix}_upset")
+figures.draw(f"{prefix}_upset", cooccurrence_figures.upset, combinations, frame, language)
 
 # %% [markdown]
 # ## 關聯檢定 · Association tests
@@ -254,9 +268,8 @@ display(
 odds_ratios = stats.logistic(cases, frame=frame)
 tables.save(tables.labelled_with_pairs(odds_ratios, frame, language), f"{prefix}_odds_ratios")
 display(
-    figures.publish(
-        cooccurrence_figures.forest(odds_ratios, frame=frame, language=language),
-        f"{prefix}_forest",
+    figures.draw(
+        f"{prefix}_forest", cooccurrence_figures.forest, odds_ratios, frame=frame, language=language
     ),
     present.show(
         odds_ratios,

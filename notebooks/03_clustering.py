@@ -118,7 +118,7 @@ display(
 )
 
 # %%
-figures.publish(cluster_figures.criteria_plot(selection.table, language), f"{prefix}_criteria")
+figures.draw(f"{prefix}_criteria", cluster_figures.criteria_plot, selection.table, language)
 
 # %% [markdown]
 # ## 各群輪廓 · Cluster profiles
@@ -141,8 +141,8 @@ present.show(
 )
 
 # %%
-figures.publish(
-    cluster_figures.profile_heatmap(cluster_profiles, frame, language), f"{prefix}_profile_heatmap"
+figures.draw(
+    f"{prefix}_profile_heatmap", cluster_figures.profile_heatmap, cluster_profiles, frame, language
 )
 
 # %% [markdown]
@@ -152,7 +152,7 @@ figures.publish(
 
 # %%
 (
-    figures.publish(cluster_figures.dendrogram(result, language), f"{prefix}_dendrogram")
+    figures.draw(f"{prefix}_dendrogram", cluster_figures.dendrogram, result, language)
     if method == "hierarchical"
     else Markdown(f"`method = {method!r}`: no dendrogram.")
 )
@@ -203,7 +203,7 @@ present.show(
 # %%
 coordinates = clustering.mca_map(result, seed)
 tables.save(coordinates, f"{prefix}_mca_map")
-figures.publish(cluster_figures.mca_scatter(coordinates, language), f"{prefix}_mca_map")
+figures.draw(f"{prefix}_mca_map", cluster_figures.mca_scatter, coordinates, language)
 
 # %% [markdown]
 # ## 穩定性 · Stability

@@ -177,17 +177,25 @@ present.show(
 curve = agreement.learning_curve(reference_cases, target, folds=folds, frame=frame)
 tables.save(curve, f"{prefix}_learning_curve")
 display(
-    figures.publish(
-        coding_figures.confusion_matrix(evaluation.confusion, target, "model", frame, language),
+    figures.draw(
         f"{prefix}_{target}_confusion_model",
+        coding_figures.confusion_matrix,
+        evaluation.confusion,
+        target,
+        "model",
+        frame,
+        language,
     ),
-    figures.publish(
-        coding_figures.confusion_matrix(evaluation.confusion, target, "rules", frame, language),
+    figures.draw(
         f"{prefix}_{target}_confusion_rules",
+        coding_figures.confusion_matrix,
+        evaluation.confusion,
+        target,
+        "rules",
+        frame,
+        language,
     ),
-    figures.publish(
-        coding_figures.learning_curve(curve, frame, language), f"{prefix}_learning_curve"
-    ),
+    figures.draw(f"{prefix}_learning_curve", coding_figures.learning_curve, curve, frame, language),
 )
 
 # %% [markdown]

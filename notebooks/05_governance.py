@@ -126,9 +126,13 @@ present.show(
 # %%
 matrix = governance.matrix_counts(placements, matrix_framework)
 tables.save(matrix, f"{prefix}_governance_matrix")
-figures.publish(
-    governance_figures.risk_matrix(matrix, matrix_framework, language=language, total=len(cases)),
+figures.draw(
     f"{prefix}_governance_matrix",
+    governance_figures.risk_matrix,
+    matrix,
+    matrix_framework,
+    language=language,
+    total=len(cases),
 )
 
 # %% [markdown]
@@ -140,18 +144,28 @@ tables.save(
     tables.labelled(by_category, frame, language, headings=False),
     f"{prefix}_governance_{framework}_by_category",
 )
-figures.publish(
-    governance_figures.placement_bars(by_category, chosen, dimension, frame, language),
+figures.draw(
     f"{prefix}_governance_{framework}_bars",
+    governance_figures.placement_bars,
+    by_category,
+    chosen,
+    dimension,
+    frame,
+    language,
 )
 
 # %% [markdown]
 # ## 類別 → 層級 · From category to placement
 
 # %%
-figures.publish(
-    governance_figures.category_flow(by_category, chosen, dimension, frame, language),
+figures.draw(
     f"{prefix}_governance_{framework}_flow",
+    governance_figures.category_flow,
+    by_category,
+    chosen,
+    dimension,
+    frame,
+    language,
 )
 
 # %% [markdown]

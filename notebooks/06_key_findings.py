@@ -115,9 +115,7 @@ display(
     Markdown(
         "\n".join(findings.comparison_sentences(prevalence, flag_tests, "flag", language, frame))
     ),
-    figures.publish(
-        findings.prevalence_figure(prevalence, language, frame), f"{prefix}_prevalence"
-    ),
+    figures.draw(f"{prefix}_prevalence", findings.prevalence_figure, prevalence, language, frame),
 )
 
 # %%
@@ -150,7 +148,7 @@ display(
             findings.comparison_sentences(categories, category_tests, "category", language, frame)
         )
     ),
-    figures.publish(findings.category_figure(categories, language, frame), f"{prefix}_categories"),
+    figures.draw(f"{prefix}_categories", findings.category_figure, categories, language, frame),
 )
 
 # %% [markdown]

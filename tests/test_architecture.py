@@ -14,7 +14,19 @@ PACKAGE = Path(analysis.__file__).parent
 #: Layers from the bottom up; a module may import from its own layer or a lower one.
 #: ``analysis.X`` covers the module X and, for a subpackage, all of its modules.
 LAYERS = [
-    ["errors", "config", "fonts", "textnorm", "outputs", "readers", "environment", "cache", "memo"],
+    [
+        "errors",
+        "config",
+        "fonts",
+        "lazy",
+        "timings",
+        "textnorm",
+        "outputs",
+        "readers",
+        "environment",
+        "cache",
+        "memo",
+    ],
     ["frame"],
     ["canonical", "mapping", "synthetic", "dictionary"],
     ["coders", "inventories", "summary", "cooccurrence", "stats", "clustering", "governance"],

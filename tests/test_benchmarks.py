@@ -171,7 +171,7 @@ def test_the_regeneration_benchmark_shows_each_report_as_it_runs(tmp_path):
         config.NOTEBOOKS_DIR / "01_study_tables.ipynb", "study-tables", {"inventory": "study"}
     )
     lines = []
-    seconds = regeneration._timed_run([job], tmp_path, [], lines.append, "warm", force=True)
+    seconds, _ = regeneration._timed_run([job], tmp_path, [], lines.append, "warm", force=True)
     assert lines[0] == "  regeneration warm: regenerate: 1 report to run (0 unchanged), 1 worker"
     assert lines[1] == "  regeneration warm: [0/1] start  study-tables"
     assert re.fullmatch(r"  regeneration warm: \[1/1\] done   study-tables in [\d.]+ s", lines[2])
@@ -194,7 +194,7 @@ def test_the_floor_notebook_runs_through_the_pipeline_and_does_nothing(tmp_path)
     }
     cells = nbformat.read(str(floor[0].notebook), as_version=4).cells
     assert cells[0].metadata["tags"] == ["parameters"] and len(cells) == 2
-    regeneration._timed_run(floor, tmp_path / "out", [], None, "floor", force=True)
+    _, floor_runs = regeneration._timed_run(floor, tmp_path / "out", [], None, "floor", force=True)
     reports = tmp_path / "out" / "reports"
     assert sorted(p.name for p in reports.glob("*.html")) == sorted(
         [f"{j.name}.html" for j in floor] + ["index.html"]
@@ -202,3 +202,17 @@ def test_the_floor_notebook_runs_through_the_pipeline_and_does_nothing(tmp_path)
     assert not list((reports / "tables").glob("*")) and not list(
         (tmp_path / "out" / "figures").glob("*")
     )
+    # where the time goes: one row per report, its stages adding up to its run, and the sum
+    from analysis.timings import STAGES
+
+    table = regeneration.stage_table(floor_runs, floor_runs, floor_runs)
+    longest_first = sorted(floor_runs, key=lambda o: -o.seconds)
+    assert [r["report"] for r in table] == [o.job.name for o in longest_first] + ["all reports"]
+    for row, outcome in zip(table, longest_first):
+        assert sum(row[s] for s in STAGES) == pytest.approx(outcome.seconds, abs=0.01)
+        assert all(row[s] >= 0 for s in STAGES) and row["warm"] == outcome.seconds
+        assert row["computation"] < 1.0 and row["figures"] == 0.0  # it does nothing
+    assert table[-1]["warm"] == pytest.approx(sum(o.seconds for o in floor_runs))
+    text = "\n".join(benchmarks._table_lines("regeneration: stages", table))
+    assert "| report | kernel | imports | computation | figures | rendering | writing |" in text
+    assert "| all reports |" in text

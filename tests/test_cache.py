@@ -9,6 +9,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -292,6 +293,10 @@ def test_content_digests_follow_content():
     changed = TABLE.copy()
     changed.loc[10, "n"] = 4
     assert cache.digest(changed) != cache.digest(TABLE) == cache.digest(TABLE.copy())
+    # a compiled pattern (a governance framework's rule) is its source and flags
+    assert cache.digest(re.compile("a+")) == cache.digest(re.compile("a+"))
+    assert cache.digest(re.compile("a+")) != cache.digest(re.compile("a+", re.I))
+    assert cache.digest(re.compile("a+")) != cache.digest(re.compile("a*"))
     for value in (
         object(),
         pd.Index([1]),

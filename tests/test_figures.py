@@ -1,8 +1,10 @@
-"""Figures: CJK font, the numbers behind the heatmap, byte-identical files."""
+"""Figures: CJK font, the numbers behind the heatmap, byte-identical files, figures drawn
+once and then written from the cache."""
 
 import warnings
 
 import matplotlib.pyplot as plt
+import pytest
 
 from analysis import figures, summary
 
@@ -69,3 +71,63 @@ def test_publish_returns_the_saved_png(study, frame, output_dir):
     image = figures.publish(fig, "bars")
     assert image.data == (output_dir / "figures" / "bars.png").read_bytes()
     assert not plt.fignum_exists(fig.number)
+
+
+def test_draw_builds_a_figure_once_and_then_writes_its_stored_files(study, frame, output_dir):
+    """A second draw from inputs of the same content builds nothing and writes the same
+    bytes; other inputs, or the cache off, build again."""
+    built = []
+
+    def heatmap(counts, language):  # the suite's heatmap, counting its calls
+        built.append(language)
+        return figures.category_flag_heatmap(counts, frame, language)
+
+    counts = summary.category_flag_counts(study, frame)
+    first = figures.draw("heat", heatmap, counts, "en")
+    png = (output_dir / "figures" / "heat.png").read_bytes()
+    svg = (output_dir / "figures" / "heat.svg").read_bytes()
+    (output_dir / "figures" / "heat.png").unlink()
+    again = figures.draw("heat", heatmap, counts.copy(), "en")
+    assert built == ["en"]
+    assert again.data == first.data == png
+    assert (output_dir / "figures" / "heat.png").read_bytes() == png
+    assert (output_dir / "figures" / "heat.svg").read_bytes() == svg
+    # the same as publishing the built figure, alternative text included
+    fig = figures.category_flag_heatmap(counts, frame, "en")
+    alt = figures.alt_text(fig)
+    assert figures.publish(fig, "heat-published").data == png
+    assert first.alt == alt and alt.strip()
+    figures.draw("heat", heatmap, counts, "zh-TW")
+    assert built == ["en", "zh-TW"]
+    changed = counts.copy()
+    changed.loc[changed.index[0], "yes"] += 1
+    figures.draw("heat", heatmap, changed, "en")
+    assert built == ["en", "zh-TW", "en"]
+
+
+def test_draw_with_the_cache_off_builds_every_time(study, frame, output_dir, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_CACHE", "off")
+    built = []
+
+    def bars(counts):
+        built.append(1)
+        return figures.count_bars(counts, "flag", "yes", list(frame.colours("flag").values()), "t")
+
+    counts = summary.flag_counts(study, frame)
+    figures.draw("bars", bars, counts)
+    figures.draw("bars", bars, counts)
+    assert built == [1, 1]
+
+
+def test_draw_refuses_a_path_as_a_name_and_a_figure_without_data(frame, output_dir):
+    from analysis.errors import AnalysisError
+
+    with pytest.raises(AnalysisError):
+        figures.draw("../escape", figures.nothing_to_draw, "why")
+
+    def blank():
+        return plt.figure()
+
+    with pytest.raises(AnalysisError, match="draws no data"):
+        figures.draw("blank", blank)
+    assert not (output_dir / "figures" / "blank.png").exists()

@@ -353,3 +353,45 @@ def test_refresh_takes_an_edited_pair_executes_and_rewrites_the_pair(tmp_path):
     assert pipeline.pair_differences(notebook) == []
     with pytest.raises(AnalysisError, match="is not a notebook"):
         pipeline.refresh([pair])
+
+
+def test_a_run_with_nothing_to_do_leaves_the_index_and_one_that_changes_a_file_rewrites_it(
+    regenerated, tmp_path
+):
+    out, job, _ = regenerated
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    index = copy / "reports" / "index.html"
+    pipeline.run([job], copy, progress=False, workers=1)  # as other tests here left it
+    past = index.stat().st_mtime_ns - 10**9
+    os.utime(index, ns=(past, past))
+    lines = []
+    pipeline.run([job], copy, progress=lines.append, workers=1)
+    assert index.stat().st_mtime_ns == past
+    assert not any("index.html" in line for line in lines)
+    (copy / "reports" / "tables" / "study-zh-TW_ticks_by_flag.csv").unlink()
+    pipeline.run([job], copy, progress=lines.append, workers=1)
+    assert index.stat().st_mtime_ns > past
+    assert any(line.startswith("writing ") and "index.html" in line for line in lines)
+    assert "study-zh-TW_ticks_by_flag.csv" not in index.read_text(encoding="utf-8")
+
+
+def test_a_report_records_where_its_time_went(regenerated):
+    """Seconds per stage (analysis.timings), adding up to the report's run; the kernel's
+    stage lines and import profile stay in its log, out of the page; each figure's title is
+    its alternative text."""
+    from analysis import timings
+
+    out, job, outcomes = regenerated
+    stages = outcomes[0].stages
+    # kept with the report's state (other tests here run it again: the last run's)
+    assert set(pipeline.read_stages(out / "reports", job.name)) == set(stages)
+    assert set(stages) == {*timings.STAGES, "total"}
+    assert all(stages[s] >= 0 for s in timings.STAGES)
+    assert sum(stages[s] for s in timings.STAGES) == pytest.approx(stages["total"], rel=1e-6)
+    assert stages["imports"] > 0 and stages["figures"] > 0 and stages["rendering"] > 0
+    page = (out / "reports" / "study-tables.html").read_text(encoding="utf-8")
+    assert "import time:" not in page and timings.MARK not in page
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', page)
+    assert alts and all(alt.strip() for alt in alts)
+    assert "No description has been provided" not in page

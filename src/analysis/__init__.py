@@ -7,8 +7,12 @@ Public entry points::
     result = inventories.load("study")      # canonical cases + standardization report
 """
 
-from .errors import AnalysisError, InputError
-from .frame import Frame, load_frame
+from . import timings
+
+timings.mark("package")  # in a report's kernel: what is imported from here on is the report's
+
+from .errors import AnalysisError, InputError  # noqa: E402
+from .frame import Frame, load_frame  # noqa: E402
 
 __all__ = ["AnalysisError", "InputError", "Frame", "load_frame"]
 __version__ = "0.1.0"

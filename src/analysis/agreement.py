@@ -571,6 +571,7 @@ def bootstrap_scores(
     return out
 
 
+@memo.cached
 def with_intervals(evaluation: Evaluation, n_boot: int = 2000, seed: int = config.SEED):
     """An evaluation's scores with bootstrap intervals over cases (``*_low``/``*_high``
     for accuracy, macro-F1 and κ), from the predictions the scores were computed on: for

@@ -202,6 +202,11 @@ def _range(obj, h) -> None:
     _update(("range", obj.start, obj.stop, obj.step), h)
 
 
+@_update.register(re.Pattern)
+def _pattern(obj, h) -> None:  # a compiled pattern is its source and flags
+    _update(("re.Pattern", obj.pattern, obj.flags), h)
+
+
 def _digest_of(obj) -> str:
     h = hashlib.sha256()
     _update(obj, h)

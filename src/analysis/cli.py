@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import config
-from .coders.base import CODERS
+from .config import CODERS
 from .errors import AnalysisError
 
 

@@ -850,6 +850,7 @@ def _prepare(cases, opt: Options, frame):
     return d, collapse(d)
 
 
+@memo.cached
 def cluster(
     cases: pd.DataFrame, k: int, method: str = "kmodes", frame: Frame | None = None, **options
 ) -> Clustering:
@@ -1186,6 +1187,7 @@ def crosstab(result: Clustering, by: str = "category", frame: Frame | None = Non
     return pd.DataFrame(rows, columns=["cluster", by, "cases", "share"])
 
 
+@memo.cached
 def mca_map(result: Clustering, seed: int = config.SEED) -> pd.DataFrame:
     """A 2-D map of the cases by multiple correspondence analysis (prince) of the coded
     variables (constant variables left out): ``case_id``, ``name``, ``cluster``, ``dim_1``,

@@ -40,6 +40,8 @@ ANNOTATED_SUFFIX = "-annotated"
 #: a risk flag or a technique.
 TARGET_MACRO_F1 = 0.75
 TARGET_KAPPA = 0.6
+#: The coders a case can be coded by (:mod:`analysis.coders`): rules, a trained model, an LLM.
+CODERS = ("rules", "model", "llm")
 #: Bootstrap resamples behind every interval of a coder's score.
 N_BOOT = 2000
 #: Hash salt and metadata that make SVG/PNG bytes identical across runs.

@@ -12,10 +12,12 @@ import sys
 from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import config
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Packages whose versions every report records.
 RECORDED = (
@@ -65,6 +67,8 @@ def package_versions(packages: tuple[str, ...] = RECORDED) -> pd.DataFrame:
         {"package": "inputs digest", "version": inputs_digest()[:SHOWN_DIGEST]},
     ]
     rows += [{"package": name, "version": version} for name, version in versions(packages).items()]
+    import pandas as pd  # here, not at the top: a rerun that finds nothing to do needs no pandas
+
     return pd.DataFrame(rows)
 
 
@@ -217,7 +221,8 @@ def data_digest() -> str:
 def _imported(path: Path, package: Path, name: str) -> set[str] | None:
     """Modules of the package that the source of ``path`` (module ``name``) imports,
     anywhere in it (function bodies included); ``None`` when it imports by a computed name
-    (``importlib.import_module``, ``__import__``), which no reading of the source can follow."""
+    (``importlib.import_module``, ``__import__``), which no reading of the source can follow
+    (:mod:`analysis.lazy` excepted: it refuses the package's own modules)."""
     top = package.name
     here = name.split(".") if path.name != "__init__.py" else [*name.split("."), "__init__"]
     found = set()
@@ -225,7 +230,8 @@ def _imported(path: Path, package: Path, name: str) -> set[str] | None:
         if isinstance(node, ast.Call):
             called = node.func.attr if isinstance(node.func, ast.Attribute) else None
             called = node.func.id if isinstance(node.func, ast.Name) else called
-            if called in ("import_module", "__import__"):
+            # analysis.lazy imports by name, but only libraries outside the package
+            if called in ("import_module", "__import__") and name != f"{top}.lazy":
                 return None
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == top}

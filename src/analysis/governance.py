@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import config
+from . import config, memo
 from .canonical import TECHNIQUE_SEP
 from .errors import AnalysisError, InputError, input_error
 from .frame import Frame, load_frame
@@ -843,6 +843,7 @@ def _place_by_matrix(
     return out
 
 
+@memo.cached
 def place_cases(
     cases: pd.DataFrame,
     framework: Framework,
@@ -875,12 +876,16 @@ def place_cases(
         rules = tuple(r for r in dim.rules if r.official or not official_only)
         per_dim[dim.key] = _place_by_rules(cases, dim, rules, language)
     rows = []
+    inventory = (
+        cases["inventory"].to_numpy(dtype=object) if "inventory" in cases else [pd.NA] * len(cases)
+    )
+    case_id = cases["case_id"].to_numpy(dtype=object)
     for dim in framework.dimensions:
         for i, rec in enumerate(per_dim[dim.key]):
             rows.append(
                 {
-                    "inventory": cases["inventory"].iloc[i] if "inventory" in cases else pd.NA,
-                    "case_id": cases["case_id"].iloc[i],
+                    "inventory": inventory[i],
+                    "case_id": case_id[i],
                     "framework": framework.key,
                     **rec,
                 }

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import config, stats
+from . import config, memo, stats
 from .canonical import TECHNIQUE_SEP, case_keys
 from .coders.base import confidence_column
 from .frame import Frame, load_frame
@@ -694,6 +694,7 @@ def _summary(
     )
 
 
+@memo.cached
 def pooled(
     cases: pd.DataFrame,
     codes: pd.DataFrame,

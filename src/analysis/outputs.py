@@ -19,11 +19,13 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from . import lazy
 from .errors import AnalysisError
 from .readers import column_letter
+
+# imported when a table is first written: writing a report's state needs neither
+np = lazy.module("numpy")
+pd = lazy.module("pandas")
 
 #: Fixed timestamp written into XLSX document properties so reruns are byte-identical.
 FIXED_TIME = _dt.datetime(2025, 1, 1)

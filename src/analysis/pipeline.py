@@ -41,22 +41,29 @@ from pathlib import Path
 
 import yaml
 
-from . import config
+from . import config, timings
 from .environment import code_and_data_digest, git_commit, inputs_digest, versions
 from .errors import AnalysisError
 from .outputs import atomic_write_bytes, atomic_write_text
 
 PLAN_FILE = config.NOTEBOOKS_DIR / "plan.yaml"
-#: Environment every kernel gets: fixed hash seed, one BLAS/OpenMP thread per process.
+#: Environment every kernel gets: fixed hash seed, one BLAS/OpenMP thread per process, and
+#: the stage lines and import profile in its log that say where its time went
+#: (:mod:`analysis.timings`).
 KERNEL_ENV = {
     "PYTHONHASHSEED": "0",
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    timings.ENV: "1",
+    "PYTHONPROFILEIMPORTTIME": "1",
 }
-#: Kernels log errors only (the loopback TCP transport warning is noise on a single machine).
-KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+#: Kernels log errors only (the loopback TCP transport warning is noise on a single machine),
+#: and what libraries write straight to the process's standard error (file descriptor 2:
+#: C code, the import profile, the stage lines) goes to the job's log, not into the report;
+#: what Python code prints or warns still shows in the report.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--IPKernelApp.capture_fd_output=False"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Outcome:
     seconds: float = 0.0
     error: str = ""
     log: str = ""  # a failed run's log: the kernel's output and the cell's traceback
+    stages: dict = field(default_factory=dict)  # seconds per stage (analysis.timings.STAGES)
 
 
 def require_notebook(path: Path, where: str) -> None:
@@ -461,11 +469,13 @@ def execute(job: Job, out_root: str, key: str, tick=None) -> Outcome:
     log_path = workdir / f"{job.name}.log"
     with open(log_path, "ab") as log, kernel_environment(out_root_p):
         try:
-            _in_thread(
+            nb = _in_thread(
                 pm.execute_notebook,
                 str(job.notebook),
                 str(tmp_nb),
                 parameters=job.parameters,
+                # written once at the end (and on an error), not at every cell's start and end
+                request_save_on_cell_execute=False,
                 kernel_name="python3",
                 progress_bar=False,
                 cwd=str(workdir),
@@ -478,39 +488,89 @@ def execute(job: Job, out_root: str, key: str, tick=None) -> Outcome:
             first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
             traceback = _ANSI.sub("", "\n".join(exc.traceback or []))
             log.write(f"\n{exc.ename} in cell {exc.exec_count}:\n{traceback}\n".encode())
-            return Outcome(
-                job,
-                "failed",
-                time.perf_counter() - start,
+            failure = (
                 f"cell {exc.exec_count} ({first_line.strip()[:60]}) raised {exc.ename}: "
-                f"{exc.evalue}",
-                str(log_path),
+                f"{exc.evalue}"
             )
         except Exception as exc:  # kernel died, bad parameters, ...
             log.write(f"\n{type(exc).__name__}: {exc}\n".encode())
-            return Outcome(
-                job,
-                "failed",
-                time.perf_counter() - start,
-                f"{type(exc).__name__}: {exc}",
-                str(log_path),
-            )
+            failure = f"{type(exc).__name__}: {exc}"
+        else:
+            failure = ""
+    if failure:  # the log kept for its reader: the kernel's output without the stage lines
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+        atomic_write_text(log_path, timings.without_stage_lines(text))
+        return Outcome(job, "failed", time.perf_counter() - start, failure, str(log_path))
+    cells = cell_seconds(nb)
+    written = time.perf_counter()
     atomic_write_bytes(executed, tmp_nb.read_bytes())
-    render_html(executed, reports / f"{job.name}.html", title=job.title or job.name)
-    seconds = time.perf_counter() - start
+    rendering = time.perf_counter()
+    render_html(executed, reports / f"{job.name}.html", title=job.title or job.name, nb=nb)
+    rendered = time.perf_counter()
+    kernel_log = timings.from_log(log_path.read_text(encoding="utf-8", errors="replace"))
     atomic_write_text(reports / ".state" / f"{job.name}.key", key)
+    seconds = time.perf_counter() - start
     atomic_write_text(reports / ".state" / f"{job.name}.seconds", f"{seconds:.3f}\n")
+    writing = rendering - written + time.perf_counter() - rendered
+    stages = timings.stages(seconds, cells, kernel_log, rendered - rendering, writing)
+    atomic_write_text(stages_path(reports, job.name), json.dumps(stages, sort_keys=True) + "\n")
     shutil.rmtree(workdir, ignore_errors=True)
     claim.close()
-    return Outcome(job, "executed", seconds)
+    return Outcome(job, "executed", seconds, stages=stages)
+
+
+def cell_seconds(nb) -> float:
+    """Seconds papermill recorded for the cells of an executed notebook (a node), summed."""
+    return float(
+        sum(cell.metadata.get("papermill", {}).get("duration") or 0.0 for cell in nb.cells)
+    )
+
+
+def stages_path(reports: Path, name: str) -> Path:
+    """Where a report's seconds per stage are kept (:func:`read_stages`)."""
+    return reports / ".state" / f"{name}.stages.json"
+
+
+def read_stages(reports: Path, name: str) -> dict | None:
+    """A report's seconds per stage (:data:`analysis.timings.STAGES` and ``total``) from its
+    last run, or None when it has none."""
+    try:
+        return json.loads(stages_path(reports, name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=1)
 def _exporter():
-    """One HTML exporter per process (building one loads its templates: about a second)."""
-    from nbconvert import HTMLExporter
+    """One HTML exporter per process (building one loads its templates: about a second).
 
-    return HTMLExporter(
+    nbconvert's HTML exporter parses every page it renders again with BeautifulSoup, only
+    to add alternative texts to images and ``tabindex`` to outputs: 15 s of a 10 MB page's
+    20. The report template writes each figure's alternative text itself (its title, see
+    :func:`analysis.figures.draw`), so this exporter renders the template alone."""
+    from nbconvert import HTMLExporter, TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            lexer = nb.metadata.get("language_info", {}).get("name")
+            resources = self._init_resources(resources)
+            self.register_filter(
+                "highlight_code",
+                self.filters.get(
+                    "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+                ),
+            )
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources
+                ),
+            )
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter(
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -521,15 +581,16 @@ def _exporter():
     )
 
 
-def render_html(notebook: Path, target: Path, title: str = "") -> Path:
+def render_html(notebook: Path, target: Path, title: str = "", nb=None) -> Path:
     """Render an executed notebook as one self-contained HTML page without code cells
     (inputs and prompts hidden): its font subset, styles and scripts inside it
-    (:func:`analysis.render.finish_page`), ``<html lang>`` from its ``language`` parameter."""
+    (:func:`analysis.render.finish_page`), ``<html lang>`` from its ``language`` parameter.
+    ``nb``: the notebook already read (a node), else it is read from ``notebook``."""
     import nbformat
 
     from . import render
 
-    nb = nbformat.read(notebook, as_version=4)
+    nb = nbformat.read(notebook, as_version=4) if nb is None else nb
     parameters = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
     resources = {
         "metadata": {"name": title or notebook.stem},
@@ -996,17 +1057,38 @@ def run(
             _remove_partial_writes(out_root, since, unfinished)
         finished = [o for o in outcomes if o.status != "skipped"]
         raise Interrupted(finished, unfinished) from None
-    shown.note(f"writing {reports / 'index.html'}")
-    shown.close()
     order = {j.name: i for i, j in enumerate(jobs)}
     outcomes.sort(key=lambda o: order[o.job.name])
     # The index lists every report present: the plan's, then any run ad hoc.
     plan = load_plan() if PLAN_FILE.exists() else []
     planned = {j.name for j in plan}
-    from . import index_page
+    listed = plan + [j for j in jobs if j.name not in planned]
+    key, stored = index_key(inputs, listed, out_root), reports / ".state" / "index.key"
+    if not (reports / "index.html").exists() or not stored.exists() or stored.read_text() != key:
+        shown.note(f"writing {reports / 'index.html'}")
+        from . import index_page
 
-    index_page.write_index(plan + [j for j in jobs if j.name not in planned], reports, figures)
+        index_page.write_index(listed, reports, figures)
+        atomic_write_text(stored, key)
+    shown.close()
     return outcomes
+
+
+def index_key(inputs: str, jobs: list[Job], out_root: Path) -> str:
+    """What ``reports/index.html`` is written from: the code, data, notebooks and template
+    (``inputs``), the reports it lists, and every file beside it, in ``reports/tables/``
+    and in ``figures/`` (name, size, time last changed). A run that finds it unchanged
+    leaves the index as it is."""
+    digest = hashlib.sha256(inputs.encode())
+    for job in jobs:
+        digest.update(f"{job.name}\0{job.title}\0".encode())
+    for folder in ("reports", "reports/tables", "figures"):
+        base = Path(out_root) / folder
+        for path in sorted(base.iterdir()) if base.is_dir() else []:
+            if path.name != "index.html" and path.is_file():
+                info = path.stat()
+                digest.update(f"{folder}/{path.name}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def _last_prepare_seconds(reports: Path, name: str) -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config
+from . import config, timings
 from .canonical import formula_safe
 from .errors import AnalysisError
 from .frame import Frame, load_frame
@@ -177,4 +177,5 @@ def save(table: pd.DataFrame, name: str, folder: Path | None = None, raw_csv: bo
     ``raw_csv``."""
     check_output_name(name)
     folder = folder or config.tables_dir()
-    return write_table(table if raw_csv else formula_safe(table), folder / f"{name}.csv")
+    with timings.stage("writing"):
+        return write_table(table if raw_csv else formula_safe(table), folder / f"{name}.csv")

@@ -185,6 +185,7 @@ def _legacy_record(name: str, fn, quick: bool, log=print) -> dict:
         "params": {
             k: v for k, v in raw.items() if isinstance(v, (int, float, str, bool)) or v is None
         },
+        "tables": raw.get("tables", {}),
     }
     log(
         f"{name:<24} n={record['n']:>9,}  {seconds:9.4f} s"
@@ -288,9 +289,43 @@ def markdown(report: dict, figure_name: str | None = None) -> str:
     ]
     if details:
         lines += ["", "Parameters and further measurements:", "", *details]
+    for r in report["results"]:
+        for title, rows in sorted((r.get("tables") or {}).items()):
+            lines += ["", *_table_lines(f"{r['name']}: {title}", rows)]
     if figure_name:
         lines += ["", f"![Scaling]({figure_name}.png)"]
     return "\n".join(lines) + "\n"
+
+
+#: What a benchmark's table column means, where its name does not say it.
+TABLE_NOTES = {
+    "stages": "Seconds per report: the warm run's stages (kernel: starting and stopping the "
+    "kernel and papermill's own work; imports: libraries imported by the notebook's code "
+    "outside figures; computation: the cells' remaining time; figures: building and saving "
+    "figures, or writing them from the cache; rendering: the HTML page; writing: tables, "
+    "the executed notebook and state), the warm and cold totals, and the report's "
+    "do-nothing notebook (floor). Reports run two at a time, so the run's wall time is "
+    "about half the sum.",
+}
+
+
+def _table_lines(title: str, rows: list[dict]) -> list[str]:
+    """A benchmark's own table as markdown: numbers to two decimals."""
+    if not rows:
+        return []
+    columns = list(rows[0])
+    name = title.split(": ", 1)[-1]
+    lines = [f"## {title}", ""]
+    if name in TABLE_NOTES:
+        lines += [TABLE_NOTES[name], ""]
+    lines += [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---" if c == columns[0] else "---:" for c in columns) + "|",
+    ]
+    for row in rows:
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def scaling_figure(results: list[dict]):

@@ -13,7 +13,10 @@ One record, ``n`` = the bundled inventories' cases, timing every report of
 * ``floor_seconds``: what this machine cannot avoid: a notebook that only sets up the
   package's display and does nothing, executed and rendered through the same pipeline and
   worker pool once per report (:func:`floor_jobs`); ``warm_ratio``, ``cold_ratio`` and
-  ``no_change_ratio`` are the runs above over it, figures that hold on any machine.
+  ``no_change_ratio`` are the runs above over it, figures that hold on any machine;
+* ``tables["stages"]``: where each report's time goes (:func:`stage_table`): its warm
+  run's kernel start and stop, imports, computation, figures, page rendering and writing
+  (:mod:`analysis.timings`), beside its cold run and its do-nothing notebook.
 
 ``--quick`` times the study's reports only (a smoke test of the benchmark itself). Each
 regeneration prints its progress (each preparation and report as it starts and ends),
@@ -31,8 +34,9 @@ from pathlib import Path
 from .. import inventories, pipeline
 
 
-def _timed_run(jobs, out: Path, prepared, log=None, phase: str = "", **options) -> float:
-    """Seconds of one regeneration into ``out``; ``log`` gets its progress lines."""
+def _timed_run(jobs, out: Path, prepared, log=None, phase: str = "", **options):
+    """``(seconds, outcomes)`` of one regeneration into ``out``; ``log`` gets its progress
+    lines."""
     progress = (lambda line: log(f"  regeneration {phase}: {line}")) if log else False
     start = time.perf_counter()
     outcomes = pipeline.run(jobs, out, progress=progress, prepared=prepared, **options)
@@ -44,7 +48,29 @@ def _timed_run(jobs, out: Path, prepared, log=None, phase: str = "", **options) 
     seconds = time.perf_counter() - start
     if log:
         log(f"  regeneration {phase}: {seconds:.1f} s")
-    return seconds
+    return seconds, outcomes
+
+
+def stage_table(cold: list, warm: list, floor: list) -> list[dict]:
+    """Where each report's time goes: per report (longest warm run first), its warm run's
+    seconds per stage (:data:`analysis.timings.STAGES`), the warm and cold totals and its
+    do-nothing notebook's total (``floor``); a last row sums them."""
+    from ..timings import STAGES
+
+    cold_total = {o.job.name: o.seconds for o in cold}
+    floor_total = {o.job.name.removeprefix("floor-"): o.seconds for o in floor}
+    rows = [
+        {
+            "report": o.job.name,
+            **{s: o.stages.get(s, 0.0) for s in STAGES},
+            "warm": o.seconds,
+            "cold": cold_total.get(o.job.name, 0.0),
+            "floor": floor_total.get(o.job.name, 0.0),
+        }
+        for o in sorted(warm, key=lambda o: (-o.seconds, o.job.name))
+    ]
+    numbers = [k for k in rows[0] if k != "report"] if rows else []
+    return rows + [{"report": "all reports", **{k: sum(r[k] for r in rows) for k in numbers}}]
 
 
 #: The floor notebook's cells: a typed parameters cell, the package's display setup, nothing
@@ -102,13 +128,15 @@ def regeneration(n: int | None = None, log=None) -> dict:
     saved = os.environ.get("ANALYSIS_CACHE_DIR")
     os.environ["ANALYSIS_CACHE_DIR"] = str(scratch / "cache")
     try:
-        cold = _timed_run(jobs, scratch / "cold", prepared, log, "cold (empty cache)", force=True)
-        warm = _timed_run(jobs, scratch / "warm", prepared, log, "warm", force=True)
-        unchanged = _timed_run(jobs, scratch / "warm", prepared, log, "unchanged")
-        serial = _timed_run(
+        cold, cold_runs = _timed_run(
+            jobs, scratch / "cold", prepared, log, "cold (empty cache)", force=True
+        )
+        warm, warm_runs = _timed_run(jobs, scratch / "warm", prepared, log, "warm", force=True)
+        unchanged, _ = _timed_run(jobs, scratch / "warm", prepared, log, "unchanged")
+        serial, _ = _timed_run(
             jobs, scratch / "serial", prepared, log, "one worker", force=True, workers=1
         )
-        floor = _timed_run(
+        floor, floor_runs = _timed_run(
             floor_jobs(jobs, scratch / "floor-notebook"),
             scratch / "floor",
             [],
@@ -135,6 +163,7 @@ def regeneration(n: int | None = None, log=None) -> dict:
         "reports": len(jobs),
         "inventories": ", ".join(used),
         "workers": os.cpu_count() or 1,
+        "tables": {"stages": stage_table(cold_runs, warm_runs, floor_runs)},
     }
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..canonical import TECHNIQUE_SEP, coerce
+from ..config import CODERS  # noqa: F401 - re-exported: the coders by name
 from ..errors import AnalysisError
 from ..frame import Frame, load_frame
 
@@ -43,7 +44,6 @@ REFERENCE_PROVENANCE = ("study", "source", "crosswalk", "annotator", "human")
 PERSONAL_FIELDS = ("contact", "contact_name", "contact_email", "email", "e_mail", "phone")
 #: Text columns a coder reads, in this order.
 TEXT_COLUMNS = ("name", "description", "agency")
-CODERS = ("rules", "model", "llm")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d\s()-]{7,}\d)(?!\d)")
 

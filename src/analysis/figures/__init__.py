@@ -16,21 +16,22 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib
-import matplotlib.collections
-import matplotlib.pyplot as plt
-import matplotlib.transforms
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib import font_manager
 
-from .. import config
+from .. import cache, config, lazy, timings
 from ..errors import AnalysisError
 from ..fonts import font_path
 from ..frame import Frame, load_frame
 from ..outputs import atomic_write_bytes
 from ..tables import check_output_name
+
+matplotlib = lazy.module("matplotlib")
+mcollections = lazy.module("matplotlib.collections")
+mtransforms = lazy.module("matplotlib.transforms")
+font_manager = lazy.module("matplotlib.font_manager")
+plt = lazy.module("matplotlib.pyplot")
+sns = lazy.module("seaborn")
 
 #: ``gid`` of a figure made by :func:`empty`: saved although it draws no data.
 EMPTY_GID = "stated-empty"
@@ -40,7 +41,6 @@ _CLOSING = "，。、；：）」』！？,.;:)"
 DISPLAY_DPI = 100
 
 
-@lru_cache(maxsize=1)
 @lru_cache(maxsize=1)
 def setup() -> str:
     """Register the CJK font and the suite's style; returns the font family name."""
@@ -97,10 +97,10 @@ def has_data(ax: matplotlib.axes.Axes) -> bool:
         if placed(line.get_transform()) and np.isfinite(x).any():
             return True
     for coll in ax.collections:
-        if isinstance(coll, matplotlib.collections.PathCollection):
+        if isinstance(coll, mcollections.PathCollection):
             if placed(coll.get_offset_transform()) and len(coll.get_offsets()):
                 return True
-        elif isinstance(coll, matplotlib.collections.QuadMesh):
+        elif isinstance(coll, mcollections.QuadMesh):
             if np.ma.count(coll.get_array()):
                 return True
         elif placed(coll.get_transform()) and len(coll.get_paths()):
@@ -144,7 +144,7 @@ def footnote(fig: matplotlib.figure.Figure, lines: list[str], width: int = 100) 
     wrapped = [part for line in lines for part in wrap(line, width)]
     if not wrapped:
         return
-    below = matplotlib.transforms.offset_copy(fig.transFigure, fig=fig, y=-6, units="points")
+    below = mtransforms.offset_copy(fig.transFigure, fig=fig, y=-6, units="points")
     fig.text(
         0.01,
         0.0,
@@ -162,19 +162,52 @@ def png_width(png: bytes) -> int:
     return struct.unpack(">I", png[16:20])[0]
 
 
+#: What a figure is saved as: format and the metadata fixed in it (no dates, no versions).
+FORMATS = (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None}))
+#: The cache namespace of drawn figures (:func:`draw`): each entry holds a figure's files.
+NAMESPACE = "figures"
+
+
+def rendered(fig: matplotlib.figure.Figure, name: str) -> dict[str, bytes]:
+    """The bytes of ``fig`` in each of :data:`FORMATS` (PNG at ``config.FIGURE_DPI``);
+    raise :class:`AnalysisError` if it draws no data (see :func:`check_drawn`)."""
+    check_drawn(fig, name)
+    files = {}
+    for fmt, meta in FORMATS:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, metadata=meta)
+        files[fmt] = buf.getvalue()
+    return files
+
+
+def alt_text(fig: matplotlib.figure.Figure) -> str:
+    """What a reader who cannot see ``fig`` is told first: its title (the figure's own,
+    else its axes' titles joined), one line."""
+    titles = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    titles = [t for t in titles if t.strip()] or [ax.get_title() for ax in fig.axes]
+    return " · ".join(" ".join(t.split()) for t in titles if t.strip())
+
+
+def _write(files: dict[str, bytes], name: str, folder: Path | None) -> list[Path]:
+    folder = folder or config.figures_dir()
+    return [atomic_write_bytes(folder / f"{name}.{fmt}", files[fmt]) for fmt, _ in FORMATS]
+
+
 def save(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None) -> list[Path]:
     """Save ``fig`` as ``<name>.png`` (``config.FIGURE_DPI``) and ``<name>.svg`` with fixed
     metadata; raise :class:`AnalysisError` if it draws no data (see :func:`check_drawn`) or
     ``name`` is not a plain file name (:func:`~analysis.tables.check_output_name`)."""
     check_output_name(name)
-    check_drawn(fig, name)
-    folder = folder or config.figures_dir()
-    paths = []
-    for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, metadata=meta)
-        paths.append(atomic_write_bytes(folder / f"{name}.{fmt}", buf.getvalue()))
-    return paths
+    return _write(rendered(fig, name), name, folder)
+
+
+def _shown(png: bytes, alt: str):
+    """A PNG for display in a notebook, as wide as its figure at :data:`DISPLAY_DPI`, with
+    its alternative text (a report's ``<img alt>``)."""
+    from IPython.display import Image
+
+    width = round(png_width(png) * DISPLAY_DPI / config.FIGURE_DPI)
+    return Image(data=png, format="png", width=width, alt=alt)
 
 
 def publish(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None):
@@ -182,18 +215,44 @@ def publish(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None
 
     Displaying the saved PNG (rather than the live figure) makes a notebook show exactly
     the file a reader finds under ``figures/``, whatever matplotlib backend the kernel has;
-    its display width is its size at ``DISPLAY_DPI``, not its pixel width.
+    its display width is its size at ``DISPLAY_DPI``, not its pixel width. :func:`draw`
+    does the same without building a figure drawn before from the same inputs.
     """
-    from IPython.display import Image
+    with timings.stage("figures"):
+        try:
+            paths = save(fig, name, folder)
+            alt = alt_text(fig)
+        finally:
+            close(fig)
+        return _shown(paths[0].read_bytes(), alt)
 
-    try:
-        paths = save(fig, name, folder)
-    finally:
-        close(fig)
-    png = paths[0].read_bytes()
-    return Image(
-        data=png, format="png", width=round(png_width(png) * DISPLAY_DPI / config.FIGURE_DPI)
+
+def draw(name: str, builder, *args, folder: Path | None = None, **kwargs):
+    """Publish the figure ``builder(*args, **kwargs)`` as ``name`` (see :func:`publish`),
+    unless this builder drew it before from inputs of the same content with the same code:
+    then its stored files (:data:`NAMESPACE` in :mod:`analysis.cache`, keyed by the
+    builder, the content of its arguments and the source its module can run) are written
+    again and shown, and no figure is built or rendered. Bytes are the same either way
+    (figures are saved deterministically). Arguments without a content digest, or the
+    cache turned off, build the figure every time."""
+    check_output_name(name)
+
+    def build() -> dict:
+        fig = builder(*args, **kwargs)
+        try:
+            return {**rendered(fig, name), "alt": alt_text(fig)}
+        finally:
+            close(fig)
+
+    what = (
+        f"{builder.__module__}.{builder.__qualname__}",
+        list(args),
+        dict(sorted(kwargs.items())),
     )
+    with timings.stage("figures"):
+        files = cache.remember(NAMESPACE, what, build, code=builder.__module__)
+        _write(files, name, folder)
+        return _shown(files["png"], files["alt"])
 
 
 def heatmap(

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from functools import partial
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from adjustText import adjust_text
-from scipy.cluster import hierarchy
 
-from .. import config
+from .. import config, lazy
 from ..clustering import Clustering, case_linkage
 from ..frame import Frame, load_frame
 from . import bilingual, heatmap, nothing_to_draw, setup, wrap
+
+matplotlib = lazy.module("matplotlib")
+plt = lazy.module("matplotlib.pyplot")
+sns = lazy.module("seaborn")
+adjusttext = lazy.module("adjustText")
+hierarchy = lazy.module("scipy.cluster.hierarchy")
 
 _TITLES = {
     "dendrogram": (
@@ -210,7 +211,7 @@ def _label_points(ax: matplotlib.axes.Axes, grouped: pd.DataFrame) -> None:
         for px, py, names in zip(x, y, grouped["names"])
     ]
     ax.figure.canvas.draw()
-    adjust_text(
+    adjusttext.adjust_text(
         texts,
         x=x,
         y=y,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
-from .. import config
+from .. import config, lazy
 from ..agreement import UNCODED
 from ..frame import Frame, load_frame
 from . import heatmap, setup
+
+matplotlib = lazy.module("matplotlib")
+plt = lazy.module("matplotlib.pyplot")
+sns = lazy.module("seaborn")
 
 _TEXT = {
     "confusion": {

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from functools import partial
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import config
+from .. import config, lazy
 from ..cooccurrence import PAIR_COLUMNS, matrix, stratum_column
 from ..frame import Frame, load_frame
 from . import bilingual, footnote, heatmap, nothing_to_draw, setup
+
+plt = lazy.module("matplotlib.pyplot")
 
 _TITLES = {
     "count": ("風險共現次數", "Risk co-occurrence (cases)"),

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.patches import PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
 
-from .. import config
+from .. import config, lazy
 from ..frame import Frame, load_frame
 from ..governance import UNDETERMINED, Framework, checklist_sheets
 from ..outputs import atomic_write_bytes, xlsx_bytes
 from . import bilingual, close, nothing_to_draw, setup
+
+matplotlib = lazy.module("matplotlib")
+mcolors = lazy.module("matplotlib.colors")
+mpatches = lazy.module("matplotlib.patches")
+mpath = lazy.module("matplotlib.path")
+plt = lazy.module("matplotlib.pyplot")
+sns = lazy.module("seaborn")
 
 __all__ = ["risk_matrix", "placement_bars", "category_flow", "save_checklist", "close"]
 NOT_CODED = "not_coded"
@@ -43,7 +45,7 @@ def _category_colour(frame: Frame, key: object) -> str:
 
 def _ink(colour: str) -> str:
     """Black or white, whichever reads better on ``colour`` (WCAG relative luminance)."""
-    rgb = np.array(matplotlib.colors.to_rgb(colour))
+    rgb = np.array(mcolors.to_rgb(colour))
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
     return "#000000" if linear @ [0.2126, 0.7152, 0.0722] > 0.2 else "#FFFFFF"
 
@@ -72,7 +74,9 @@ def risk_matrix(
         for j, c in enumerate(cols):
             level = m["cells"][r][c]
             ax.add_patch(
-                Rectangle((j, i), 1, 1, facecolor=colours[level], edgecolor="white", linewidth=2)
+                mpatches.Rectangle(
+                    (j, i), 1, 1, facecolor=colours[level], edgecolor="white", linewidth=2
+                )
             )
             k = int(n.get((r, c), 0))
             ink = _ink(colours[level])
@@ -253,19 +257,19 @@ def category_flow(
                 (x0 + w, a0),
             ]
             codes = [
-                MplPath.MOVETO,
-                MplPath.CURVE4,
-                MplPath.CURVE4,
-                MplPath.CURVE4,
-                MplPath.LINETO,
-                MplPath.CURVE4,
-                MplPath.CURVE4,
-                MplPath.CURVE4,
-                MplPath.CLOSEPOLY,
+                mpath.Path.MOVETO,
+                mpath.Path.CURVE4,
+                mpath.Path.CURVE4,
+                mpath.Path.CURVE4,
+                mpath.Path.LINETO,
+                mpath.Path.CURVE4,
+                mpath.Path.CURVE4,
+                mpath.Path.CURVE4,
+                mpath.Path.CLOSEPOLY,
             ]
             ax.add_patch(
-                PathPatch(
-                    MplPath(verts, codes),
+                mpatches.PathPatch(
+                    mpath.Path(verts, codes),
                     facecolor=_category_colour(frame, c),
                     alpha=0.45,
                     edgecolor="none",
@@ -275,7 +279,7 @@ def category_flow(
             lv_off[lv] += v
     for c in cats:
         ax.add_patch(
-            Rectangle(
+            mpatches.Rectangle(
                 (x0, cat_pos[key(c)]), w, cat_size[key(c)], facecolor=_category_colour(frame, c)
             )
         )
@@ -289,7 +293,9 @@ def category_flow(
         )
     for lv in levels:
         ax.add_patch(
-            Rectangle((x1 - w, lv_pos[lv]), w, lv_size[lv], facecolor=colours.get(lv, "#999999"))
+            mpatches.Rectangle(
+                (x1 - w, lv_pos[lv]), w, lv_size[lv], facecolor=colours.get(lv, "#999999")
+            )
         )
         ax.text(
             x1 + 0.01,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
-from .. import config
+from .. import config, lazy
 from ..frame import Frame, load_frame
 from . import bilingual, nothing_to_draw, setup
+
+plt = lazy.module("matplotlib.pyplot")
+sns = lazy.module("seaborn")
 
 _TITLES = {
     "missingness": ("各欄缺漏情形", "Missing values by column"),
