@@ -338,6 +338,72 @@ def test_concurrent_writers_of_one_key_leave_one_intact_entry(private_cache):
     assert cache.read("race", cache.key("race", "one key")) == bytes(range(256)) * 4096
 
 
+SHARED_COMPUTATION = """
+import os, sys, time
+from pathlib import Path
+from analysis import cache, inventories, load_frame, summary
+log = Path(sys.argv[1])
+
+def compute():
+    with log.open("a") as fh:  # who computed
+        fh.write(f"{os.getpid()}\\n")
+    time.sleep(1.5)  # still computing when the second process asks
+    return summary.category_flag_counts(inventories.cases("study"), load_frame())
+
+table = cache.remember("shared", ("study",), compute)
+sys.stdout.write(table.to_csv())
+"""
+
+
+def test_a_key_being_computed_is_waited_for_not_computed_twice(private_cache, tmp_path):
+    env = {**os.environ, "ANALYSIS_CACHE_DIR": str(private_cache)}
+    log = tmp_path / "computed.log"
+
+    def start():
+        return subprocess.Popen(
+            [sys.executable, "-c", SHARED_COMPUTATION, str(log)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first = start()
+    deadline = time.monotonic() + 60
+    while not log.exists() and time.monotonic() < deadline:  # the first is computing
+        time.sleep(0.05)
+    second = start()
+    (out1, err1), (out2, err2) = first.communicate(), second.communicate()
+    assert (first.returncode, err1, second.returncode, err2) == (0, "", 0, "")
+    assert log.read_text().split() == [str(first.pid)]  # computed once, by the first
+    expected = summary.category_flag_counts(inventories.cases("study"), load_frame())
+    assert out1 == out2 == expected.to_csv()
+    assert list(private_cache.rglob("*.lock")) == []  # the lock file went with its holder
+
+
+DIES_COMPUTING = """
+import os
+from analysis import cache
+key = cache.key("shared", "study")
+with cache.computing(cache.path("shared", key)):
+    os._exit(3)  # dies holding the lock
+"""
+
+
+def test_a_process_that_died_computing_blocks_nobody(private_cache):
+    env = {**os.environ, "ANALYSIS_CACHE_DIR": str(private_cache)}
+    died = subprocess.run([sys.executable, "-c", DIES_COMPUTING], env=env, timeout=120)
+    assert died.returncode == 3
+    [left] = list(private_cache.rglob("*.lock"))  # its lock file stays, its lock does not
+    assert left.name == f".{cache.key('shared', 'study')}{cache.SUFFIX}.lock"
+    table = cache.remember("shared", ("study",), lambda: category_flags("study"))
+    assert CALLS == ["study"] and table.equals(category_flags("study"))
+    cache.write("shared", "other", b"x")
+    left.touch()
+    cache.clear()
+    assert list(private_cache.rglob("*")) == []
+
+
 def test_tables_round_trip_exactly():
     study = inventories.load("study")
     tables = {
@@ -676,6 +742,44 @@ def test_module_closure_follows_imports_and_nothing_else(tmp_path):
     (pkg / "dyn.py").write_text("import importlib\nimportlib.import_module('pkg.e')\n")
     everything = environment.module_closure("pkg.dyn", pkg)
     assert {p.name for p in everything} >= {"unrelated.py", "a.py", "dyn.py"}
+
+
+CLOSURE_OF_A = """
+import sys
+from pathlib import Path
+from analysis import environment
+pkg = Path(sys.argv[1])
+print(sorted(p.name for p in environment.module_closure("pkg.a", pkg)))
+"""
+
+
+def test_what_a_module_imports_is_kept_and_read_again_when_its_source_changes(
+    tmp_path, private_cache
+):
+    from analysis import environment
+
+    pkg = _package(
+        tmp_path, {"__init__.py": "", "a.py": "from . import b\n", "b.py": "", "c.py": ""}
+    )
+    env = {**os.environ, "ANALYSIS_CACHE_DIR": str(private_cache)}
+
+    def closure() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", CLOSURE_OF_A, str(pkg)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return run.stdout.strip()
+
+    assert closure() == "['__init__.py', 'a.py', 'b.py']"
+    kept = json.loads((private_cache / environment.IMPORTS_FILE).read_text(encoding="utf-8"))
+    assert sorted(map(tuple, kept.values())) == [(), (), ("pkg", "pkg.b")]
+    (pkg / "a.py").write_text("from . import c\n", encoding="utf-8")  # same size, new source
+    assert closure() == "['__init__.py', 'a.py', 'c.py']"
+    (private_cache / environment.IMPORTS_FILE).write_text("{not json", encoding="utf-8")
+    assert closure() == "['__init__.py', 'a.py', 'c.py']"  # a damaged store is read anew
 
 
 def test_the_coding_key_ignores_code_the_coder_cannot_run():

@@ -348,8 +348,10 @@ def test_single_valued_inventories_are_not_learnt_from(frame, study):
 
 
 def test_coded_inventory_is_cached_and_read_back_identically(output_dir):
+    assert not coding.stored("us-federal-2024-coded")  # a run would prepare it
     first = coding.coded("us-federal-2024")
     assert len(list((output_dir / ".cache" / "coded").iterdir())) == 1  # one verified entry
+    assert coding.stored("us-federal-2024-coded")  # its entry, under the key coded() reads
     second = coding.coded("us-federal-2024")
     pd.testing.assert_frame_equal(first.cases, second.cases)
     pd.testing.assert_frame_equal(first.choice, second.choice)

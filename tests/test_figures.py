@@ -105,6 +105,28 @@ def test_draw_builds_a_figure_once_and_then_writes_its_stored_files(study, frame
     assert built == ["en", "zh-TW", "en"]
 
 
+def test_a_display_only_png_is_built_once_and_written_nowhere(study, frame, output_dir):
+    import io
+
+    built = []
+
+    def heatmap(counts, language):
+        built.append(language)
+        return figures.category_flag_heatmap(counts, frame, language)
+
+    counts = summary.category_flag_counts(study, frame)
+    first = figures.png(heatmap, counts, "en")
+    assert figures.png(heatmap, counts.copy(), "en") == first and built == ["en"]
+    fig = figures.category_flag_heatmap(counts, frame, "en")  # what the view showed before
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    figures.close(fig)
+    assert first == buffer.getvalue()
+    assert not (output_dir / "figures").exists() or not any((output_dir / "figures").iterdir())
+    figures.png(heatmap, counts, "zh-TW")
+    assert built == ["en", "zh-TW"]
+
+
 def test_draw_with_the_cache_off_builds_every_time(study, frame, output_dir, monkeypatch):
     monkeypatch.setenv("ANALYSIS_CACHE", "off")
     built = []

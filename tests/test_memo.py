@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import agreement, cache, coding, inventories, memo
+from analysis import agreement, annotations, cache, coding, config, inventories, load_frame, memo
+from analysis.frame import Frame
 
 CALLS = []
 
@@ -16,6 +17,13 @@ CALLS = []
 def _category_counts(cases: pd.DataFrame, column: str = "category") -> pd.Series:
     CALLS.append(column)
     return cases[column].value_counts(dropna=False).sort_index()
+
+
+@memo.cached(defaults={"frame": load_frame})
+def _flag_counts(cases: pd.DataFrame, frame: Frame | None = None, column: str = "category"):
+    CALLS.append(frame is None)
+    frame = frame or load_frame()
+    return cases[frame.flag_keys].sum().sort_index()
 
 
 @pytest.fixture()
@@ -193,3 +201,45 @@ def test_a_damaged_result_is_recomputed_with_a_note(jrc, damage, capsys):
     (note,) = capsys.readouterr().err.splitlines()
     assert note.startswith(f"cache: damaged entry {entry} (") and note.endswith("; recomputing")
     assert ("truncated or extended" if damage == "truncated" else "recorded sha256") in note
+
+
+def test_a_default_read_from_files_is_filled_before_the_key_is_made(jrc, tmp_path):
+    """A frame left None is the bundled frame, read from data/: the key holds its content,
+    so editing the frame file can never serve a result computed with the old one."""
+    first = _flag_counts(jrc)
+    assert CALLS == [False]  # the function received the frame, filled in
+    assert _flag_counts(jrc, load_frame()).equals(first)  # the same key: not computed again
+    assert _flag_counts(jrc, frame=load_frame(), column="category").equals(first)  # by name
+    assert CALLS == [False]
+    edited = tmp_path / "frame.yaml"
+    text = (config.FRAME_FILE).read_text(encoding="utf-8")
+    edited.write_text(
+        text.replace("name_zh: 資料治理", "name_zh: 資料治理（改）", 1), encoding="utf-8"
+    )
+    other = load_frame(edited)
+    assert other != load_frame()
+    _flag_counts(jrc, other)
+    assert CALLS == [False, False]  # another frame's content: another key
+
+
+FILES = {"digest": "a"}
+
+
+@memo.cached(inputs=lambda: FILES["digest"])
+def _reads_files(column: str) -> str:
+    CALLS.append(column)
+    return f"{column} from files {FILES['digest']}"
+
+
+def test_what_a_function_reads_by_name_is_part_of_its_key(monkeypatch):
+    """A function that reads files by name keys its result by their content (``inputs``):
+    other content, another key, never the old result."""
+    monkeypatch.setitem(FILES, "digest", "a")
+    assert _reads_files("category") == "category from files a"
+    assert _reads_files("category") == "category from files a" and CALLS == ["category"]
+    monkeypatch.setitem(FILES, "digest", "b")
+    assert _reads_files("category") == "category from files b"
+    assert CALLS == ["category", "category"]
+    # the coding plan's stored evaluations are keyed by the bundled data and annotations
+    assert annotations.bundled_inputs() == annotations.bundled_inputs()
+    assert len(annotations.bundled_inputs()[1]) == len(annotations.ANNOTATION_SETS)

@@ -5,11 +5,12 @@ import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from analysis import cache, config, environment, pipeline, render, report_check
+from analysis import cache, coding, config, environment, pipeline, render, report_check
 from analysis.errors import AnalysisError
 from analysis.figures import NAMESPACE as FIGURE_CACHE
 
@@ -263,6 +264,50 @@ def test_jobs_wait_only_for_the_prepared_inventories_they_use():
         "us-federal-2024-coded",
         "jrc-ai-watch-coded",
     }
+
+
+def test_an_inventory_whose_coding_plan_contains_another_is_prepared_after_it():
+    prepared = pipeline.load_prepare()
+    after = {n: coding.prepared_after(n, prepared) for n in prepared}
+    # US 2025 is coded as US 2024 (categories) and as JRC AI Watch (flags)
+    assert after == {
+        "jrc-ai-watch-coded": set(),
+        "taiwan-public-coded": set(),
+        "us-federal-2024-coded": set(),
+        "us-federal-2025-coded": {"us-federal-2024-coded", "jrc-ai-watch-coded"},
+    }
+    assert coding.prepared_after("us-federal-2025-coded", ["taiwan-public-coded"]) == set()
+
+
+def _timed_preparation(name: str, out_root: str) -> float:
+    """A preparation that only records when it ran (the order is what is tested)."""
+    import time
+
+    start = time.time()
+    time.sleep(0.5)
+    with (Path(out_root) / "prepared.log").open("a", encoding="utf-8") as log:
+        log.write(f"{name} {start} {time.time()}\n")
+    return 0.5
+
+
+def test_a_preparation_starts_after_the_parts_of_its_plan_and_the_others_at_once(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "_prepare_one", _timed_preparation)  # forked into the workers
+    prepared = ["us-federal-2025-coded", "taiwan-public-coded", "jrc-ai-watch-coded"]
+    jobs = [pipeline.Job(STUDY, "independent", {"inventory": "study", "language": "en"})]
+    outcomes = pipeline.run(jobs, tmp_path, progress=False, workers=2, prepared=prepared)
+    assert [o.status for o in outcomes] == ["executed"]
+    runs = {
+        name: (float(start), float(end))
+        for name, start, end in (
+            line.split() for line in (tmp_path / "prepared.log").read_text().splitlines()
+        )
+    }
+    assert set(runs) == set(prepared)
+    assert runs["us-federal-2025-coded"][0] >= runs["jrc-ai-watch-coded"][1]
+    # the first two started at once, in the listed order less the one that waits
+    assert abs(runs["taiwan-public-coded"][0] - runs["jrc-ai-watch-coded"][0]) < 0.4
 
 
 def test_a_failed_preparation_fails_the_reports_that_need_it_and_no_other(tmp_path):

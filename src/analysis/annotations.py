@@ -23,6 +23,7 @@ Files of one annotation set (e.g. ``data/raw/taiwan-reference/``):
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import coding_sheets, config, inventories
+from . import cache, coding_sheets, config, inventories, memo
 from .canonical import TECHNIQUE_SEP
 from .coders.base import codes_frame, fields
+from .environment import data_digest
 from .errors import InputError, Problem, require_columns
 from .frame import NO, YES, Frame, load_frame
 from .outputs import atomic_write_text
@@ -367,7 +369,10 @@ def pass_files(folder: Path) -> list[Path]:
 
 def load_set(set_name: str = "taiwan-reference", frame: Frame | None = None) -> AnnotationSet:
     """Read an annotation set: packet, every pass, and the adjudication (checked to
-    resolve every disagreement between the passes, and nothing else)."""
+    resolve every disagreement between the passes, and nothing else). Kept in the
+    content-addressed cache (:mod:`analysis.cache`, namespace ``annotations``) under a key
+    of the set's files, the frame and this module's code: the checks run once per change,
+    and every call gets its own copy."""
     frame = frame or load_frame()
     if set_name not in ANNOTATION_SETS:
         raise InputError(
@@ -377,6 +382,41 @@ def load_set(set_name: str = "taiwan-reference", frame: Frame | None = None) -> 
                 )
             ]
         )
+    folder = ANNOTATION_SETS[set_name][0]
+    return cache.remember(
+        "annotations",
+        (set_name, str(folder), _files_digest(folder), frame),
+        lambda: _read_set(set_name, frame),
+        code=__name__,
+    )
+
+
+def bundled_inputs() -> list:
+    """The content digest of what a function reading inventories by name reads: the bundled
+    data (:func:`analysis.environment.data_digest`) and the annotation sets
+    (:func:`sets_digest`), part of its stored results' keys (``inputs`` of
+    :func:`analysis.memo.cached`)."""
+    return [data_digest(), sets_digest()]
+
+
+def sets_digest() -> list:
+    """Every annotation set's name, folder and files' digests: a key part for results
+    computed from annotated inventories (wherever their folders are)."""
+    return [
+        (name, str(folder), _files_digest(folder)) for name, (folder, _) in ANNOTATION_SETS.items()
+    ]
+
+
+def _files_digest(folder: Path) -> list[tuple[str, str]]:
+    """``(name, sha256)`` of every file under ``folder``: what an annotation set is read from."""
+    return [
+        (p.relative_to(folder).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file()
+    ]
+
+
+def _read_set(set_name: str, frame: Frame) -> AnnotationSet:
     folder = ANNOTATION_SETS[set_name][0]
     items = read_items(folder)
     passes = pd.concat(
@@ -705,6 +745,7 @@ def set_of(inventory: str) -> str | None:
     return next((n for n, (_, names) in ANNOTATION_SETS.items() if base in names), None)
 
 
+@memo.cached(defaults={"frame": load_frame}, inputs=bundled_inputs)
 def summary(inventory: str, frame: Frame | None = None) -> Summary | None:
     """Agreement between the passes, with the study's codes, and what the adjudication
     chose, for the annotation set of ``inventory``; None when it has none."""

@@ -24,7 +24,11 @@ answers are all kept here, under one key recipe and one entry format:
   file is opened without following a link or blocking, and its size is compared with the
   header before the payload is read.
 
-:func:`remember` is get-or-compute over this store. ``ANALYSIS_CACHE=off`` (or the older
+:func:`remember` is get-or-compute over this store, computing each key once across processes:
+while one process computes a key, another that asks for it waits for the entry
+(:func:`computing`: an exclusive lock on ``.<entry name>.lock`` beside the entry) instead of
+computing it too, so reports and preparations running in parallel share a computation.
+``ANALYSIS_CACHE=off`` (or the older
 ``ANALYSIS_MEMO=off``) turns it off: :func:`enabled` is false and :func:`remember` always
 computes. :func:`read` and :func:`write` are the store itself; callers decide whether to
 use them when the cache is off.
@@ -40,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import fcntl
 import functools
 import glob
 import hashlib
@@ -387,19 +392,76 @@ def remember(
         entry_key = key(namespace, *parts, code=code, **kw)
     except Undigestible:
         return compute()
+    found, value = _stored(namespace, entry_key, decode)
+    if found:
+        return value
+    there = path(namespace, entry_key).exists()  # a damaged entry that could not be deleted
+    with computing(path(namespace, entry_key)):
+        # another process may have stored it while this one waited
+        found, value = (False, None) if there else _stored(namespace, entry_key, decode)
+        if found:
+            return value
+        value = compute()
+        data = encode(value)
+        try:
+            write(namespace, entry_key, data)
+        except OSError as exc:
+            log.info("cache entry %s not written (%s)", path(namespace, entry_key), exc)
+    return value
+
+
+def _stored(namespace: str, entry_key: str, decode: Callable[[bytes], Any]) -> tuple[bool, Any]:
+    """``(True, value)`` for an intact, decodable entry, else ``(False, None)`` (an entry
+    that cannot be decoded is discarded)."""
     payload = read(namespace, entry_key)
     if payload is not None:
         try:
-            return decode(payload)
+            return True, decode(payload)
         except Exception as exc:  # noqa: BLE001 - whatever fails to decode is computed again
             discard(namespace, entry_key, f"cannot be decoded: {type(exc).__name__}: {exc}")
-    value = compute()
-    data = encode(value)
+    return False, None
+
+
+def lock_path(entry: Path) -> Path:
+    """The lock file held while ``entry`` is computed: ``.<entry name>.lock`` beside it."""
+    return entry.with_name(f".{entry.name}.lock")
+
+
+@contextlib.contextmanager
+def computing(entry: Path):
+    """Hold the exclusive lock of ``entry`` (:func:`lock_path`, ``flock``) while its value is
+    computed: a second process computing the same entry waits here until the first has
+    written it. The lock file is deleted by its holder before release, and a lock taken
+    on a file deleted meanwhile is taken again on the new one, so two holders never
+    overlap. The lock is the kernel's: a process that dies releases it. A cache folder
+    where no lock can be made (read-only) computes without one. No deadlock: a process
+    waits only for a key another computes, and the keys one computation asks for (its
+    nested stored computations) never include a key it is computing inside."""
+    lock = lock_path(entry)
+    fd = None
     try:
-        write(namespace, entry_key, data)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        while fd is None:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                held = os.fstat(fd).st_ino == os.stat(lock).st_ino
+            except FileNotFoundError:
+                held = False
+            if not held:  # its holder deleted it on release: take the new one
+                os.close(fd)
+                fd = None
     except OSError as exc:
-        log.info("cache entry %s not written (%s)", path(namespace, entry_key), exc)
-    return value
+        log.info("no lock for %s (%s): computing without one", entry, exc)
+        if fd is not None:
+            os.close(fd)
+        fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            _unlink(lock)
+            os.close(fd)
 
 
 def entries(namespace: str, prefix: str = "", *, folder: Path | None = None) -> list[Path]:
@@ -430,11 +492,16 @@ def prune(
 
 def clear(namespace: str | None = None) -> None:
     """Delete every entry of ``namespace`` (of every namespace when None), with temporary
-    files left by interrupted writes and the folders left empty. Nothing else is touched."""
+    files left by interrupted writes, lock files left by processes that died computing, and
+    the folders left empty. Nothing else is touched."""
     base = folder(namespace) if namespace is not None else config.cache_dir()
     if not base.is_dir():
         return
-    for p in [*base.rglob(f"*{SUFFIX}"), *base.rglob(f".*{SUFFIX}.*.tmp")]:
+    for p in [
+        *base.rglob(f"*{SUFFIX}"),
+        *base.rglob(f".*{SUFFIX}.*.tmp"),
+        *base.rglob(f".*{SUFFIX}.lock"),  # left by a process that died computing
+    ]:
         _unlink(p)
     for d in sorted(
         (p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import agreement, annotations, cache, canonical, config, inventories
+from . import agreement, annotations, cache, canonical, config, inventories, memo
 from .coders import (
     CODERS,
     Coder,
@@ -332,6 +332,20 @@ CODING_PLAN = {
 }
 
 
+def prepared_after(name: str, names: list[str] | tuple[str, ...]) -> set[str]:
+    """The coded inventories among ``names`` (``<inventory>-coded``) to prepare before
+    ``name``: those whose coding plan (:data:`CODING_PLAN`) is a part of ``name``'s, so
+    that ``name`` reuses their stored evaluations instead of waiting for them while they are
+    computed (US federal 2025 after 2024, which measures its categories, and JRC AI Watch,
+    which measures its flags)."""
+
+    def steps(n: str) -> set[Step]:
+        return set(CODING_PLAN.get(str(n).removesuffix(config.CODED_SUFFIX), ()))
+
+    mine = steps(name)
+    return {n for n in names if n != name and steps(n) and steps(n) < mine}
+
+
 def _learning_set(step: Step, training: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(measured, others)``: the step's reference cases and those added to training."""
     inv = training["inventory"]
@@ -351,6 +365,7 @@ def _targets(wanted: tuple[str, ...], measured: pd.DataFrame, frame: Frame) -> l
     return out
 
 
+@memo.cached(defaults={"frame": load_frame}, inputs=annotations.bundled_inputs)
 def plan_evaluation(
     name: str,
     frame: Frame | None = None,
@@ -476,6 +491,16 @@ def coded(name: str, frame: Frame | None = None) -> CodedInventory:
     return cache.remember("coded", (name, data_digest()), compute, encode, decode, code=__name__)
 
 
+def stored(name: str) -> bool:
+    """Whether the coded inventory ``name`` (``<inventory>-coded``) is in the cache under its
+    current key (:func:`coded`): a run need not prepare it. Its entry is still verified when
+    read; a damaged one is computed again then."""
+    if not cache.enabled():
+        return False
+    key = cache.key("coded", name.removesuffix(config.CODED_SUFFIX), data_digest(), code=__name__)
+    return cache.path("coded", key).exists()
+
+
 def cases_for(names: str | list[str] | tuple[str, ...], frame: Frame | None = None) -> pd.DataFrame:
     """The one way to get cases: one inventory or several pooled, each a bundled name, a
     mapping file, a name ending in ``-coded`` (e.g. ``taiwan-public-coded``), which is
@@ -501,6 +526,7 @@ def write_coded(
 
 
 # -- what the coding report shows -------------------------------------------------------------
+@memo.cached(defaults={"frame": load_frame}, inputs=annotations.bundled_inputs)
 def plan_references(name: str, frame: Frame | None = None) -> pd.DataFrame:
     """The reference labels behind the coding of one public inventory: per step and target,
     the reference inventory, who made its labels (``coded_by``), labelled cases and the
@@ -587,6 +613,7 @@ def _sentence(r, metric, value, low, high, goal, ok, sure, language) -> str:
     return f"{r['coder']}：{name} {est}{ci}，{r['n']} 案（標準 {goal}）；{tail}"
 
 
+@memo.cached(defaults={"frame": load_frame}, inputs=annotations.bundled_inputs)
 def technique_check(
     name: str,
     frame: Frame | None = None,
@@ -616,6 +643,7 @@ def technique_check(
     return agreement.primary_technique_scores(table, n_boot, seed), per
 
 
+@memo.cached(defaults={"frame": load_frame}, inputs=annotations.bundled_inputs)
 def out_of_fold_cases(name: str, frame: Frame | None = None) -> pd.DataFrame:
     """An annotated inventory recoded by the coders chosen for it, each case coded only by
     a model that never saw its labels (the evaluation's out-of-fold predictions of its
@@ -650,6 +678,7 @@ def out_of_fold_cases(name: str, frame: Frame | None = None) -> pd.DataFrame:
     return canonical.coerce(out, frame)
 
 
+@memo.cached(defaults={"frame": load_frame}, inputs=annotations.bundled_inputs)
 def codings_compared(name: str, frame: Frame | None = None) -> dict[str, pd.DataFrame]:
     """For an inventory with an adjudicated annotation: the annotation beside the codes
     the chosen coders give each case without having seen its labels

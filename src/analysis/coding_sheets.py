@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
+from . import config, memo
 from .agreement import cohen_kappa, krippendorff_alpha, pairwise_kappa, score
 from .canonical import TECHNIQUE_SEP, case_keys, coerce
 from .coders.base import CODE_COLUMNS, coded_by_column, codes_frame, fields, is_reference
@@ -688,8 +688,13 @@ def reliability(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Inter-coder reliability per field: ``(summary, pairwise)`` where ``summary`` has
     units, coders, Krippendorff's α (nominal) and the share of units with full
-    agreement, and ``pairwise`` Cohen's κ for every pair of coders."""
-    frame = frame or load_frame()
+    agreement, and ``pairwise`` Cohen's κ for every pair of coders. Stored
+    (:mod:`analysis.memo`)."""
+    return _reliability(codes, frame or load_frame())
+
+
+@memo.cached
+def _reliability(codes: pd.DataFrame, frame: Frame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, pairs = [], []
     for f in fields(frame):
         table = ratings(codes, f)
@@ -721,8 +726,13 @@ def reliability(
 
 
 def disagreements(codes: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
-    """Every (case, field) where the coders' values differ, one column per coder."""
-    frame = frame or load_frame()
+    """Every (case, field) where the coders' values differ, one column per coder (stored:
+    :mod:`analysis.memo`)."""
+    return _disagreements(codes, frame or load_frame())
+
+
+@memo.cached
+def _disagreements(codes: pd.DataFrame, frame: Frame) -> pd.DataFrame:
     parts = []
     for f in fields(frame):
         table = ratings(codes, f)
@@ -793,8 +803,14 @@ def merge(
 ) -> pd.DataFrame:
     """The canonical table with the people's consensus codes: they replace values that
     are missing or were coded by a coder (rules, model, llm); values from the study, a
-    source, a crosswalk or a person are kept."""
-    frame = frame or load_frame()
+    source, a crosswalk or a person are kept. Stored (:mod:`analysis.memo`)."""
+    return _merge(cases, codes, frame or load_frame(), resolve)
+
+
+@memo.cached
+def _merge(
+    cases: pd.DataFrame, codes: pd.DataFrame, frame: Frame, resolve: str | None
+) -> pd.DataFrame:
     agreed = consensus(codes, frame, resolve)
     out = cases.copy()
     coder_coded = {

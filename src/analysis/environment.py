@@ -4,6 +4,7 @@ made with, recorded at the end of every notebook and beside every rendered repor
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import platform
@@ -218,15 +219,63 @@ def data_digest() -> str:
     return _combined(entries)
 
 
+#: File in the cache folder keeping what each module source imports (:func:`_imported`).
+IMPORTS_FILE = "module-imports.json"
+#: Part of every key of :data:`IMPORTS_FILE`: a new reading of sources gets new keys.
+_IMPORTS_RECIPE = b"imports 1"
+
+
+@cache
+def _import_store() -> dict:
+    """What module sources import, by :func:`_import_key` (read once per process; a missing
+    or unreadable file is an empty store)."""
+    try:
+        data = json.loads((config.cache_dir() / IMPORTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_import_store() -> None:
+    from .outputs import atomic_write_text
+
+    with contextlib.suppress(OSError):  # read-only: the next process parses again
+        atomic_write_text(
+            config.cache_dir() / IMPORTS_FILE, json.dumps(_import_store(), sort_keys=True)
+        )
+
+
+def _import_key(source: bytes, path: Path, name: str) -> str:
+    """sha256 of the recipe, the module's name, whether it is a package ``__init__`` and its
+    source: everything :func:`_imported` reads."""
+    kind = b"package" if path.name == "__init__.py" else b"module"
+    return hashlib.sha256(b"\0".join([_IMPORTS_RECIPE, name.encode(), kind, source])).hexdigest()
+
+
 def _imported(path: Path, package: Path, name: str) -> set[str] | None:
     """Modules of the package that the source of ``path`` (module ``name``) imports,
     anywhere in it (function bodies included); ``None`` when it imports by a computed name
     (``importlib.import_module``, ``__import__``), which no reading of the source can follow
-    (:mod:`analysis.lazy` excepted: it refuses the package's own modules)."""
+    (:mod:`analysis.lazy` excepted: it refuses the package's own modules).
+
+    Parsing every module of the package takes about half a second, paid by every process
+    that keys a stored result; the answer is kept in :data:`IMPORTS_FILE` under the sha256
+    of the source (:func:`_import_key`), so a changed source is read again."""
+    source = path.read_bytes()
+    key = _import_key(source, path, name)
+    store = _import_store()
+    if key in store and (store[key] is None or isinstance(store[key], list)):
+        return None if store[key] is None else set(store[key])
+    found = _parse_imported(source.decode("utf-8"), path, package, name)
+    store[key] = None if found is None else sorted(found)
+    return found
+
+
+def _parse_imported(source: str, path: Path, package: Path, name: str) -> set[str] | None:
     top = package.name
     here = name.split(".") if path.name != "__init__.py" else [*name.split("."), "__init__"]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
             called = node.func.attr if isinstance(node.func, ast.Attribute) else None
             called = node.func.id if isinstance(node.func, ast.Name) else called
@@ -265,6 +314,15 @@ def module_closure(module: str, package: Path | None = None) -> tuple[Path, ...]
     them imports by a computed name. Sorted. ``package``: the package's folder (default
     this package)."""
     package = package or Path(__file__).resolve().parent
+    known = len(_import_store())
+    try:
+        return _closure(module, package)
+    finally:
+        if len(_import_store()) != known:  # sources read for the first time: kept
+            _save_import_store()
+
+
+def _closure(module: str, package: Path) -> tuple[Path, ...]:
     top = package.name
     seen: dict[str, Path] = {}
     todo = [module]

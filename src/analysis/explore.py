@@ -145,11 +145,9 @@ def is_live() -> bool:
 
 
 def _show(result: dict, measure: str, frame: Frame, language: str) -> None:
-    import io
-
     from IPython.display import Image, display
 
-    from .figures import close
+    from .figures import png
     from .figures.cooccurrence import pair_heatmap
 
     zh, en = _MEASURE_NAMES[measure]
@@ -172,11 +170,8 @@ def _show(result: dict, measure: str, frame: Frame, language: str) -> None:
         )
     )
     if result["n"]:
-        fig = pair_heatmap(result["pairs"], measure, frame=frame, language=language)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-        close(fig)
-        display(Image(data=buf.getvalue(), format="png"))
+        image = png(pair_heatmap, result["pairs"], measure, frame=frame, language=language)
+        display(Image(data=image, format="png"))
 
 
 def explore(

@@ -33,7 +33,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from . import config, cooccurrence
+from . import config, cooccurrence, memo
 from .errors import AnalysisError
 from .frame import Frame, load_frame
 
@@ -263,6 +263,7 @@ def two_by_two(n: int, n_a: int, n_b: int, count: int) -> np.ndarray:
     return np.array([[count, n_a - count], [n_b - count, n - n_a - n_b + count]], dtype=np.int64)
 
 
+@memo.cached(defaults={"frame": load_frame})
 def all_pair_tests(
     cases: dict[str, pd.DataFrame],
     n_boot: int = config.N_BOOT,
@@ -383,6 +384,7 @@ def _indicators(cases: pd.DataFrame, kind: str, frame: Frame) -> dict[str, pd.Se
     return {c: (category == c).astype("boolean") for c in frame.category_keys}
 
 
+@memo.cached(defaults={"frame": load_frame})
 def prevalence_by_inventory(
     cases: dict[str, pd.DataFrame], kind: str = "flag", frame: Frame | None = None
 ) -> pd.DataFrame:
@@ -453,6 +455,7 @@ def _family(table: pd.DataFrame, family: str) -> pd.DataFrame:
     return table
 
 
+@memo.cached
 def compare(
     prevalence: pd.DataFrame, kind: str = "flag", n_permutations: int = 10_000
 ) -> pd.DataFrame:
@@ -462,6 +465,7 @@ def compare(
     return _tests(prevalence, kind, [names], n_permutations, kind)
 
 
+@memo.cached
 def compare_pairs(
     prevalence: pd.DataFrame, kind: str = "flag", n_permutations: int = 10_000
 ) -> pd.DataFrame:

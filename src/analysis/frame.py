@@ -18,6 +18,9 @@ from . import config
 from .errors import FrameError
 from .textnorm import fold, normalise, split_outside_brackets, split_qualifier
 
+#: libyaml's safe loader where PyYAML has it (the same documents, eight times faster).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 KINDS = ("category", "application_type", "flag", "technique")
 YES, NO, NOT_REPORTED = "yes", "no", "not_reported"
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -385,7 +388,7 @@ def _headings(headings: dict, path: Path) -> dict[str, dict[str, str]]:
 def _load(path: str, mtime: float) -> Frame:
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise FrameError(f"{p}: cannot read the frame file ({exc})") from exc
     return parse_frame(data, p)

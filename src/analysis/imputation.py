@@ -53,13 +53,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from . import config, memo, stats
+from . import config, lazy, memo, stats
 from .canonical import TECHNIQUE_SEP, case_keys
 from .coders.base import confidence_column
 from .frame import Frame, load_frame
 from .present import Vocabulary
+
+sps = lazy.module("scipy.stats")  # imported when first used
 
 #: Imputations behind every pooled result unless told otherwise.
 DRAWS = 20

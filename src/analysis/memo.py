@@ -24,6 +24,7 @@ every read; a damaged one is computed again and rewritten. ``ANALYSIS_CACHE=off`
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from pathlib import Path
 
@@ -56,15 +57,36 @@ def namespace_of(fn) -> str:
     return f"{NAMESPACE}/{re.sub(r'[^A-Za-z0-9._-]', '_', name)}"
 
 
-def cached(fn):
+def cached(fn=None, *, defaults: dict | None = None, inputs=None):
     """Decorator: keep ``fn``'s results on disk by content of its inputs (see module
-    docstring). ``fn.uncached`` is the function itself."""
+    docstring). ``fn.uncached`` is the function itself.
+
+    ``defaults`` (``@cached(defaults={"frame": load_frame})``): arguments left ``None`` that
+    the function would fill from files (the bundled coding frame) are filled before the
+    key is made, so the key holds their content; the arguments are also bound to their
+    names first, so a value passed by position or by keyword gives one key.
+
+    ``inputs``: for a function that reads files by name (an inventory named by its
+    argument), a callable returning the content digest of those files, made part of the
+    key at every call."""
+    if fn is None:
+        return functools.partial(cached, defaults=defaults, inputs=inputs)
     name = f"{fn.__module__}.{fn.__qualname__}"
     namespace = namespace_of(fn)
+    signature = inspect.signature(fn) if defaults else None
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if signature is not None:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for arg, fill in defaults.items():
+                if bound.arguments.get(arg) is None:
+                    bound.arguments[arg] = fill()
+            args, kwargs = bound.args, bound.kwargs
         parts = (name, list(args), dict(sorted(kwargs.items())))
+        if inputs is not None:
+            parts += (inputs(),)
         return cache.remember(namespace, parts, lambda: fn(*args, **kwargs), code=fn.__module__)
 
     wrapper.uncached = fn

@@ -171,6 +171,15 @@ def _prepare_one(name: str, out_root: str) -> float:
     return seconds
 
 
+def _prepared_after(prepared: list[str]) -> dict[str, set[str]]:
+    """Per preparation, those to finish before it starts (:func:`analysis.coding.prepared_after`:
+    one whose coding plan is a part of another's is prepared first, and the other reuses its
+    stored evaluations; a free worker meanwhile runs reports)."""
+    from . import coding
+
+    return {name: coding.prepared_after(name, prepared) for name in prepared}
+
+
 def _prepare_seconds_file(reports: Path, name: str) -> Path:
     return reports / ".state" / "prepare" / f"{name}.seconds"
 
@@ -870,7 +879,8 @@ class _Scheduler:
 
     def serial(self):
         """Every preparation, then every job, in this process."""
-        for name in self.prepared:
+        after = _prepared_after(self.prepared)
+        for name in sorted(self.prepared, key=lambda n: len(after[n])):  # parts first
             self.progress.start(_prepare_step(name))
             start = time.perf_counter()
             status = "prepared"
@@ -896,13 +906,18 @@ class _Scheduler:
         tasks += [("job", job) for job in self.todo if not self.waiting[job.name]]
         held = [job for job in self.todo if self.waiting[job.name]]
         pending = set(self.prepared)
+        after = _prepared_after(self.prepared)
         with kernel_environment(self.out_root):
             pool = ProcessPoolExecutor(max_workers=cores, initializer=_worker_started)
             try:
                 running = {}
                 while tasks or running:
-                    while tasks and len(running) < cores:  # a worker is free: the next task
-                        kind, item = tasks.pop(0)
+                    while len(running) < cores:  # a worker is free: the next ready task
+                        ready = [t for t in tasks if t[0] == "job" or not after[t[1]] & pending]
+                        if not ready:
+                            break
+                        tasks.remove(ready[0])
+                        kind, item = ready[0]
                         running[self._submit(pool, kind, item)] = (kind, item, time.monotonic())
                     finished, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
                     if not finished:
@@ -1031,6 +1046,11 @@ def run(
         else:
             todo.append(job)
     prepared = list(prepared or []) if todo else []
+    if prepared:  # those already in the cache need no worker
+        from . import coding
+
+        with kernel_environment(out_root):
+            prepared = [name for name in prepared if not coding.stored(name)]
     todo = longest_first(todo, reports, prepared)
     cores = workers or os.cpu_count() or 1
     estimates = {_prepare_step(n): _last_prepare_seconds(reports, n) for n in prepared}

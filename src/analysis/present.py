@@ -85,6 +85,8 @@ class Vocabulary:
             self.labels.update(frame.labels(kind, language))
         self.missing = frame.heading("missing_mark", language)
         self.sep = "; " if language == "en" else "、"
+        self._words: dict[str, str | None] = {}  # a long table repeats its values
+        self._texts: dict[str, str] = {}
 
     def heading(self, column: object) -> str:
         if isinstance(column, tuple):
@@ -103,7 +105,13 @@ class Vocabulary:
         return col
 
     def word(self, token: str) -> str | None:
-        """The word for one key-like token, or None when it is not a known key."""
+        """The word for one key-like token, or None when it is not a known key (each token
+        looked up once per vocabulary)."""
+        if token not in self._words:
+            self._words[token] = self._word(token)
+        return self._words[token]
+
+    def _word(self, token: str) -> str | None:
         if token in self.labels:
             return self.labels[token]
         if _KEYLIKE.match(token) and token in self.frame.headings:
@@ -182,7 +190,13 @@ class Vocabulary:
 
     def keys(self, text: str) -> str:
         """``text`` with frame keys as words when the whole text is keys: one key, keys
-        joined by ``;``, ``kind:key`` or ``key count`` parts; any other text as it is."""
+        joined by ``;``, ``kind:key`` or ``key count`` parts; any other text as it is (each
+        text read once per vocabulary)."""
+        if text not in self._texts:
+            self._texts[text] = self._keys(text)
+        return self._texts[text]
+
+    def _keys(self, text: str) -> str:
         parts = _TOKEN_SEP.split(text.strip())
         words = []
         for part in parts:

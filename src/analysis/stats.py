@@ -44,15 +44,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
-from scipy import stats as sps
-from statsmodels.stats import contingency_tables
-from statsmodels.stats.proportion import proportion_confint
 
-from . import config
+from . import config, lazy, memo
 from .cooccurrence import NOT_REPORTED, CooccurrenceError, counts, flag_states, stratum_column
 from .errors import AnalysisError
 from .frame import Frame, load_frame
+
+# imported when a statistic is first computed: a report whose statistics are all stored
+# (analysis.memo) never pays for scipy and statsmodels
+optimize = lazy.module("scipy.optimize")
+special = lazy.module("scipy.special")
+sps = lazy.module("scipy.stats")
+contingency_tables = lazy.module("statsmodels.stats.contingency_tables")
+proportion = lazy.module("statsmodels.stats.proportion")
 
 EXACT_MCNEMAR_BELOW = 25
 SEPARATION_POLICIES = ("firth", "report")
@@ -121,10 +125,11 @@ def wilson(yes, n, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for yes / n (statsmodels; NaN where n = 0)."""
     yes, n = np.asarray(yes, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        low, high = proportion_confint(yes, n, alpha=1 - conf, method="wilson")
+        low, high = proportion.proportion_confint(yes, n, alpha=1 - conf, method="wilson")
     return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
+@memo.cached(defaults={"frame": load_frame})
 def prevalence(
     cases: pd.DataFrame,
     by: str | None = None,
@@ -254,6 +259,7 @@ def _stratum_tables(cases: pd.DataFrame, by: str, na_policy: str, frame: Frame):
         yield flag, np.stack([yes[:, j], n[:, j] - yes[:, j]], axis=1).astype(np.int64)
 
 
+@memo.cached(defaults={"frame": load_frame})
 def association(
     cases: pd.DataFrame,
     by: str = "category",
@@ -795,6 +801,7 @@ _FAMILY_WORDS = {
 }
 
 
+@memo.cached(defaults={"frame": load_frame})
 def logistic(
     cases: pd.DataFrame,
     flags: list[str] | None = None,
@@ -935,6 +942,7 @@ def _flag_rows(
 
 
 # -- differences between flags within the same cases -----------------------------------------
+@memo.cached(defaults={"frame": load_frame})
 def cochrans_q(
     cases: pd.DataFrame, flags: list[str] | None = None, frame: Frame | None = None
 ) -> pd.DataFrame:
@@ -982,6 +990,7 @@ def _mcnemar(a_only: float, b_only: float, both: float, neither: float) -> tuple
     return test, float(result.statistic), float(result.pvalue)
 
 
+@memo.cached(defaults={"frame": load_frame})
 def mcnemar_pairs(
     cases: pd.DataFrame, flags: list[str] | None = None, frame: Frame | None = None
 ) -> pd.DataFrame:

@@ -465,20 +465,37 @@ class LLMCoder:
         self.masked = pd.DataFrame(columns=MASKED_COLUMNS)
         self._client = _Client(self.cfg)
 
+    def _masked_cases(self, cases: pd.DataFrame) -> tuple[list[str], list[dict]]:
+        """Each case as pasted into its prompt (:func:`masked_case`) and what was masked,
+        kept in the content-addressed cache (namespace ``llm-masked``, keyed by the cases,
+        the personal fields and this module's code): finding personal data in thousands of
+        descriptions takes seconds, and every coding report asks for the same."""
+
+        def compute() -> tuple[list[str], list[dict]]:
+            blocks, masked = [], []
+            for _, row in cases.iterrows():
+                block, found = masked_case(row, self.cfg.personal_fields)
+                ids = {"case_id": row["case_id"], "inventory": row["inventory"]}
+                blocks.append(block)
+                masked += [{**ids, **m} for m in found]
+            return blocks, masked
+
+        return cache.remember(
+            "llm-masked", (cases, tuple(self.cfg.personal_fields)), compute, code=__name__
+        )
+
     def _prompts(self, cases: pd.DataFrame) -> pd.DataFrame:
-        rows, masked = [], []
+        rows = []
         lists = _frame_lists(self.frame)
         head, template = study_prompt(), answer_instructions()
-        for _, row in cases.iterrows():
-            block, found = masked_case(row, self.cfg.personal_fields)
+        blocks, masked = self._masked_cases(cases)
+        for case_id, inventory, block in zip(cases["case_id"], cases["inventory"], blocks):
             prompt = f"{head}\n\n{template.substitute(**lists, case=block)}"
-            ids = {"case_id": row["case_id"], "inventory": row["inventory"]}
-            masked += [{**ids, **m} for m in found]
             digest = prompt_hash(self.cfg.model or "", prompt)
             rows.append(
                 {
-                    "case_id": row["case_id"],
-                    "inventory": row["inventory"],
+                    "case_id": case_id,
+                    "inventory": inventory,
                     "prompt_sha256": digest,
                     "cached": self._stored(digest) is not None,
                     "prompt": prompt,

@@ -17,7 +17,7 @@ from ..canonical import TECHNIQUE_SEP
 from ..frame import Frame, load_frame
 from ..textnorm import fold
 from . import features
-from .base import case_text, codes_frame
+from .base import case_text, codes_frame, strip_personal
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,7 @@ def forget_texts() -> None:
     for _, _, memo in _VOCABULARY.values():
         memo.clear()
     features.clear()
+    strip_personal.cache_clear()
 
 
 def bridge_tokens(text: str, frame: Frame | None = None) -> str:

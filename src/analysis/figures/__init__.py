@@ -255,6 +255,33 @@ def draw(name: str, builder, *args, folder: Path | None = None, **kwargs):
         return _shown(files["png"], files["alt"])
 
 
+def png(builder, *args, **kwargs) -> bytes:
+    """The PNG of the figure ``builder(*args, **kwargs)`` for display only (nothing written
+    under ``figures/``; matplotlib's defaults, no metadata), built once per content of the
+    arguments and code like :func:`draw`: a static view that every run shows again costs
+    no plotting library."""
+
+    def build() -> bytes:
+        import io
+
+        fig = builder(*args, **kwargs)
+        try:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", metadata={"Software": None})
+            return buffer.getvalue()
+        finally:
+            close(fig)
+
+    what = (
+        "png",
+        f"{builder.__module__}.{builder.__qualname__}",
+        list(args),
+        dict(sorted(kwargs.items())),
+    )
+    with timings.stage("figures"):
+        return cache.remember(NAMESPACE, what, build, code=builder.__module__)
+
+
 def heatmap(
     table: pd.DataFrame,
     title: str,

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config, lazy
+from .. import config, lazy, memo
 from ..frame import Frame, load_frame
 from ..governance import UNDETERMINED, Framework, checklist_sheets
 from ..outputs import atomic_write_bytes, xlsx_bytes
@@ -323,8 +323,12 @@ def save_checklist(
     language: str = config.DEFAULT_LANGUAGE,
     folder: Path | None = None,
 ) -> Path:
-    """Write the checklist as ``reports/tables/<name>.xlsx`` (byte-identical reruns)."""
+    """Write the checklist as ``reports/tables/<name>.xlsx`` (byte-identical reruns; the
+    workbook is stored by content, :mod:`analysis.memo`: a large inventory's takes seconds)."""
     folder = folder or config.tables_dir()
-    return atomic_write_bytes(
-        folder / f"{name}.xlsx", xlsx_bytes(checklist_sheets(table, language))
-    )
+    return atomic_write_bytes(folder / f"{name}.xlsx", _workbook(table, language))
+
+
+@memo.cached
+def _workbook(table: pd.DataFrame, language: str) -> bytes:
+    return xlsx_bytes(checklist_sheets(table, language))
