@@ -1112,6 +1112,7 @@ def _recommendation_rows(recs: pd.DataFrame, targets: list[tuple], en: bool) -> 
     ]
 
 
+@memo.cached(defaults={"recs": recommendations})
 def checklist(
     cases: pd.DataFrame,
     placements: pd.DataFrame,
@@ -1127,23 +1128,8 @@ def checklist(
     ``recommended`` (voluntary). ``status`` and ``notes`` are left blank for the agency.
     With ``recommendations_once`` the study's (agency-wide) recommendations are listed once
     per inventory, under case_id ``*``, instead of for every case (large inventories).
-    Stored (:mod:`analysis.memo`): a large inventory's checklist takes seconds."""
-    recs = recs if recs is not None else recommendations()
-    return _checklist(
-        cases, placements, frameworks, recs, language, include_not_applicable, recommendations_once
-    )
-
-
-@memo.cached
-def _checklist(
-    cases: pd.DataFrame,
-    placements: pd.DataFrame,
-    frameworks: list[Framework],
-    recs: pd.DataFrame,
-    language: str,
-    include_not_applicable: bool,
-    recommendations_once: bool,
-) -> pd.DataFrame:
+    Stored (:mod:`analysis.memo`; ``recs`` left None is the bundled recommendations, read
+    before the key is made): a large inventory's checklist takes seconds."""
     en = language == "en"
     cases = cases.reset_index(drop=True)
     index = _placement_index(placements)

@@ -175,6 +175,8 @@ def _prepared_after(prepared: list[str]) -> dict[str, set[str]]:
     """Per preparation, those to finish before it starts (:func:`analysis.coding.prepared_after`:
     one whose coding plan is a part of another's is prepared first, and the other reuses its
     stored evaluations; a free worker meanwhile runs reports)."""
+    if not prepared:
+        return {}
     from . import coding
 
     return {name: coding.prepared_after(name, prepared) for name in prepared}
@@ -863,6 +865,7 @@ class _Scheduler:
             progress,
         )
         self.waiting = {job.name: needs(job, prepared) for job in todo}
+        self.after = _prepared_after(prepared)  # per preparation, those it waits for
         self.failed_prep: dict[str, str] = {}
 
     def blocked(self, job: Job) -> Outcome | None:
@@ -879,8 +882,7 @@ class _Scheduler:
 
     def serial(self):
         """Every preparation, then every job, in this process."""
-        after = _prepared_after(self.prepared)
-        for name in sorted(self.prepared, key=lambda n: len(after[n])):  # parts first
+        for name in sorted(self.prepared, key=lambda n: len(self.after[n])):  # parts first
             self.progress.start(_prepare_step(name))
             start = time.perf_counter()
             status = "prepared"
@@ -906,14 +908,15 @@ class _Scheduler:
         tasks += [("job", job) for job in self.todo if not self.waiting[job.name]]
         held = [job for job in self.todo if self.waiting[job.name]]
         pending = set(self.prepared)
-        after = _prepared_after(self.prepared)
         with kernel_environment(self.out_root):
             pool = ProcessPoolExecutor(max_workers=cores, initializer=_worker_started)
             try:
                 running = {}
                 while tasks or running:
                     while len(running) < cores:  # a worker is free: the next ready task
-                        ready = [t for t in tasks if t[0] == "job" or not after[t[1]] & pending]
+                        ready = [
+                            t for t in tasks if t[0] == "job" or not self.after[t[1]] & pending
+                        ]
                         if not ready:
                             break
                         tasks.remove(ready[0])
