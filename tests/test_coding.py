@@ -226,6 +226,29 @@ def test_trained_coder_probabilities_and_determinism(frame, jrc):
     pd.testing.assert_frame_equal(codes, again)
 
 
+def test_a_coder_without_confidences_codes_the_same_values_with_fewer_models(frame, jrc, study):
+    """Cross-validation scores codes, not confidences: the coder that skips the calibrated
+    copies gives the same codes, field by field and technique by technique, on cases it
+    did not learn from."""
+    train, test = jrc.iloc[::2], jrc.iloc[1::2]
+    train = pd.concat([train, study], ignore_index=True)
+    wanted = ["category", "application_type", "techniques", "human_rights"]
+    full = TrainedCoder(frame, fields_=wanted, min_support=2).fit(train)
+    lean = TrainedCoder(frame, fields_=wanted, min_support=2, confidences=False).fit(train)
+    assert set(full.models) == set(lean.models) and len(lean.models) >= 4
+    # the lean coder fitted no calibrated copy: its models are the deciders themselves
+    assert all(lean.models[n] is lean.deciders[n] for n in lean.models)
+    assert not any(full.models[n] is full.deciders.get(n) for n in full.models)
+    a, b = full.code(test), lean.code(test)
+    cols = ["case_id", "inventory", "field", "value", "coded_by"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert set(a["field"]) >= {"category", "application_type"}
+    for name in full.models:
+        pd.testing.assert_frame_equal(
+            full.decision_scores(test)[name], lean.decision_scores(test)[name]
+        )
+
+
 def test_trained_coder_reads_chinese_through_character_ngrams(frame, study):
     # trained on the study's zh-TW cases (all fields), it reproduces most training labels
     coder = TrainedCoder(frame, min_support=2).fit(study)

@@ -6,8 +6,18 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from analysis import coding, cooccurrence, inventories, present, report_check, stats, summary
+from analysis import (
+    coding,
+    config,
+    cooccurrence,
+    inventories,
+    present,
+    report_check,
+    stats,
+    summary,
+)
 from analysis.errors import AnalysisError
 from analysis.frame import load_frame
 
@@ -114,6 +124,29 @@ def test_keys_joined_prefixed_or_counted_become_labels():
     # text that is not all keys stays as written (a case name, a source's own value)
     assert vocab.keys("Machine learning, clustering") == "Machine learning, clustering"
     assert vocab.value("drop", "na_policy") == FRAME.heading("na_policy_drop", "zh-TW")
+
+
+def _numbered(phrase: str, n: int) -> str:
+    """``phrase`` with its k-th ``{n}`` replaced by ``n * k``."""
+    parts = phrase.split("{n}")
+    return parts[0] + "".join(f"{n * k}{part}" for k, part in enumerate(parts[1:], start=1))
+
+
+def test_every_phrase_of_the_frame_becomes_its_words_and_nothing_else_does():
+    """Each phrase written as the frame spells it (numbers put where ``{n}`` stands) is
+    found, with its words in either language; text that only contains a phrase is not."""
+    raw = yaml.safe_load(config.FRAME_FILE.read_text(encoding="utf-8"))["phrases"]
+    for language, side in (("en", "en"), ("zh-TW", "zh")):
+        vocab = present.Vocabulary(FRAME, language)
+        for n, item in enumerate(raw, start=7):
+            text, words = _numbered(item["value"], n), _numbered(item[side], n)
+            assert vocab._phrase(text) == words, text
+            assert vocab._phrase(f"{text} (see note)") is None
+    # where the table's words come from, a phrase is looked up after the frame's keys
+    assert present.Vocabulary(FRAME, "en").keys("expected count below 5") == (
+        "expected count below 5"
+    )
+    assert present.Vocabulary(FRAME, "zh-TW").keys("not testable") == "無法檢定"
 
 
 def test_long_and_wide_tables_are_marked_for_the_reports_styles(study):

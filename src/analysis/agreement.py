@@ -272,7 +272,8 @@ def _cross_validated(
                 train = pd.concat([train, extra], ignore_index=True)
             test = labelled.iloc[test_idx]
             try:
-                codes = TrainedCoder(frame, spec, seed, wanted).fit(train).code(test)
+                coder = TrainedCoder(frame, spec, seed, wanted, confidences=False)
+                codes = coder.fit(train).code(test)
             except CodingError:
                 continue  # too few labels in this training fold: its test cases stay uncoded
             for n in names:
@@ -658,7 +659,7 @@ def primary_technique(
             if extra is not None:
                 train = pd.concat([train, extra], ignore_index=True)
             test = labelled.iloc[test_idx]
-            coder = TrainedCoder(frame, spec, seed, ["techniques"]).fit(train)
+            coder = TrainedCoder(frame, spec, seed, ["techniques"], confidences=False).fit(train)
             scores = coder.decision_scores(test)
             techs = [t for t in frame.technique_keys if f"technique:{t}" in scores]
             yes = np.column_stack(

@@ -75,6 +75,11 @@ def _missing(value: object) -> bool:
     )
 
 
+def _unescape(escaped: str) -> str:
+    """The text a :func:`re.escape`-d pattern matches."""
+    return re.sub(r"\\(.)", r"\1", escaped, flags=re.DOTALL)
+
+
 class Vocabulary:
     """Keys to words for one frame and language: the headings and labels a table uses."""
 
@@ -87,6 +92,15 @@ class Vocabulary:
         self.sep = "; " if language == "en" else "、"
         self._words: dict[str, str | None] = {}  # a long table repeats its values
         self._texts: dict[str, str] = {}
+        # the frame's phrases: those without a number looked up as text, the others matched
+        self._literal: dict[str, tuple[int, dict[str, str]]] = {}
+        self._numbered: list[tuple[int, re.Pattern, dict[str, str]]] = []
+        for i, (pattern, words) in enumerate(frame.phrases):
+            compiled = re.compile(pattern)  # ^escaped text$, a group where a number goes
+            if compiled.groups:
+                self._numbered.append((i, compiled, words))
+            else:
+                self._literal.setdefault(_unescape(pattern[1:-1]), (i, words))
 
     def heading(self, column: object) -> str:
         if isinstance(column, tuple):
@@ -148,15 +162,24 @@ class Vocabulary:
         return None
 
     def _phrase(self, token: str) -> str | None:
-        """A phrase of the frame's ``phrases`` (numbers carried over)."""
-        for pattern, words in self.frame.phrases:
-            match = re.match(pattern, token)
+        """The first phrase of the frame's ``phrases`` that ``token`` is (numbers carried
+        over)."""
+        text = token.removesuffix("\n")  # as a pattern's $ lets one final newline through
+        first, words = self._literal.get(text, (len(self.frame.phrases), None))
+        numbers: tuple = ()
+        for i, pattern, numbered in self._numbered:
+            if i > first:
+                break
+            match = pattern.match(token)
             if match:
-                word = words["en" if self.language == "en" else "zh"]
-                for number in match.groups():
-                    word = word.replace("{n}", number, 1)
-                return word
-        return None
+                words, numbers = numbered, match.groups()
+                break
+        if words is None:
+            return None
+        word = words["en" if self.language == "en" else "zh"]
+        for number in numbers:
+            word = word.replace("{n}", number, 1)
+        return word
 
     def value(self, value: object, column: str = "") -> str:
         if column in CODED_COLUMNS and _missing(value):

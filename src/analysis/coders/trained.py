@@ -136,6 +136,12 @@ class TrainedCoder:
     A field (or technique) is learnt only when its labels have at least two classes with
     ``min_support`` cases each; otherwise the coder leaves it uncoded. Labels of an
     inventory in which the target takes a single value are not learnt from.
+
+    ``confidences=False`` is for cross-validation, which scores the codes and never their
+    confidences: where the class is chosen by the uncalibrated model (``decide="base"``),
+    the calibrated copy that only gives each code its confidence (three more fits per
+    target) is not fitted, and confidences are the chosen model's own probabilities. The
+    codes are the same as with ``confidences=True``.
     """
 
     name = "model"
@@ -147,8 +153,10 @@ class TrainedCoder:
         seed: int = config.SEED,
         fields_: list[str] | None = None,
         min_support: int = 3,
+        confidences: bool = True,
     ):
         self.frame = frame or load_frame()
+        self.confidences = confidences
         self.spec = spec or ModelSpec()
         self.seed = seed
         self.fields = fields_ or fields(self.frame)
@@ -204,9 +212,14 @@ class TrainedCoder:
             x = self.vectoriser.transform(texts.loc[y.index].to_numpy(dtype=object))
             yy = y.to_numpy(dtype=object).astype(str)
             decider, prober = _estimators(self.spec, yy, self.seed)
-            self.models[name] = prober.fit(x, yy)
+            if self.confidences or not hasattr(decider, "predict_proba"):
+                prober.fit(x, yy)  # before the decider: refitting in another order moves
+                # the solver's last digits (within its 1e-6 tolerance)
+            else:
+                prober = decider  # its probabilities stand in for confidences
             if decider is not None:
                 self.deciders[name] = decider.fit(x, yy)
+            self.models[name] = prober
             self.priors[name] = y.value_counts(normalize=True)
         return self
 
@@ -270,7 +283,9 @@ class TrainedCoder:
         out = {}
         for name, p in probs.items():
             decider = self.deciders.get(name)
-            if decider is not None and hasattr(decider, "predict_proba"):
+            if decider is not None and decider is self.models[name]:
+                scores = p  # the chosen model gives the probabilities too
+            elif decider is not None and hasattr(decider, "predict_proba"):
                 scores = pd.DataFrame(
                     decider.predict_proba(x),
                     columns=[str(c) for c in decider.classes_],
