@@ -21,7 +21,8 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 # The pinned wheels are installed by uv (from PyPI, like pip; byte-compiled as pip does) in
-# seconds where pip takes minutes; where uv cannot be installed or fails, pip installs them.
+# under a minute where pip takes about two and a half; where uv cannot be installed or
+# fails, pip installs them.
 UV_VERSION := 0.13.9
 PIP := $(VENV)/bin/pip --quiet --disable-pip-version-check
 

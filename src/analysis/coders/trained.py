@@ -213,8 +213,7 @@ class TrainedCoder:
             yy = y.to_numpy(dtype=object).astype(str)
             decider, prober = _estimators(self.spec, yy, self.seed)
             if self.confidences or not hasattr(decider, "predict_proba"):
-                prober.fit(x, yy)  # before the decider: refitting in another order moves
-                # the solver's last digits (within its 1e-6 tolerance)
+                prober.fit(x, yy)
             else:
                 prober = decider  # its probabilities stand in for confidences
             if decider is not None:
