@@ -488,7 +488,12 @@ def coded(name: str, frame: Frame | None = None) -> CodedInventory:
             _typed_distributions(tables["distributions"]),
         )
 
-    return cache.remember("coded", (name, data_digest()), compute, encode, decode, code=__name__)
+    return cache.remember("coded", _coded_parts(name), compute, encode, decode, code=__name__)
+
+
+def _coded_parts(name: str) -> tuple[str, str]:
+    """The key parts of a coded inventory (``name`` with or without ``-coded``)."""
+    return name.removesuffix(config.CODED_SUFFIX), data_digest()
 
 
 def stored(name: str) -> bool:
@@ -497,8 +502,7 @@ def stored(name: str) -> bool:
     read; a damaged one is computed again then."""
     if not cache.enabled():
         return False
-    key = cache.key("coded", name.removesuffix(config.CODED_SUFFIX), data_digest(), code=__name__)
-    return cache.path("coded", key).exists()
+    return cache.path("coded", cache.key("coded", *_coded_parts(name), code=__name__)).exists()
 
 
 def cases_for(names: str | list[str] | tuple[str, ...], frame: Frame | None = None) -> pd.DataFrame:

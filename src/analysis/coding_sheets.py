@@ -683,6 +683,7 @@ def ratings(codes: pd.DataFrame, field_name: str) -> pd.DataFrame:
     return table.sort_index(axis=1)
 
 
+@memo.cached(defaults={"frame": load_frame})
 def reliability(
     codes: pd.DataFrame, frame: Frame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -690,11 +691,7 @@ def reliability(
     units, coders, Krippendorff's α (nominal) and the share of units with full
     agreement, and ``pairwise`` Cohen's κ for every pair of coders. Stored
     (:mod:`analysis.memo`)."""
-    return _reliability(codes, frame or load_frame())
-
-
-@memo.cached
-def _reliability(codes: pd.DataFrame, frame: Frame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = frame or load_frame()
     rows, pairs = [], []
     for f in fields(frame):
         table = ratings(codes, f)
@@ -725,14 +722,11 @@ def _reliability(codes: pd.DataFrame, frame: Frame) -> tuple[pd.DataFrame, pd.Da
     return pd.DataFrame(rows), pair[["field", "coder_a", "coder_b", "n", "kappa"]]
 
 
+@memo.cached(defaults={"frame": load_frame})
 def disagreements(codes: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
     """Every (case, field) where the coders' values differ, one column per coder (stored:
     :mod:`analysis.memo`)."""
-    return _disagreements(codes, frame or load_frame())
-
-
-@memo.cached
-def _disagreements(codes: pd.DataFrame, frame: Frame) -> pd.DataFrame:
+    frame = frame or load_frame()
     parts = []
     for f in fields(frame):
         table = ratings(codes, f)
@@ -798,19 +792,14 @@ def consensus(
     return codes_frame(rows)
 
 
+@memo.cached(defaults={"frame": load_frame})
 def merge(
     cases: pd.DataFrame, codes: pd.DataFrame, frame: Frame | None = None, resolve: str | None = None
 ) -> pd.DataFrame:
     """The canonical table with the people's consensus codes: they replace values that
     are missing or were coded by a coder (rules, model, llm); values from the study, a
     source, a crosswalk or a person are kept. Stored (:mod:`analysis.memo`)."""
-    return _merge(cases, codes, frame or load_frame(), resolve)
-
-
-@memo.cached
-def _merge(
-    cases: pd.DataFrame, codes: pd.DataFrame, frame: Frame, resolve: str | None
-) -> pd.DataFrame:
+    frame = frame or load_frame()
     agreed = consensus(codes, frame, resolve)
     out = cases.copy()
     coder_coded = {
