@@ -1,6 +1,7 @@
 """The canonical case table: schema, validation, export and import."""
 
 import csv
+import math
 
 import pandas as pd
 import pytest
@@ -115,6 +116,16 @@ def test_csv_export_prefixes_formulas_and_reads_them_back(study, frame, tmp_path
     assert rows[4]["description"] == "-2"
     assert rows[5]["name"] == study.loc[5, "name"]
     pd.testing.assert_frame_equal(canonical.read_export(path, frame), cases)
+
+
+def test_formula_prefixes_leave_other_cells_as_they_were():
+    """Repeated text gets the same prefix; a number in a text column keeps its value and
+    type (-0.0 stays -0.0 beside 0.0)."""
+    cells = ["=1+1", "a", "=1+1", 0.0, -0.0, 2, "-2", None]
+    safe = canonical.formula_safe(pd.DataFrame({"text": pd.Series(cells, dtype=object)}))
+    out = safe["text"].tolist()
+    assert out[:3] == ["'=1+1", "a", "'=1+1"] and out[5:7] == [2, "-2"] and out[7] is None
+    assert [(type(v), math.copysign(1, v)) for v in out[3:5]] == [(float, 1.0), (float, -1.0)]
 
 
 def test_raw_csv_and_xlsx_keep_formula_text_unchanged(study, frame, tmp_path):

@@ -1,6 +1,8 @@
 import json
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -23,6 +25,30 @@ def test_package_versions_records_commit_digest_python_and_pins():
     pins = lock_versions((config.ROOT / "requirements.lock").read_text())
     for name in ("pandas", "numpy", "matplotlib", "papermill", "nbval", "statsmodels"):
         assert installed[name] == pins[name], name
+
+
+def test_a_run_stamp_is_read_by_the_processes_started_under_it(monkeypatch):
+    """The pipeline computes the commit, digest and versions once and its notebooks read
+    them (a process started inside ``stamped`` sees them); outside, or when the variable
+    does not hold a stamp, they are computed."""
+    monkeypatch.delenv(environment.STAMP_ENV, raising=False)
+    computed = (environment.git_commit(), environment.inputs_digest(), environment.versions())
+    assert environment.run_stamp() == computed
+    stamp = ("abc1234+changes", "f" * 64, {"python": "3.0.0", "pandas": "0.1"})
+    read = "from analysis import environment; print(environment.package_versions().to_json())"
+    with environment.stamped(stamp):
+        assert environment.run_stamp() == stamp
+        shown = subprocess.run(
+            [sys.executable, "-c", read], capture_output=True, text=True, check=True
+        ).stdout
+    table = json.loads(shown)
+    rows = dict(zip(table["package"].values(), table["version"].values()))
+    assert rows["git commit"] == "abc1234+changes" and rows["inputs digest"] == "f" * 16
+    # a stamp without every recorded package: the versions are read from what is installed
+    assert rows["pandas"] == computed[2]["pandas"] and rows["python"] == computed[2]["python"]
+    assert environment.STAMP_ENV not in os.environ
+    monkeypatch.setenv(environment.STAMP_ENV, "not a stamp")
+    assert environment.run_stamp() == computed
 
 
 def test_environment_yml_mirrors_the_lock():

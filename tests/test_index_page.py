@@ -87,3 +87,29 @@ def test_index_is_shaped_like_the_study_and_loads_nothing_from_outside(regenerat
     for path in (out / "figures").iterdir():
         assert f'href="../figures/{path.name}"' in page
     assert page.count('src="data:image/png;base64,') == len(jobs)
+
+
+def test_a_thumbnail_is_made_again_only_when_its_figure_changes(tmp_path, monkeypatch):
+    """A figure drawn again with the same bytes (as a forced run, or a run into a new
+    folder, draws every figure) keeps its thumbnail, taken from the cache; one whose bytes
+    change gets a new one."""
+    from PIL import Image
+
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ANALYSIS_CACHE", raising=False)
+    shrunk = []
+    real = index_page._shrunk
+    monkeypatch.setattr(index_page, "_shrunk", lambda png: shrunk.append(1) or real(png))
+    figure, thumb = tmp_path / "figure.png", tmp_path / "thumbs" / "report.png"
+    Image.new("RGB", (1200, 800), "white").save(figure)
+    first = index_page.thumbnail(figure, thumb)
+    assert Image.open(thumb).width == index_page.THUMB_WIDTH and len(shrunk) == 1
+    made = thumb.stat().st_mtime_ns
+    figure.write_bytes(figure.read_bytes())  # drawn again the same: newer, equal bytes
+    assert index_page.thumbnail(figure, thumb) == first and thumb.stat().st_mtime_ns == made
+    elsewhere = tmp_path / "new-folder" / "thumbs" / "report.png"
+    assert index_page.thumbnail(figure, elsewhere) == first == elsewhere.read_bytes()
+    assert len(shrunk) == 1
+    Image.new("RGB", (1200, 800), "black").save(figure)
+    second = index_page.thumbnail(figure, thumb)
+    assert second != first and thumb.read_bytes() == second and len(shrunk) == 2

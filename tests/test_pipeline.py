@@ -5,6 +5,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -82,12 +84,14 @@ def test_a_run_in_this_process_leaves_its_environment_as_it_was(regenerated, mon
     out, job, _ = regenerated
     monkeypatch.setenv("ANALYSIS_OUTPUT_DIR", "/somewhere/else")
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.delenv(environment.STAMP_ENV, raising=False)
     pipeline.run([job], out, force=True, progress=False, workers=1)
     import os
 
     assert (
         os.environ["ANALYSIS_OUTPUT_DIR"] == "/somewhere/else"
         and "PYTHONHASHSEED" not in os.environ
+        and environment.STAMP_ENV not in os.environ
     )
 
 
@@ -444,3 +448,27 @@ def test_a_report_records_where_its_time_went(regenerated):
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', page)
     assert alts and all(alt.strip() for alt in alts)
     assert "No description has been provided" not in page
+
+
+def test_a_worker_checks_notebooks_without_the_modules_it_does_without():
+    """A worker process (its initializer run first) imports papermill and nbconvert and
+    validates every notebook of the suite against the notebook schema without loading the
+    modules of UNUSED_IN_WORKERS, which the same imports load in any other process."""
+    code = (
+        "import sys\n"
+        "from analysis import config, pipeline\n"
+        "if sys.argv[1] == 'worker':\n"
+        "    pipeline._worker_started()\n"
+        "import nbformat, papermill, nbconvert\n"
+        "for path in sorted(config.NOTEBOOKS_DIR.glob('*.ipynb')):\n"
+        "    nbformat.validate(nbformat.read(path, as_version=4))\n"
+        "print(' '.join(sorted(n for n in pipeline.UNUSED_IN_WORKERS if sys.modules.get(n))))\n"
+    )
+    loaded = {}
+    for process in ("worker", "other"):
+        done = subprocess.run(
+            [sys.executable, "-c", code, process], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        loaded[process] = done.stdout.split()
+    assert loaded == {"worker": [], "other": list(pipeline.UNUSED_IN_WORKERS)}

@@ -75,6 +75,18 @@ def test_booleans_missing_values_and_p_values_are_words_and_marks(study):
     assert present.reader_table(small, FRAME, "en").iloc[:, 0].tolist() == ["<0.001", "0.050", "—"]
 
 
+def test_a_column_mixing_kinds_of_value_gives_each_cell_its_own_word():
+    """Equal values of different kinds (True, 1, 1.0) are different words, repeated values
+    the same word, cell by cell as the vocabulary gives them one at a time."""
+    cells = [True, 1, 1.0, 0.25, True, "category", 1, None, "category", [1, 2]]
+    table = pd.DataFrame({"value": pd.Series(cells, dtype=object)})
+    vocab = present.Vocabulary(FRAME, "en")
+    expected = [vocab.value(v, "value") for v in cells]
+    assert present.reader_table(table, FRAME, "en").iloc[:, 0].tolist() == expected
+    assert expected[:3] == [FRAME.heading("true", "en"), "1", "1"]
+    assert expected[3] == "0.250"
+
+
 def test_a_range_index_is_dropped_and_a_meaningful_one_becomes_a_column(study):
     counts = summary.category_counts(study, FRAME)
     assert list(present.reader_table(counts, FRAME, "en").columns) == [

@@ -159,11 +159,37 @@ def _table(obj, h) -> None:
     else:
         _update([str(obj.name), str(obj.dtype)], h)
     _update(str(obj.index.dtype), h)
+    _column(obj.index, h)
+    columns = [obj] if isinstance(obj, pd.Series) else [obj.iloc[:, i] for i in range(obj.shape[1])]
+    for column in columns:
+        _column(column, h)
+
+
+def _column(values: pd.Series | pd.Index, h) -> None:
+    """One column's (or index's) cells. Text held by Arrow: which cells are missing, each
+    cell's length in bytes and the UTF-8 bytes of all of them, read from Arrow's buffers
+    (however the column is split in memory); any other kind through pandas' hash of each
+    cell."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        held = values.array.__arrow_array__()
+        whole = held.combine_chunks() if isinstance(held, pa.ChunkedArray) else held
+        text = pc.fill_null(whole.cast(pa.large_string()), "")  # a missing cell holds no bytes
+        ends = np.frombuffer(text.buffers()[1], dtype=np.int64)
+        ends = ends[text.offset : text.offset + len(text) + 1]
+        data = text.buffers()[2]
+        h.update(b"text:")
+        h.update(np.asarray(values.isna(), dtype=bool).tobytes())
+        h.update(np.diff(ends).tobytes())
+        h.update(memoryview(data)[ends[0] : ends[-1]] if data is not None and len(ends) else b"")
+        return
     try:
-        row_hashes = pd.util.hash_pandas_object(obj, index=True, categorize=False)
+        cell_hashes = pd.util.hash_pandas_object(values, index=False, categorize=False)
     except (TypeError, ValueError) as exc:  # unhashable cells (lists, dicts)
         raise Undigestible(str(exc)) from exc
-    h.update(row_hashes.to_numpy().tobytes())
+    h.update(np.asarray(cell_hashes, dtype=np.uint64).tobytes())
 
 
 @_update.register(np.ndarray)

@@ -265,6 +265,21 @@ _NEUTRALISED = re.compile("'+[=+\\-@\t\r]")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+def _changed(values: list, change) -> list:
+    """``change`` of each value, computed once per distinct text (any other value, such as
+    ``-0.0`` beside ``0.0``, each time)."""
+    seen: dict[str, object] = {}
+    out = []
+    for value in values:
+        if type(value) is str:
+            if value not in seen:
+                seen[value] = change(value)
+            out.append(seen[value])
+        else:
+            out.append(change(value))
+    return out
+
+
 def _map_text(table: pd.DataFrame, change) -> pd.DataFrame:
     """``table`` with ``change`` applied to the cells of its text columns (a column whose
     cells all stay the same keeps its dtype)."""
@@ -278,7 +293,7 @@ def _map_text(table: pd.DataFrame, change) -> pd.DataFrame:
         ):
             continue
         values = column.astype(object).tolist()
-        changed = [change(v) for v in values]
+        changed = _changed(values, change)
         if changed != values:
             dtype = None if isinstance(column.dtype, pd.CategoricalDtype) else column.dtype
             out.isetitem(i, pd.Series(changed, index=out.index, dtype=dtype))

@@ -7,6 +7,7 @@ import ast
 import contextlib
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -59,15 +60,54 @@ def versions(packages: tuple[str, ...] = RECORDED) -> dict[str, str]:
     return out
 
 
+#: Environment variable holding a run's stamp (:func:`run_stamp`), set by the pipeline for
+#: the notebooks it runs so that each reads what the run computed once.
+STAMP_ENV = "ANALYSIS_RUN_STAMP"
+
+
+def run_stamp() -> tuple[str, str, dict[str, str]]:
+    """``(commit, inputs digest, versions)`` a result is made from (:func:`git_commit`,
+    :func:`inputs_digest`, :func:`versions`): the run's, when the pipeline has put them in
+    :data:`STAMP_ENV` (the same as its provenance records), else computed now."""
+    text = os.environ.get(STAMP_ENV, "")
+    if text:
+        try:
+            commit, digest, found = json.loads(text)
+        except (ValueError, TypeError):
+            pass
+        else:
+            if isinstance(commit, str) and isinstance(digest, str) and isinstance(found, dict):
+                return commit, digest, found
+    return git_commit(), inputs_digest(), versions()
+
+
+@contextlib.contextmanager
+def stamped(stamp: tuple[str, str, dict[str, str]]):
+    """:data:`STAMP_ENV` set to ``stamp`` while the block runs (for the processes it starts),
+    then restored."""
+    saved = os.environ.get(STAMP_ENV)
+    os.environ[STAMP_ENV] = json.dumps(list(stamp))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(STAMP_ENV, None)
+        else:
+            os.environ[STAMP_ENV] = saved
+
+
 def package_versions(packages: tuple[str, ...] = RECORDED) -> pd.DataFrame:
     """What a result was made from, as a two-column table (package, version): the git commit
-    and the inputs digest (:func:`git_commit`, :func:`inputs_digest`, first
-    :data:`SHOWN_DIGEST` hex digits), then the Python and package versions."""
+    and the inputs digest (:func:`run_stamp`; the digest's first :data:`SHOWN_DIGEST` hex
+    digits), then the Python and package versions."""
+    commit, digest, found = run_stamp()
+    if packages != RECORDED or set(found) != {"python", *RECORDED}:
+        found = versions(packages)
     rows = [
-        {"package": "git commit", "version": git_commit()},
-        {"package": "inputs digest", "version": inputs_digest()[:SHOWN_DIGEST]},
+        {"package": "git commit", "version": commit},
+        {"package": "inputs digest", "version": digest[:SHOWN_DIGEST]},
     ]
-    rows += [{"package": name, "version": version} for name, version in versions(packages).items()]
+    rows += [{"package": name, "version": version} for name, version in found.items()]
     import pandas as pd  # here, not at the top: a rerun that finds nothing to do needs no pandas
 
     return pd.DataFrame(rows)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import html
 import io
 import json
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config
+from . import cache, config
 from .environment import SHOWN_DIGEST
 from .findings import measure_text, percent_text
 from .frame import Frame, load_frame
@@ -480,21 +481,39 @@ def thumbnail_source(job, files: Files) -> Path | None:
     return pngs[0] if pngs else None
 
 
+#: The cache's namespace of thumbnails (:func:`thumbnail`).
+THUMB_NAMESPACE = "thumbnails"
+
+
 def thumbnail(source: Path, target: Path) -> bytes:
-    """A :data:`THUMB_WIDTH` px wide PNG of ``source`` written to ``target`` (kept while
-    newer than its source); returns its bytes."""
-    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
-        return target.read_bytes()
+    """A :data:`THUMB_WIDTH` px wide PNG of ``source`` written to ``target``; returns its
+    bytes. Shrunk once per content of ``source`` and kept in the cache (a figure drawn again
+    the same, as every forced run and every new output folder draws it, is not shrunk
+    again); ``target`` is rewritten only when its bytes change."""
+    data = source.read_bytes()
+    small = cache.remember(
+        THUMB_NAMESPACE,
+        (hashlib.sha256(data).hexdigest(), THUMB_WIDTH),
+        lambda: _shrunk(data),
+        encode=bytes,
+        decode=bytes,
+        code=__name__,
+    )
+    if not target.exists() or target.read_bytes() != small:
+        atomic_write_bytes(target, small)
+    return small
+
+
+def _shrunk(png: bytes) -> bytes:
     from PIL import Image
 
-    with Image.open(source) as image:
+    with Image.open(io.BytesIO(png)) as image:
         image = image.convert("RGB")
         height = max(1, round(image.height * THUMB_WIDTH / image.width))
         small = image.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS)
         small = small.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=0)
         buffer = io.BytesIO()
         small.save(buffer, format="PNG", optimize=True)
-    atomic_write_bytes(target, buffer.getvalue())
     return buffer.getvalue()
 
 

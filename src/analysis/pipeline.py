@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -42,7 +42,7 @@ from pathlib import Path
 import yaml
 
 from . import config, timings
-from .environment import code_and_data_digest, git_commit, inputs_digest, versions
+from .environment import code_and_data_digest, git_commit, inputs_digest, stamped, versions
 from .errors import AnalysisError
 from .outputs import atomic_write_bytes, atomic_write_text
 
@@ -343,11 +343,22 @@ def _in_thread(fn, *args, tick=None, **kwargs):
     return box.get("result")
 
 
+#: An optional module a worker does without: jsonschema (which nbformat, papermill and
+#: nbconvert import to check notebooks) uses it, when installed, only to check the ``iri``
+#: string format, which the notebook schema never names, and importing it builds its grammar:
+#: 1.8 of the 2.4 s a worker took to import papermill.
+UNUSED_IN_WORKERS = ("rfc3987_syntax",)
+
+
 def _worker_started() -> None:
     """Each worker process: Ctrl-C at the terminal is the main process's to handle (it
-    stops the workers), and a worker told to stop stops its kernel first."""
+    stops the workers), and a worker told to stop stops its kernel first. The modules of
+    :data:`UNUSED_IN_WORKERS` are not imported (an import of one fails, as when it is not
+    installed)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
+    for name in UNUSED_IN_WORKERS:
+        sys.modules.setdefault(name, None)
 
 
 def _worker_stop(signum, frame) -> None:
@@ -1065,21 +1076,23 @@ def run(
     stamp = (git_commit(), inputs_digest(), versions()) if todo else None
     since = time.time() - 1
     schedule = _schedule(todo, prepared, str(out_root), keys, cores, shown)
-    try:
-        for outcome in schedule:
-            if outcome.status == "executed":
-                write_provenance(reports, provenance_record(outcome.job, *stamp))
-            outcomes.append(outcome)
-    except KeyboardInterrupt:
-        with _sigint_ignored():
-            schedule.close()
-            stop_kernels()
-            shown.close()
-            ended = {o.job.name for o in outcomes}
-            unfinished = [job for job in todo if job.name not in ended]
-            _remove_partial_writes(out_root, since, unfinished)
-        finished = [o for o in outcomes if o.status != "skipped"]
-        raise Interrupted(finished, unfinished) from None
+    # the kernels read the stamp rather than each computing it again (environment.run_stamp)
+    with stamped(stamp) if stamp else nullcontext():
+        try:
+            for outcome in schedule:
+                if outcome.status == "executed":
+                    write_provenance(reports, provenance_record(outcome.job, *stamp))
+                outcomes.append(outcome)
+        except KeyboardInterrupt:
+            with _sigint_ignored():
+                schedule.close()
+                stop_kernels()
+                shown.close()
+                ended = {o.job.name for o in outcomes}
+                unfinished = [job for job in todo if job.name not in ended]
+                _remove_partial_writes(out_root, since, unfinished)
+            finished = [o for o in outcomes if o.status != "skipped"]
+            raise Interrupted(finished, unfinished) from None
     order = {j.name: i for i, j in enumerate(jobs)}
     outcomes.sort(key=lambda o: order[o.job.name])
     # The index lists every report present: the plan's, then any run ad hoc.

@@ -61,7 +61,8 @@ def page_chars(text: str) -> str:
     visible = _SCRIPT_OR_STYLE.sub(" ", text)
     attributes = " ".join(re.findall(r'=\s*"([^"]*)"', visible))
     shown = html.unescape(_TAG.sub(" ", visible) + " " + attributes)
-    return "".join(sorted({c for c in shown + BASE_CHARS if c.isprintable() or c == " "}))
+    distinct = set(shown) | set(BASE_CHARS)  # a long page repeats its characters
+    return "".join(sorted(c for c in distinct if c.isprintable() or c == " "))
 
 
 @functools.lru_cache(maxsize=1)
@@ -239,12 +240,17 @@ def _cell(m: re.Match) -> str:
     attrs, content = m.group(1) or "", m.group(2)
     if "class=" in attrs:
         return m.group(0)
+    kind = _cell_kind(content)
+    return f'<td{attrs} class="{kind}">{content}</td>' if kind else m.group(0)
+
+
+@functools.lru_cache(maxsize=2**16)
+def _cell_kind(content: str) -> str:
+    """The class of a cell showing ``content`` (a long table repeats its values)."""
     shown = html.unescape(_TAG.sub("", content)).strip()
     if _NUMBER.fullmatch(shown):
-        kind = "num"
-    else:
-        kind = "prose" if len(shown) > PROSE_CHARS else "text" if len(shown) > TEXT_CHARS else ""
-    return f'<td{attrs} class="{kind}">{content}</td>' if kind else m.group(0)
+        return "num"
+    return "prose" if len(shown) > PROSE_CHARS else "text" if len(shown) > TEXT_CHARS else ""
 
 
 def _classes(rows: int, columns: int) -> list[str]:

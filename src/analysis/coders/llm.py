@@ -489,15 +489,19 @@ class LLMCoder:
         lists = _frame_lists(self.frame)
         head, template = study_prompt(), answer_instructions()
         blocks, masked = self._masked_cases(cases)
+        # the stored answers' files listed once: a prompt without one is not looked up
+        folder = self.cfg.cache_path
+        entries = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
         for case_id, inventory, block in zip(cases["case_id"], cases["inventory"], blocks):
             prompt = f"{head}\n\n{template.substitute(**lists, case=block)}"
             digest = prompt_hash(self.cfg.model or "", prompt)
+            stored = f"{digest}{cache.SUFFIX}" in entries and self._stored(digest) is not None
             rows.append(
                 {
                     "case_id": case_id,
                     "inventory": inventory,
                     "prompt_sha256": digest,
-                    "cached": self._stored(digest) is not None,
+                    "cached": stored,
                     "prompt": prompt,
                 }
             )
