@@ -265,9 +265,9 @@ _NEUTRALISED = re.compile("'+[=+\\-@\t\r]")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-def _changed(values: list, change) -> list:
-    """``change`` of each value, computed once per distinct text (any other value, such as
-    ``-0.0`` beside ``0.0``, each time)."""
+def each_text_once(values: list, change) -> list:
+    """``change`` of each value, computed once per distinct text (a long table repeats its
+    texts); any other value, such as ``-0.0`` beside ``0.0``, each time."""
     seen: dict[str, object] = {}
     out = []
     for value in values:
@@ -293,7 +293,7 @@ def _map_text(table: pd.DataFrame, change) -> pd.DataFrame:
         ):
             continue
         values = column.astype(object).tolist()
-        changed = _changed(values, change)
+        changed = each_text_once(values, change)
         if changed != values:
             dtype = None if isinstance(column.dtype, pd.CategoricalDtype) else column.dtype
             out.isetitem(i, pd.Series(changed, index=out.index, dtype=dtype))

@@ -78,6 +78,12 @@ def run_stamp() -> tuple[str, str, dict[str, str]]:
         else:
             if isinstance(commit, str) and isinstance(digest, str) and isinstance(found, dict):
                 return commit, digest, found
+    return stamp_now()
+
+
+def stamp_now() -> tuple[str, str, dict[str, str]]:
+    """``(commit, inputs digest, versions)`` worked out now (what a run hands its notebooks
+    through :func:`stamped`)."""
     return git_commit(), inputs_digest(), versions()
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 import yaml
 
 from . import config, timings
-from .environment import code_and_data_digest, git_commit, inputs_digest, stamped, versions
+from .environment import code_and_data_digest, stamp_now, stamped
 from .errors import AnalysisError
 from .outputs import atomic_write_bytes, atomic_write_text
 
@@ -1073,7 +1073,7 @@ def run(
     shown = Progress(estimates, busy, sys.stdout if progress is True else (progress or None))
     shown.note(_header(todo, len(outcomes), prepared, busy, estimates))
     # one commit, digest and set of versions for every report of this run
-    stamp = (git_commit(), inputs_digest(), versions()) if todo else None
+    stamp = stamp_now() if todo else None
     since = time.time() - 1
     schedule = _schedule(todo, prepared, str(out_root), keys, cores, shown)
     # the kernels read the stamp rather than each computing it again (environment.run_stamp)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import config
+from .canonical import each_text_once
 from .errors import AnalysisError
 from .frame import KINDS, Frame, load_frame
 
@@ -234,22 +235,6 @@ class Vocabulary:
         return self.sep.join(words)
 
 
-def _words(vocab: Vocabulary, values: list, column: str) -> list[str]:
-    """``values`` of one column as words, each distinct value (of each type: ``True`` is not
-    ``1``) turned into words once."""
-    seen: dict = {}
-    out = []
-    for value in values:
-        try:
-            word = seen[type(value), value]
-        except KeyError:
-            word = seen[type(value), value] = vocab.value(value, column)
-        except TypeError:  # an unhashable cell (a list)
-            word = vocab.value(value, column)
-        out.append(word)
-    return out
-
-
 def reader_table(
     table: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE
 ) -> pd.DataFrame:
@@ -264,7 +249,10 @@ def reader_table(
         out = out.reset_index()
     columns = [c if not isinstance(c, tuple) else c for c in out.columns]
     keys = ["" if isinstance(c, tuple) else str(c) for c in columns]
-    body = {i: _words(vocab, out.iloc[:, i].tolist(), key) for i, key in enumerate(keys)}
+    body = {
+        i: each_text_once(out.iloc[:, i].tolist(), lambda v, key=key: vocab.value(v, key))
+        for i, key in enumerate(keys)
+    }
     result = pd.DataFrame(body)
     result.columns = [vocab.heading(c) for c in columns]
     return result
