@@ -22,7 +22,9 @@ help: ## List the targets
 
 # The pinned wheels are installed by uv (from PyPI, like pip; byte-compiled as pip does) in
 # under a minute where pip takes about two and a half; where uv cannot be installed or
-# fails, pip installs them.
+# fails, pip installs them. The package's own modules are byte-compiled too: an editable
+# install is not, and with PYTHONDONTWRITEBYTECODE=1 every process would compile them again
+# (`make reports` refreshes what an edit made stale).
 UV_VERSION := 0.13.9
 PIP := $(VENV)/bin/pip --quiet --disable-pip-version-check
 
@@ -32,6 +34,7 @@ $(STAMP): pyproject.toml requirements.lock
 	  && $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -r requirements.lock \
 	  || { echo "uv unavailable or failed: installing with pip"; $(PIP) install -r requirements.lock; }
 	$(PIP) install --no-deps --no-build-isolation -e .
+	$(PY) -m compileall -q src/analysis
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create .venv with the pinned dependencies and the package

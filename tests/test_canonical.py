@@ -118,6 +118,31 @@ def test_csv_export_prefixes_formulas_and_reads_them_back(study, frame, tmp_path
     pd.testing.assert_frame_equal(canonical.read_export(path, frame), cases)
 
 
+def test_a_long_export_is_written_from_its_stored_csv_the_same_bytes(frame, tmp_path, monkeypatch):
+    from analysis import cache, inventories, outputs
+
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path / "cache"))  # a cache of its own
+    cases = inventories.load("us-federal-2025").cases
+    assert cases.size >= canonical.CACHED_CELLS
+    cases.loc[cases.index[1], "name"] = "=1+1"
+
+    def built(table, raw=False):
+        exported = canonical.to_export(table, frame)
+        return outputs.csv_bytes(exported if raw else canonical.formula_safe(exported))
+
+    stored = cache.folder(canonical.CSV_NAMESPACE)
+    first = canonical.write(cases, tmp_path / "a.csv", frame).read_bytes()
+    again = canonical.write(cases, tmp_path / "b.csv", frame).read_bytes()  # read back
+    assert first == again == built(cases) and b"'=1+1" in first
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 1
+    changed = cases.copy()
+    changed.loc[changed.index[0], "agency"] = "another agency"
+    assert canonical.write(changed, tmp_path / "c.csv", frame).read_bytes() == built(changed)
+    raw = canonical.write(cases, tmp_path / "d.csv", frame, raw_csv=True).read_bytes()
+    assert raw == built(cases, raw=True) != first
+    pd.testing.assert_frame_equal(canonical.read_export(tmp_path / "b.csv", frame), cases)
+
+
 def test_formula_prefixes_leave_other_cells_as_they_were():
     """Repeated text gets the same prefix; a number in a text column keeps its value and
     type (-0.0 stays -0.0 beside 0.0)."""

@@ -190,3 +190,21 @@ def test_missing_or_broken_frame_file(tmp_path):
     bad.write_text("categories: [\n", encoding="utf-8")
     with pytest.raises(FrameError, match="cannot read"):
         load_frame(bad)
+
+
+def test_a_validated_frame_is_kept_by_content_and_an_edited_one_read_again(tmp_path):
+    from analysis import cache
+    from analysis import frame as frames
+
+    source = config.FRAME_FILE.read_text(encoding="utf-8")
+    path = tmp_path / "frame.yaml"
+    path.write_text(source, encoding="utf-8")
+    first = load_frame(path)
+    kept = set(cache.folder(frames.NAMESPACE).glob(f"*{cache.SUFFIX}"))
+    assert kept
+    frames._load.cache_clear()  # as a new process: served from the cache
+    assert load_frame(path) == first == parse_frame(yaml.safe_load(source), path)
+    assert set(cache.folder(frames.NAMESPACE).glob(f"*{cache.SUFFIX}")) == kept
+    path.write_text(source + "\nnot: [closed\n", encoding="utf-8")
+    with pytest.raises(FrameError, match="cannot read the frame file"):
+        load_frame(path)

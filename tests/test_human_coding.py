@@ -7,6 +7,7 @@ the expectations come from that folder's files, read here with the csv module.
 
 import csv
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -35,6 +36,18 @@ def test_bundled_route_reads_the_passes_as_annotations_never_human(bundled):
     assert bundled.coders == ["annotator:a", "annotator:b"]
     assert bundled.adjudicator == "adjudicated"
     assert len(bundled.cases) == len(csv_rows("items.csv"))
+
+
+def test_the_bundled_round_trip_as_stored_equals_one_done_now(bundled, frame):
+    codes, listed, names = human_coding.bundled_sheets.uncached(frame, config.DEFAULT_LANGUAGE)
+    pd.testing.assert_frame_equal(bundled.codes, codes, check_exact=True)
+    assert [p.name for p in bundled.sheets] == names and len(names) == 3
+    for _ in range(2):  # computed or read, then read
+        stored = human_coding.bundled_sheets(frame, config.DEFAULT_LANGUAGE)
+        pd.testing.assert_frame_equal(stored[0], codes, check_exact=True)
+        for got, expected in zip(stored[1], listed, strict=True):
+            pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert stored[2] == names
 
 
 def test_disagreements_are_those_the_adjudication_resolved(bundled, frame):

@@ -442,7 +442,7 @@ def disk_cache(tmp_path, monkeypatch):
 
 def stored_tables(entry):
     """The members of the tables of an inventory cache entry (read through the cache, so
-    verified), e.g. ``cases.parquet``."""
+    verified), e.g. ``cases.arrow``."""
     payload = cache.read(inventories.NAMESPACE, entry.name.removesuffix(cache.SUFFIX))
     tables, _report = pickle.loads(payload)
     return zipfile.ZipFile(io.BytesIO(tables))
@@ -478,7 +478,7 @@ def test_a_load_served_from_disk_equals_a_fresh_parse(disk_cache, name):
     first = inventories.load(name)
     assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1)
     (entry,) = inventories.cache_entries(name)
-    assert entry.parent == disk_cache and "cases.parquet" in stored_tables(entry).namelist()
+    assert entry.parent == disk_cache and "cases.arrow" in stored_tables(entry).namelist()
     inventories.clear_cache()  # as a new process
     served = inventories.load(name)
     assert inventories.cache_info() == inventories.CacheInfo(hits=1)
@@ -488,21 +488,60 @@ def test_a_load_served_from_disk_equals_a_fresh_parse(disk_cache, name):
         assert len(fresh.rejected_rows) > 0  # the rejected rows round-trip too
 
 
+def in_new_process(script: str, disk_cache) -> str:
+    """What ``script`` prints, run by a new Python process using the same disk cache."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ANALYSIS_OUTPUT_DIR": str(disk_cache.parent.parent)},
+    ).stdout
+
+
 def test_a_new_process_reads_the_entry_another_wrote(disk_cache):
     inventories.load("taiwan-public")
     script = (
         "from analysis import inventories; r = inventories.load('taiwan-public'); "
         "print(inventories.cache_info().hits, len(r.cases))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "ANALYSIS_OUTPUT_DIR": str(disk_cache.parent.parent)},
-    )
-    hits, cases = done.stdout.split()
+    hits, cases = in_new_process(script, disk_cache).split()
     assert (int(hits), int(cases)) == (1, len(inventories.parse("taiwan-public").cases))
+
+
+def test_a_load_served_from_the_cache_neither_validates_nor_imports_the_mapping_model(
+    disk_cache,
+):
+    inventories.load("taiwan-public")  # parses, and stores the load and the mapping's outline
+    outlines = cache.folder(inventories.OUTLINES)
+    assert len(list(outlines.glob(f"*{cache.SUFFIX}"))) == 1
+    script = (
+        "import sys; from analysis import inventories; r = inventories.load('taiwan-public'); "
+        "print(inventories.cache_info().hits, len(r.cases), "
+        "[m for m in ('pydantic', 'analysis.mapping.spec', 'analysis.mapping.apply') "
+        "if m in sys.modules])"
+    )
+    assert in_new_process(script, disk_cache).split(maxsplit=2) == [
+        "1",
+        str(len(inventories.parse("taiwan-public").cases)),
+        "[]\n",
+    ]
+    # the model is what a load without a stored outline validates with
+    inventories.clear_cache()
+    for entry in outlines.glob(f"*{cache.SUFFIX}"):
+        entry.unlink()
+    assert "analysis.mapping.spec" in in_new_process(script, disk_cache)
+    assert len(list(outlines.glob(f"*{cache.SUFFIX}"))) == 1
+
+
+def test_a_mapping_edited_after_its_outline_was_stored_is_validated_again(disk_cache, tmp_path):
+    mapping, _raw = _copy_jrc(tmp_path)
+    assert len(inventories.load(mapping).cases) == 157
+    inventories.clear_cache()  # as a new process: the outline is on disk
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text + "\nno_such_key: 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no_such_key"):
+        inventories.load(mapping)
 
 
 def test_memory_and_disk_serve_copies(disk_cache):
@@ -572,7 +611,7 @@ def test_a_damaged_entry_is_ignored_and_rewritten(disk_cache, damage, capsys):
     assert inventories.cache_info() == inventories.CacheInfo(misses=1, writes=1, discarded=1)
     assert f"cache: damaged entry {entry} (" in capsys.readouterr().err
     assert_same_load(result, inventories.parse("jrc-ai-watch"))
-    assert "cases.parquet" in stored_tables(entry).namelist()  # rewritten whole
+    assert "cases.arrow" in stored_tables(entry).namelist()  # rewritten whole
     inventories.clear_cache()
     inventories.load("jrc-ai-watch")
     assert inventories.cache_info() == inventories.CacheInfo(hits=1)
@@ -582,7 +621,7 @@ def test_a_flipped_byte_inside_an_entry_is_not_served(disk_cache, capsys):
     inventories.load("taiwan-public")
     (entry,) = disk_cache.glob("*.entry")
     archive = stored_tables(entry)
-    member = archive.getinfo("cases.parquet")
+    member = archive.getinfo("cases.arrow")
     stored = archive.fp.getvalue()
     name_length, extra_length = struct.unpack(
         "<HH", stored[member.header_offset + 26 : member.header_offset + 30]
@@ -675,9 +714,9 @@ def test_two_swapped_entries_are_not_served_but_parsed_again(disk_cache, capsys)
     assert all("holds key" in n and n.endswith("; recomputing") for n in notes)
 
 
-def test_a_truncated_parquet_inside_an_intact_entry_is_not_served(disk_cache, capsys):
+def test_a_truncated_table_inside_an_intact_entry_is_not_served(disk_cache, capsys):
     """The entry rewritten whole (its header verifies) around a cases table cut in half: the
-    Parquet does not decode (ArrowInvalid), the load is parsed again."""
+    Arrow file does not decode (ArrowInvalid), the load is parsed again."""
     inventories.load("taiwan-public")
     (entry,) = inventories.cache_entries("taiwan-public")
     key = entry.name.removesuffix(cache.SUFFIX)
@@ -689,7 +728,7 @@ def test_a_truncated_parquet_inside_an_intact_entry_is_not_served(disk_cache, ca
     ):
         for name in archive.namelist():
             body = archive.read(name)
-            cut.writestr(name, body[: len(body) // 2] if name == "cases.parquet" else body)
+            cut.writestr(name, body[: len(body) // 2] if name == "cases.arrow" else body)
     cache.write(inventories.NAMESPACE, key, pickle.dumps((out.getvalue(), report)))
     inventories.clear_cache()
     capsys.readouterr()

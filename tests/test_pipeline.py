@@ -1,10 +1,12 @@
 """Regeneration: papermill execution, HTML without code, provenance, index, change
 detection, byte-identical reruns; notebooks and their jupytext text pairs."""
 
+import importlib.util
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -98,17 +100,21 @@ def test_a_run_in_this_process_leaves_its_environment_as_it_was(regenerated, mon
 def test_unchanged_report_is_skipped_and_force_reruns(regenerated):
     out, job, _ = regenerated
     assert [o.status for o in pipeline.run([job], out, progress=False, workers=1)] == ["skipped"]
+    page = out / "reports" / f"{job.name}.html"
     first = {p.name: p.read_bytes() for p in (out / "reports" / "tables").glob("*.csv")}
     first.update({p.name: p.read_bytes() for p in (out / "figures").iterdir()})
+    first[page.name] = page.read_bytes()
     assert [o.status for o in pipeline.run([job], out, force=True, progress=False, workers=1)] == [
         "executed"
     ]
     second = {p.name: p.read_bytes() for p in (out / "reports" / "tables").glob("*.csv")}
     second.update({p.name: p.read_bytes() for p in (out / "figures").iterdir()})
-    assert first == second  # byte-identical tables and figures
+    second[page.name] = page.read_bytes()
+    assert first == second  # byte-identical tables, figures and page
+    assert b'id="cell-id=injected-parameters"' in second[page.name]  # papermill's is random
 
 
-def test_run_records_its_seconds_and_longest_runs_first(regenerated, tmp_path):
+def test_run_records_its_seconds_and_longest_runs_first(regenerated, tmp_path, monkeypatch):
     out, job, outcomes = regenerated
     recorded = pipeline.last_seconds(out / "reports", job)
     assert 0 < recorded < float("inf")
@@ -126,6 +132,12 @@ def test_run_records_its_seconds_and_longest_runs_first(regenerated, tmp_path):
     assert [
         j.name for j in pipeline.longest_first([plain, coded], reports, ["taiwan-public-coded"])
     ] == ["coded", "plain"]
+    # A run into a new folder takes the project's record of a job it has none of
+    monkeypatch.setenv("ANALYSIS_OUTPUT_DIR", str(tmp_path))
+    elsewhere = tmp_path / "elsewhere" / "reports"
+    assert pipeline.last_seconds(elsewhere, pipeline.Job(STUDY, "long")) == 30.0
+    assert pipeline.last_seconds(elsewhere, pipeline.Job(STUDY, "new")) == float("inf")
+    assert [j.name for j in pipeline.longest_first(jobs, elsewhere)] == ["new", "long", "short"]
 
 
 def test_failing_notebook_is_reported_with_its_cell(tmp_path):
@@ -448,6 +460,38 @@ def test_a_report_records_where_its_time_went(regenerated):
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', page)
     assert alts and all(alt.strip() for alt in alts)
     assert "No description has been provided" not in page
+
+
+def test_byte_compile_leaves_bytecode_that_python_reads_for_every_module():
+    """After :func:`pipeline.byte_compile` every module of the package has bytecode whose
+    header matches its source's time and size (what Python checks before it reads it rather
+    than compiling the source), so a kernel started with PYTHONDONTWRITEBYTECODE=1 reads it;
+    and the analysis modules a report imports are then not compiled again."""
+    assert pipeline.byte_compile()
+    package = Path(pipeline.__file__).parent
+    sources = sorted(package.rglob("*.py"))
+    assert len(sources) > 40
+    for source in sources:
+        compiled = Path(importlib.util.cache_from_source(str(source)))
+        header = compiled.read_bytes()[:16]
+        stat = source.stat()
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        flags, mtime, size = struct.unpack("<III", header[4:16])
+        assert (flags, mtime, size) == (0, int(stat.st_mtime) & 0xFFFFFFFF, stat.st_size), source
+    code = (
+        "import builtins, sys\n"
+        "compiled = []\n"
+        "original = builtins.compile\n"
+        "def watch(source, filename, *args, **kwargs):\n"
+        "    compiled.append(str(filename))\n"
+        "    return original(source, filename, *args, **kwargs)\n"
+        "builtins.compile = watch\n"
+        "import analysis.coding, analysis.present, analysis.figures\n"
+        "print([f for f in compiled if '/analysis/' in f])\n"
+    )
+    environ = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=environ)
+    assert (done.returncode, done.stdout.strip()) == (0, b"[]"), done.stderr
 
 
 def test_a_worker_checks_notebooks_without_the_modules_it_does_without():

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import io
 import os
 import re
 import shutil
 import stat
+import subprocess
+import sys
 import unicodedata
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -185,3 +190,38 @@ def test_long_tables_scroll_page_and_sort_on_screen_and_print_whole(tmp_path):
     # a short table gets no script
     short = render.finish_page(page.replace(table, cases.head(3).to_html()))
     assert "datatables-js" not in short and "table-wrap long" not in short
+    # the script is itables' bundle as shipped, read without importing itables (0.8 s)
+    held = re.search(r'<script type="application/gzip\+base64" id="datatables-js">([^<]*)', done)
+    code = (
+        "import sys; from analysis import render; "
+        "render.finish_page(sys.stdin.read()); print('itables' in sys.modules)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code], input=page, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.strip() == "False"
+    import itables
+
+    bundle = Path(itables.__file__).parent / "html" / "dt_bundle.js"
+    assert gzip.decompress(base64.b64decode(held.group(1))) == bundle.read_bytes()
+
+
+def test_a_long_page_is_finished_once_per_content(tmp_path, monkeypatch):
+    from analysis import cache
+
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path / "cache"))  # a cache of its own
+    cases = inventories.load("us-federal-2024").cases
+    table = cases[["case_id", "name", "agency", "description"]].to_html(classes="dataframe")
+    page = f"<!DOCTYPE html><html><head><title>t</title></head><body>{table}</body></html>"
+    assert len(page) >= render.STORED_PAGE_CHARS
+    expected = render.finish_page(page)
+    stored = cache.folder(render.PAGES)
+    assert render.finished(page) == expected  # finished, and kept
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 1
+    assert render.finished(page) == expected  # read back
+    other = page.replace("</body>", "<p>臺灣</p></body>")
+    assert render.finished(other) == render.finish_page(other) != expected
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 2
+    short = "<!DOCTYPE html><html><head></head><body><p>a</p></body></html>"
+    assert render.finished(short) == render.finish_page(short)
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 2  # a short page is not kept

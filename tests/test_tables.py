@@ -4,7 +4,7 @@ import csv
 
 import pandas as pd
 
-from analysis import config, tables
+from analysis import cache, config, tables
 from analysis import cooccurrence as co
 
 
@@ -71,6 +71,30 @@ def test_labelled_and_save(study, frame, output_dir):
     path = tables.save(out, "x")
     assert path == output_dir / "reports" / "tables" / "x.csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbfAI use category,Cases\nEnforcement,5\n")
+
+
+def test_a_long_table_is_written_from_its_stored_csv_the_same_bytes(output_dir, monkeypatch):
+    from analysis import canonical, inventories, outputs
+
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(output_dir / "cache"))  # a cache of its own
+
+    cases = inventories.load("us-federal-2024").cases
+    assert cases.size >= tables.CACHED_CELLS
+    cases.loc[cases.index[0], "name"] = "=HYPERLINK(1)"  # a cell the formula guard prefixes
+    expected = outputs.csv_bytes(canonical.formula_safe(cases))
+    stored = cache.folder(tables.CSV_NAMESPACE)
+    first = tables.save(cases, "long").read_bytes()  # built, and kept
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 1
+    assert tables.save(cases, "long").read_bytes() == first == expected  # read back
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 1
+    changed = cases.copy()
+    changed.loc[changed.index[-1], "agency"] = "another agency"
+    assert tables.save(changed, "long").read_bytes() == outputs.csv_bytes(
+        canonical.formula_safe(changed)
+    )
+    raw = tables.save(cases, "long", raw_csv=True).read_bytes()
+    assert raw == outputs.csv_bytes(cases) != expected
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 3
 
 
 def test_labelled_with_pairs_labels_the_flag_pair_columns(study, frame):

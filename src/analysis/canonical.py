@@ -36,6 +36,8 @@ from .readers import MAX_BYTES
 TECHNIQUE_SEP = ";"
 IDENTITY = ["case_id", "inventory", "source", "name", "agency", "description"]
 CODED = ["category", "application_type", "techniques"]
+#: The coded fields whose values are the frame's closed lists (one value per case).
+CLOSED_FIELDS = ("category", "application_type")
 PROVENANCE_VALUES = (
     "study",
     "source",
@@ -280,9 +282,11 @@ def each_text_once(values: list, change) -> list:
     return out
 
 
-def _map_text(table: pd.DataFrame, change) -> pd.DataFrame:
+def _map_text(table: pd.DataFrame, change, only: re.Pattern | None = None) -> pd.DataFrame:
     """``table`` with ``change`` applied to the cells of its text columns (a column whose
-    cells all stay the same keeps its dtype)."""
+    cells all stay the same keeps its dtype). ``only``: ``change`` leaves every text that
+    this pattern does not match (at its start) as it is, so a column of Arrow text none of
+    whose cells it matches is skipped without reading its cells into Python."""
     out = table.copy()
     for i in range(out.shape[1]):
         column = out.iloc[:, i]
@@ -292,12 +296,26 @@ def _map_text(table: pd.DataFrame, change) -> pd.DataFrame:
             or isinstance(column.dtype, pd.CategoricalDtype)
         ):
             continue
+        if only is not None and _arrow_text_never_matches(column, only):
+            continue
         values = column.astype(object).tolist()
         changed = each_text_once(values, change)
         if changed != values:
             dtype = None if isinstance(column.dtype, pd.CategoricalDtype) else column.dtype
             out.isetitem(i, pd.Series(changed, index=out.index, dtype=dtype))
     return out
+
+
+def _arrow_text_never_matches(column: pd.Series, pattern: re.Pattern) -> bool:
+    """Whether ``column`` holds Arrow text none of whose cells ``pattern`` matches at its
+    start (Arrow's regular expressions, which read these patterns as :mod:`re` does)."""
+    if not (isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"):
+        return False
+    import pyarrow.compute as pc
+
+    held = column.array.__arrow_array__()
+    found = pc.any(pc.match_substring_regex(held, f"^(?:{pattern.pattern})")).as_py()
+    return not found
 
 
 def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
@@ -310,12 +328,14 @@ def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
             return "'" + v
         return v
 
-    return _map_text(table, prefixed)
+    return _map_text(table, prefixed, only=_FORMULA)
 
 
 def formula_restored(table: pd.DataFrame) -> pd.DataFrame:
     """Inverse of :func:`formula_safe`: one ``'`` removed from every cell it prefixed."""
-    return _map_text(table, lambda v: v[1:] if isinstance(v, str) and _NEUTRALISED.match(v) else v)
+    return _map_text(
+        table, lambda v: v[1:] if isinstance(v, str) and _NEUTRALISED.match(v) else v, _NEUTRALISED
+    )
 
 
 def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
@@ -327,18 +347,36 @@ def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
     return out
 
 
+#: A canonical table of at least this many cells is written as CSV from the bytes kept in
+#: the cache (namespace :data:`CSV_NAMESPACE`) by its content, the frame's and the package
+#: source: building its CSV takes ten times as long as digesting it.
+CACHED_CELLS = 20_000
+CSV_NAMESPACE = "csv-export"
+
+
 def write(
     cases: pd.DataFrame, path: Path, frame: Frame | None = None, raw_csv: bool = False
 ) -> Path:
     """Write the canonical table as CSV (UTF-8 with BOM, for Excel) or XLSX, atomically. A
-    CSV's formula-like text is prefixed with ``'`` (:func:`formula_safe`) unless ``raw_csv``."""
-    from .outputs import write_table
+    CSV's formula-like text is prefixed with ``'`` (:func:`formula_safe`) unless ``raw_csv``;
+    a long one is written from the bytes stored for its content (:data:`CACHED_CELLS`)."""
+    from .outputs import atomic_write_bytes, csv_bytes, write_table
 
     path = Path(path)
-    table = to_export(cases, frame)
-    if path.suffix.lower() != ".xlsx" and not raw_csv:
-        table = formula_safe(table)
-    return write_table(table, path)
+    frame = frame or load_frame()
+    if path.suffix.lower() == ".xlsx":
+        return write_table(to_export(cases, frame), path)
+
+    def build() -> bytes:
+        table = to_export(cases, frame)
+        return csv_bytes(table if raw_csv else formula_safe(table))
+
+    if cases.size < CACHED_CELLS:
+        return atomic_write_bytes(path, build())
+    from . import cache
+
+    parts = (cases, frame, raw_csv)
+    return atomic_write_bytes(path, cache.remember(CSV_NAMESPACE, parts, build, bytes, bytes))
 
 
 def from_export(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import annotations, coding, coding_sheets, config, inventories
+from . import annotations, coding, coding_sheets, config, inventories, memo
 from .coders.base import coded_by_column, fields
 from .errors import AnalysisError, InputError, Problem
 from .frame import Frame, load_frame
@@ -165,6 +165,23 @@ class Coding:
         return self.codes[~self.codes["coded_by"].map(self._is_judge).astype(bool)]
 
 
+@memo.cached(defaults={"frame": load_frame}, inputs=annotations.bundled_inputs)
+def bundled_sheets(
+    frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE
+) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
+    """The bundled annotation passes and adjudication written out as filled sheets
+    (:func:`annotation_sheets`) in a temporary folder and read back: the codes read, the
+    cases each sheet lists, and the sheets' file names. Stored (:mod:`analysis.memo`) by
+    the annotation sets' and the bundled data's content: the round trip is done again
+    whenever what it writes or reads could differ."""
+    frame = frame or load_frame()
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = annotation_sheets(Path(tmp), BUNDLED_SET, frame, language)
+        codes = coding_sheets.read_sheets(paths, frame)
+        listed = [coding_sheets.sheet_cases(p, frame) for p in paths]
+    return codes, listed, [p.name for p in paths]
+
+
 def import_sheets(
     sheets: str | Path | list = "",
     adjudicator: str = "",
@@ -177,11 +194,8 @@ def import_sheets(
     disagreements (ignored when no sheet is theirs)."""
     frame = frame or load_frame()
     if not sheets:
-        with tempfile.TemporaryDirectory() as tmp:
-            paths = annotation_sheets(Path(tmp), BUNDLED_SET, frame, language)
-            codes = coding_sheets.read_sheets(paths, frame)
-            listed = [coding_sheets.sheet_cases(p, frame) for p in paths]
-            shown = [Path(p.name) for p in paths]
+        codes, listed, names = bundled_sheets(frame, language)
+        shown = [Path(name) for name in names]
     else:
         paths = sheet_files(sheets if isinstance(sheets, list) else [sheets])
         codes = coding_sheets.read_sheets(paths, frame)

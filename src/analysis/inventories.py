@@ -10,7 +10,7 @@ store a load. An edited input or parser therefore gets a new key and is parsed a
 stale load cannot be served. Every call still hashes every raw file and checks a bundled one
 against the manifest, whichever cache answers.
 
-A disk entry holds the case table and the rejected rows as Parquet
+A disk entry holds the case table and the rejected rows as Arrow IPC files
 (:func:`analysis.cache.tables_to_bytes`: exact dtypes) and the standardization report
 pickled. The cache verifies every entry it reads against its key, length and sha256; an
 entry that is damaged or does not hold a load is deleted and the load parsed and rewritten,
@@ -41,20 +41,15 @@ from . import cache, config
 from .canonical import formula_safe
 from .errors import InputError, input_error
 from .frame import Frame, load_frame
-from .mapping import (
-    LoadResult,
-    Mapping,
-    StandardizationReport,
-    apply_mapping,
-    load_mapping,
-    sha256_of,
-)
-from .mapping.apply import confine_paths
+from .mapping.files import Outline, confine_paths, sha256_of
+from .mapping.report import LoadResult, StandardizationReport
 
 log = logging.getLogger(__name__)
 
 #: The cache namespace of parsed loads.
 NAMESPACE = "inventories"
+#: The cache namespace of validated mappings' outlines (:func:`_outline`).
+OUTLINES = "mapping-outlines"
 #: Layout of an entry's payload; part of every key (change it when the layout changes).
 ENTRY_LAYOUT = 2
 #: Loads kept in this process (the most recently used).
@@ -134,20 +129,26 @@ def load(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
     """
     path = _existing_mapping(name_or_path)
     frame = _frame_file(frame)
-    mapping_sha256, frame_sha256 = sha256_of(path), sha256_of(Path(frame.path))
-    mapping = _mapping(str(path), mapping_sha256, str(frame.path), frame_sha256)
-    confine_paths(mapping)  # before any raw file is opened or a cached load served
+    read = (str(path), sha256_of(path), str(frame.path), sha256_of(Path(frame.path)))
+    outline = _outline(*read)
+    confine_paths(outline)  # before any raw file is opened or a cached load served
     checksums = _checksums()
-    inputs = _Inputs.of(mapping, mapping_sha256, str(frame.path), frame_sha256, checksums)
+    inputs = _Inputs.of(outline, *read[1:], checksums)
     if inputs is None:  # a raw file is missing or differs from the manifest: the parse
-        return apply_mapping(mapping, frame, verify=checksums)  # raises the error saying which
-    result = _cached_load(inputs, mapping, frame, checksums)
+        from .mapping.apply import apply_mapping
+
+        # raises the error saying which
+        return apply_mapping(_mapping(*read), frame, verify=checksums)
+    result = _cached_load(inputs, frame, checksums)
     return LoadResult(result.cases.copy(), result.report, result.rejected_rows.copy())
 
 
 def parse(name_or_path: str | Path, frame: Frame | None = None) -> LoadResult:
     """Load without any cache: read the mapping, verify and parse every raw file. What
     :func:`load` does when no cache holds the load; tests and benchmarks compare with it."""
+    from .mapping.apply import apply_mapping
+    from .mapping.spec import load_mapping
+
     path = _existing_mapping(name_or_path)
     frame = _frame_file(frame)
     return apply_mapping(load_mapping(path, frame), frame, verify=_checksums())
@@ -175,6 +176,7 @@ def clear_cache() -> None:
     deleting :func:`cache_folder` drops it)."""
     _memory.clear()
     _mapping.cache_clear()
+    _outline.cache_clear()
     _counts.clear()
 
 
@@ -206,7 +208,7 @@ class _Inputs:
     @classmethod
     def of(
         cls,
-        mapping: Mapping,
+        outline: Outline,
         mapping_sha256: str,
         frame: str,
         frame_sha256: str,
@@ -215,15 +217,15 @@ class _Inputs:
         """The inputs of a load, each raw file hashed once; None when a raw file cannot be
         read or differs from the sha256 the manifest records for it."""
         raw = []
-        for spec in mapping.files:
+        for file in outline.files:
             try:
-                digest = sha256_of(spec.path)
+                digest = sha256_of(file)
             except OSError:
                 return None
-            if checksums.get(str(spec.path), digest) != digest:
+            if checksums.get(str(file), digest) != digest:
                 return None
-            raw.append((str(spec.path), digest))
-        return cls(str(mapping.path), mapping_sha256, frame, frame_sha256, tuple(raw))
+            raw.append((str(file), digest))
+        return cls(str(outline.path), mapping_sha256, frame, frame_sha256, tuple(raw))
 
     def key(self) -> str:
         """The cache key of this load: the mapping file's :func:`_key_prefix`, then the
@@ -240,9 +242,23 @@ _memory: OrderedDict[_Inputs, LoadResult] = OrderedDict()
 
 
 @lru_cache(maxsize=32)
-def _mapping(path: str, sha256: str, frame_path: str, frame_sha256: str) -> Mapping:
-    """The mapping file read and validated, once per content (the digests are the key)."""
+def _mapping(path: str, sha256: str, frame_path: str, frame_sha256: str):
+    """The mapping file read and validated (a :class:`~analysis.mapping.spec.Mapping`),
+    once per content (the digests are the key)."""
+    from .mapping.spec import load_mapping
+
     return load_mapping(path, load_frame(frame_path))
+
+
+@lru_cache(maxsize=32)
+def _outline(path: str, sha256: str, frame_path: str, frame_sha256: str) -> Outline:
+    """The :class:`~analysis.mapping.files.Outline` of the mapping file: stored in the cache
+    (namespace :data:`OUTLINES`) by the mapping's and the frame's paths and content and the
+    package source once the mapping has been validated (:func:`_mapping`), so that a load
+    served from the cache neither validates the same bytes again nor imports the mapping
+    model; with the cache off, the mapping is validated on every call."""
+    args = (path, sha256, frame_path, frame_sha256)
+    return cache.remember(OUTLINES, args, lambda: Outline.of(_mapping(*args)))
 
 
 def _key_prefix(mapping_file: Path) -> str:
@@ -251,9 +267,7 @@ def _key_prefix(mapping_file: Path) -> str:
     return f"{stem}-{hashlib.sha256(str(mapping_file).encode()).hexdigest()[:12]}-"
 
 
-def _cached_load(
-    inputs: _Inputs, mapping: Mapping, frame: Frame, checksums: dict[str, str]
-) -> LoadResult:
+def _cached_load(inputs: _Inputs, frame: Frame, checksums: dict[str, str]) -> LoadResult:
     """The load of ``inputs``: kept in memory, else read from disk, else parsed and written."""
     if inputs in _memory:
         _memory.move_to_end(inputs)
@@ -264,6 +278,9 @@ def _cached_load(
         _counts["hits"] += 1
     else:
         _counts["misses"] += 1
+        from .mapping.apply import apply_mapping
+
+        mapping = _mapping(inputs.mapping, inputs.mapping_sha256, inputs.frame, inputs.frame_sha256)
         result = apply_mapping(mapping, frame, verify=checksums)
         if tuple(result.report.files["sha256"]) != tuple(digest for _, digest in inputs.raw):
             return result  # a raw file changed while read: right for what was read, not the key

@@ -65,6 +65,16 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return atomic_write_bytes(path, text.encode(encoding))
 
 
+def _holds(column: pd.Series, text: str) -> bool:
+    """Whether any cell of ``column``, written as text, contains ``text`` (Arrow text is
+    searched where it is held; a missing cell, written empty, contains nothing)."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        import pyarrow.compute as pc
+
+        return bool(pc.any(pc.match_substring(column.array.__arrow_array__(), text)).as_py())
+    return bool(column.astype(str).str.contains(text, regex=False).any())
+
+
 def csv_bytes(table: pd.DataFrame, index: bool = False) -> bytes:
     """CSV as UTF-8 with BOM (so Excel opens Traditional Chinese correctly), LF line ends.
 
@@ -74,9 +84,9 @@ def csv_bytes(table: pd.DataFrame, index: bool = False) -> bytes:
     import csv
 
     has_cr = any(
-        table[c].astype(str).str.contains("\r", regex=False).any()
-        for c in table.columns
-        if not pd.api.types.is_numeric_dtype(table[c])
+        _holds(column, "\r")
+        for _, column in table.items()
+        if not pd.api.types.is_numeric_dtype(column)
     )
     quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
     return table.to_csv(index=index, lineterminator="\n", quoting=quoting).encode("utf-8-sig")

@@ -26,7 +26,6 @@ import yaml
 from . import config
 from .errors import AnalysisError
 from .frame import Frame, load_frame
-from .mapping import load_mapping
 
 #: The committed reference of every notebook's parameters.
 REFERENCE_FILE = config.ROOT / "docs" / "notebook-parameters.md"
@@ -174,6 +173,8 @@ class ParameterRule:
             return None if value == "" or Path(value).is_dir() else self.expected(frame, values)
         if self.paths and is_mapping_path(value):
             if Path(value).exists():
+                from .mapping.spec import load_mapping
+
                 load_mapping(Path(value), frame)  # a malformed mapping says where, now
                 return None
             return (

@@ -297,12 +297,17 @@ def mark_tables(page: str) -> tuple[str, int]:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def _datatables() -> str:
     """The DataTables bundle of itables (script and stylesheet), gzip-compressed and base64
     encoded, with the script that turns long static tables into paged, sortable ones."""
-    import itables
+    import importlib.util
 
-    folder = Path(itables.__file__).parent / "html"
+    # found, not imported: importing itables takes 0.8 s (it loads its notebook machinery)
+    spec = importlib.util.find_spec("itables")
+    if spec is None or not spec.submodule_search_locations:
+        raise AnalysisError("itables is not installed: it provides the table script")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "html"
     js = gzip.compress((folder / "dt_bundle.js").read_bytes(), mtime=0)
     css = gzip.compress((folder / "dt_bundle.css").read_bytes(), mtime=0)
     script = (_TEMPLATES / "tables.js").read_text(encoding="utf-8")
@@ -316,6 +321,40 @@ def _datatables() -> str:
 
 
 # -- the page -------------------------------------------------------------------------------
+#: A rendered page of at least this many characters is finished (:func:`finish_page`) once
+#: per content: the result is kept in the cache (namespace :data:`PAGES`) by the digest of
+#: the page and this module's code, as a figure is drawn once per content.
+STORED_PAGE_CHARS = 1_000_000
+PAGES = "pages"
+#: Finished pages kept (the most recently used): one or two per long report.
+PAGES_KEPT = 32
+
+
+def finished(page: str) -> str:
+    """:func:`finish_page` of ``page``, read from the cache when the same page was finished
+    before by the same code (a long page takes a second: its cells classed one by one)."""
+    if len(page) < STORED_PAGE_CHARS:
+        return finish_page(page)
+    digest = hashlib.sha256(page.encode("utf-8")).hexdigest()
+    made = []
+
+    def finish() -> str:
+        made.append(True)
+        return finish_page(page)
+
+    text = cache.remember(
+        PAGES,
+        (digest,),
+        finish,
+        encode=lambda text: text.encode("utf-8"),
+        decode=lambda data: data.decode("utf-8"),
+        code=__name__,
+    )
+    if made:
+        cache.prune(PAGES, keep=PAGES_KEPT)
+    return text
+
+
 def finish_page(page: str) -> str:
     """A rendered report made self-contained and readable: tables marked
     (:func:`mark_tables`), the table script when a table is long, the font subset for

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, timings
+from . import cache, config, timings
 from .canonical import formula_safe
 from .errors import AnalysisError
 from .frame import Frame, load_frame
-from .outputs import write_table
+from .outputs import atomic_write_bytes, csv_bytes, write_table
 from .textnorm import normalise
 
 TICK, NOT_TICKED, NOT_REPORTED_MARK = "V", "", "–"
@@ -170,6 +170,13 @@ def check_output_name(name: str) -> str:
     return name
 
 
+#: A table of at least this many cells is written from the CSV kept in the cache (namespace
+#: :data:`CSV_NAMESPACE`) by its content and the package source: building a long table's
+#: CSV takes ten times as long as digesting it (a rerun writes the same bytes).
+CACHED_CELLS = 20_000
+CSV_NAMESPACE = "csv"
+
+
 def save(table: pd.DataFrame, name: str, folder: Path | None = None, raw_csv: bool = False) -> Path:
     """Write ``reports/tables/<name>.csv`` (UTF-8 with BOM) atomically; ``name`` stays a
     file name in the folder (:func:`check_output_name`). Text a spreadsheet would run as a
@@ -178,4 +185,13 @@ def save(table: pd.DataFrame, name: str, folder: Path | None = None, raw_csv: bo
     check_output_name(name)
     folder = folder or config.tables_dir()
     with timings.stage("writing"):
-        return write_table(table if raw_csv else formula_safe(table), folder / f"{name}.csv")
+        if table.size < CACHED_CELLS:
+            return write_table(table if raw_csv else formula_safe(table), folder / f"{name}.csv")
+        data = cache.remember(
+            CSV_NAMESPACE,
+            (table, raw_csv),
+            lambda: csv_bytes(table if raw_csv else formula_safe(table)),
+            encode=bytes,
+            decode=bytes,
+        )
+        return atomic_write_bytes(folder / f"{name}.csv", data)

@@ -38,9 +38,7 @@ import os
 import re
 import string
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,21 +159,26 @@ class _Redirected(LLMError):
     """The endpoint answered with a redirect (never followed: the key would go along)."""
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, cfg: LLMConfig):
-        self.cfg = cfg
+def _refuse_redirects(cfg: LLMConfig):
+    """A urllib redirect handler that follows no redirect and says where it pointed
+    (``urllib.request``, with the HTTP, e-mail and TLS modules it loads, is imported only
+    by a coder that calls an endpoint)."""
+    import urllib.request
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        to = urllib.parse.urlsplit(newurl)
-        where = f"{to.scheme}://{to.hostname or ''}" + (f":{to.port}" if to.port else "")
-        fp.close()
-        raise _Redirected(
-            f"{self.cfg.public_url()} answered HTTP {code} with a redirect to {where}; "
-            f"redirects are not followed so that the API key goes to no other address: set "
-            f"{ENV_BASE_URL} to the final address; nothing more was sent / 端點回應 HTTP {code} "
-            f"重新導向至 {where}；為免 API 金鑰送往其他位址，不跟隨重新導向：請將 {ENV_BASE_URL} "
-            f"設為最終網址；未再傳送任何資料"
-        )
+    class RefuseRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            to = urllib.parse.urlsplit(newurl)
+            where = f"{to.scheme}://{to.hostname or ''}" + (f":{to.port}" if to.port else "")
+            fp.close()
+            raise _Redirected(
+                f"{cfg.public_url()} answered HTTP {code} with a redirect to {where}; "
+                f"redirects are not followed so that the API key goes to no other address: set "
+                f"{ENV_BASE_URL} to the final address; nothing more was sent / 端點回應 HTTP "
+                f"{code} 重新導向至 {where}；為免 API 金鑰送往其他位址，不跟隨重新導向：請將 "
+                f"{ENV_BASE_URL} 設為最終網址；未再傳送任何資料"
+            )
+
+    return RefuseRedirects()
 
 
 # -- prompts ------------------------------------------------------------------------------
@@ -379,7 +382,9 @@ class _Client:
         self.cfg, self.sleep, self.clock = cfg, sleep, clock
         self._last = None
         self.calls = 0
-        self._opener = urllib.request.build_opener(_RefuseRedirects(cfg))
+        import urllib.request
+
+        self._opener = urllib.request.build_opener(_refuse_redirects(cfg))
 
     def _wait_turn(self) -> None:
         if self.cfg.requests_per_minute and self._last is not None:
@@ -390,6 +395,9 @@ class _Client:
 
     def chat(self, messages: list[dict]) -> str:
         """The assistant's message content; raises :class:`LLMError` after the retries."""
+        import urllib.error
+        import urllib.request
+
         cfg = self.cfg
         check_endpoint(cfg)
         payload = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature}

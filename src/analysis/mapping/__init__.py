@@ -14,22 +14,52 @@ row.
 - :mod:`.report`: the standardization report and the load result;
 - :mod:`.reference`: the key reference ``docs/mapping-format.md`` and the JSON Schema
   ``docs/mapping.schema.json``, generated from the model.
+- :mod:`.files`: a mapping's raw files without its model: digests, permitted folders and
+  the outline a stored load is served from.
+
+Names are imported on first use (:func:`__getattr__`), so that reading a stored load, which
+needs only :mod:`.report` and :mod:`.files`, does not import the model (pydantic).
 """
 
-from .apply import REWRITTEN_IDS, SUMMARY_ROW, apply_mapping, sha256_of
-from .report import LoadLog, LoadResult, StandardizationReport, outcomes
-from .spec import (
-    CLOSED_FIELDS,
-    CODED_BY,
-    COMBINE_MODES,
-    FORMATS,
-    TEXT_FIELDS,
-    FieldSpec,
-    FileSpec,
-    Mapping,
-    MappingDocument,
-    load_mapping,
+_APPLY = frozenset({"REWRITTEN_IDS", "SUMMARY_ROW", "apply_mapping"})
+_FILES = frozenset({"sha256_of"})
+_REPORT = frozenset({"LoadLog", "LoadResult", "StandardizationReport", "outcomes"})
+_SPEC = frozenset(
+    {
+        "CLOSED_FIELDS",
+        "CODED_BY",
+        "COMBINE_MODES",
+        "FORMATS",
+        "TEXT_FIELDS",
+        "FieldSpec",
+        "FileSpec",
+        "Mapping",
+        "MappingDocument",
+        "load_mapping",
+    }
 )
+
+
+def __getattr__(name: str):
+    """A name of :data:`__all__`, imported from its module on first use."""
+    if name in _APPLY:
+        from . import apply as module
+    elif name in _FILES:
+        from . import files as module
+    elif name in _REPORT:
+        from . import report as module
+    elif name in _SPEC:
+        from . import spec as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "CLOSED_FIELDS",

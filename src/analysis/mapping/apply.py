@@ -5,7 +5,6 @@ of every recoding, every unmapped value and every rejected row."""
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,9 @@ import pandas as pd
 from .. import canonical
 from ..errors import InputError, Problem, input_error
 from ..frame import NO, NOT_REPORTED, YES, Frame, load_frame
-from ..readers import RawTable, check_regular_file, column_letter, read_table
+from ..readers import RawTable, column_letter, read_table
 from ..textnorm import fold, normalise, split_outside_brackets, split_qualifier, visible
+from .files import ALLOW_OUTSIDE_ENV, confine_paths, sha256_of  # noqa: F401 - re-exported
 from .report import LoadLog, LoadResult, StandardizationReport, outcomes, summed
 from .spec import (
     CLOSED_FIELDS,
@@ -80,15 +80,6 @@ REWRITTEN_IDS = (
 )
 #: Tick values named when a flag's answer is not recognised and the mapping lists none.
 TICKS_SHOWN = ["V", "✓", "Y", "Yes", "1", "TRUE", "N", "No", "0", "blank"]
-
-
-def sha256_of(path: Path) -> str:
-    check_regular_file(path)  # a directory, device or pipe is refused before it is opened
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -- native values --------------------------------------------------------------------------
@@ -909,53 +900,6 @@ class _Reads:
     duplicates: list[pd.DataFrame] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     blank_rows: int = 0
-
-
-#: Environment variable that lets a mapping read files outside its folder and data/raw.
-ALLOW_OUTSIDE_ENV = "ANALYSIS_ALLOW_OUTSIDE"
-
-
-def confine_paths(mapping: Mapping, allow_outside: bool | None = None) -> None:
-    """Raise :class:`InputError` for a raw file of ``mapping`` outside the mapping's folder,
-    its sibling ``raw`` folder (the ``data/inventories`` + ``data/raw`` layout) and the
-    project's ``data/raw`` (symlinks resolved first), one problem per file. The caller lifts
-    the limit: ``allow_outside``, or ``ANALYSIS_ALLOW_OUTSIDE=1`` when it is None (a key in
-    the mapping cannot)."""
-    import os
-
-    from .. import config
-
-    if allow_outside is None:
-        allow_outside = os.environ.get(ALLOW_OUTSIDE_ENV, "") == "1"
-    if allow_outside:
-        return
-    folder = Path(mapping.path).resolve().parent
-    roots = list(
-        dict.fromkeys([folder, (folder.parent / "raw").resolve(), config.RAW_DIR.resolve()])
-    )
-    entries = mapping.raw.get("files") if isinstance(mapping.raw, dict) else None
-    problems = []
-    for i, spec in enumerate(mapping.files):
-        real = Path(spec.path).resolve()
-        if any(real == root or real.is_relative_to(root) for root in roots):
-            continue
-        given = entries[i].get("path") if isinstance(entries, list) and i < len(entries) else None
-        problems.append(
-            Problem(
-                str(mapping.path),
-                None,
-                f"files[{i}].path",
-                str(given if given is not None else spec.path),
-                f"a file inside {' or '.join(map(str, roots))} (it resolves to {real}); to "
-                f"read it anyway pass --allow-outside-paths or set {ALLOW_OUTSIDE_ENV}=1",
-                f"位於 {'、'.join(map(str, roots))} 之內的檔案（實際路徑為 {real}）；如確需讀取，"
-                f"請加上 --allow-outside-paths 或設定 {ALLOW_OUTSIDE_ENV}=1",
-            )
-        )
-    if problems:
-        raise InputError(
-            problems, f"{Path(mapping.path).name}: raw file(s) outside the permitted folders"
-        )
 
 
 def _checked_digest(spec: FileSpec, mapping: Mapping, verify: dict[str, str] | None) -> str:

@@ -13,7 +13,6 @@ import pandas as pd
 from .. import canonical
 from ..errors import Problem
 from ..frame import NO, NOT_REPORTED, YES, Frame
-from .spec import CLOSED_FIELDS
 
 
 @dataclass
@@ -157,7 +156,7 @@ def outcomes(cases: pd.DataFrame, frame: Frame) -> pd.DataFrame:
     """Counts of every coded value in a canonical table: category, application type, each
     technique, each flag (yes / no / not reported). Not-coded values are counted too."""
     rows = []
-    for name in CLOSED_FIELDS:
+    for name in canonical.CLOSED_FIELDS:
         counts = cases[name].value_counts(dropna=False)
         for key in frame.keys(name) + [pd.NA]:
             n = int(counts.get(key, 0)) if not pd.isna(key) else int(cases[name].isna().sum())

@@ -53,7 +53,7 @@ from ..readers import check_regular_file
 from ..textnorm import fold
 
 TEXT_FIELDS = ("source", "name", "agency", "description")
-CLOSED_FIELDS = ("category", "application_type")
+CLOSED_FIELDS = canonical.CLOSED_FIELDS
 #: Where a coded value comes from (``human`` is written ``human:<coder>``).
 CODED_BY = canonical.PROVENANCE_VALUES
 #: How a flag read from several native columns is combined (see :class:`FlagSpec`).
