@@ -347,11 +347,22 @@ def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
     return out
 
 
-#: A canonical table of at least this many cells is written as CSV from the bytes kept in
-#: the cache (namespace :data:`CSV_NAMESPACE`) by its content, the frame's and the package
-#: source: building its CSV takes ten times as long as digesting it.
+#: A table of at least this many cells is written as CSV from the bytes kept in the cache
+#: (namespace :data:`CSV_NAMESPACE`) by its content and what else shaped them
+#: (:func:`stored_csv`): building a long table's CSV takes ten times as long as digesting it.
 CACHED_CELLS = 20_000
-CSV_NAMESPACE = "csv-export"
+CSV_NAMESPACE = "csv"
+
+
+def stored_csv(table: pd.DataFrame, build, *parts) -> bytes:
+    """``build()``, the CSV bytes of ``table``: for a table of :data:`CACHED_CELLS` cells or
+    more, kept in the cache by the table's content, ``parts`` (what else the bytes depend
+    on) and the package source, and read back when they are there."""
+    if table.size < CACHED_CELLS:
+        return build()
+    from . import cache
+
+    return cache.remember(CSV_NAMESPACE, (table, *parts), build, bytes, bytes)
 
 
 def write(
@@ -371,12 +382,7 @@ def write(
         table = to_export(cases, frame)
         return csv_bytes(table if raw_csv else formula_safe(table))
 
-    if cases.size < CACHED_CELLS:
-        return atomic_write_bytes(path, build())
-    from . import cache
-
-    parts = (cases, frame, raw_csv)
-    return atomic_write_bytes(path, cache.remember(CSV_NAMESPACE, parts, build, bytes, bytes))
+    return atomic_write_bytes(path, stored_csv(cases, build, "export", frame, raw_csv))
 
 
 def from_export(

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cache, config, timings
+from . import canonical, config, timings
 from .canonical import formula_safe
 from .errors import AnalysisError
 from .frame import Frame, load_frame
-from .outputs import atomic_write_bytes, csv_bytes, write_table
+from .outputs import atomic_write_bytes, csv_bytes
 from .textnorm import normalise
 
 TICK, NOT_TICKED, NOT_REPORTED_MARK = "V", "", "–"
@@ -170,11 +170,8 @@ def check_output_name(name: str) -> str:
     return name
 
 
-#: A table of at least this many cells is written from the CSV kept in the cache (namespace
-#: :data:`CSV_NAMESPACE`) by its content and the package source: building a long table's
-#: CSV takes ten times as long as digesting it (a rerun writes the same bytes).
-CACHED_CELLS = 20_000
-CSV_NAMESPACE = "csv"
+#: Long tables are written from CSV bytes kept by their content (:func:`canonical.stored_csv`).
+CACHED_CELLS, CSV_NAMESPACE = canonical.CACHED_CELLS, canonical.CSV_NAMESPACE
 
 
 def save(table: pd.DataFrame, name: str, folder: Path | None = None, raw_csv: bool = False) -> Path:
@@ -185,13 +182,7 @@ def save(table: pd.DataFrame, name: str, folder: Path | None = None, raw_csv: bo
     check_output_name(name)
     folder = folder or config.tables_dir()
     with timings.stage("writing"):
-        if table.size < CACHED_CELLS:
-            return write_table(table if raw_csv else formula_safe(table), folder / f"{name}.csv")
-        data = cache.remember(
-            CSV_NAMESPACE,
-            (table, raw_csv),
-            lambda: csv_bytes(table if raw_csv else formula_safe(table)),
-            encode=bytes,
-            decode=bytes,
+        data = canonical.stored_csv(
+            table, lambda: csv_bytes(table if raw_csv else formula_safe(table)), "table", raw_csv
         )
         return atomic_write_bytes(folder / f"{name}.csv", data)
