@@ -887,3 +887,24 @@ def test_module_closure_holds_every_module_an_import_loads():
         ).stdout.split()
         closure = {str(p) for p in environment.module_closure(module)}
         assert loaded and {str(Path(f).resolve()) for f in loaded} <= closure, module
+
+
+def test_remembered_text_is_made_once_and_only_the_most_recent_are_kept():
+    made = []
+
+    def text(n: int):
+        def make() -> str:
+            made.append(n)
+            return f"臺灣 {n} " * 1000
+
+        return make
+
+    for n in (1, 2, 3):
+        assert cache.remember_text("texts", (n,), text(n), code=None, keep=2) == f"臺灣 {n} " * 1000
+    assert made == [1, 2, 3]
+    assert len(cache.entries("texts")) == 2  # the oldest pruned when the third was made
+    assert cache.remember_text("texts", (3,), text(3), code=None, keep=2) == "臺灣 3 " * 1000
+    assert made == [1, 2, 3]  # read back, not made again
+    cache.remember_text("texts", (1,), text(1), code=None, keep=2)
+    assert made == [1, 2, 3, 1]  # pruned before, so made again
+    assert len(cache.entries("texts")) == 2

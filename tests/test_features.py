@@ -105,3 +105,43 @@ def test_unknown_kind_and_empty_vectoriser_are_refused():
         features.Analyser("morpheme").tokeniser()
     with pytest.raises(ValueError, match="at least one analyser"):
         features.Vectoriser([])
+
+
+def test_a_row_depends_on_its_own_text_alone_and_outlives_store_growth_and_pickling(texts):
+    """The trained coder transforms its training cases once and gives each target its rows;
+    that is exact only if a row's features depend on its text alone. A vectoriser keeps
+    using its own columns after the store grew (new texts, new terms) and after a round
+    trip through pickle (another process's store)."""
+    import pickle
+
+    analyser = features.Analyser("char", min_df=2, max_features=2000)
+    features.clear()
+    tfidf = features.Tfidf(analyser).fit(texts[:120])
+    whole = tfidf.transform(texts[:200])
+    for rows in (np.arange(0, 200, 3), np.array([150, 4, 99, 4])):
+        part = tfidf.transform([texts[i] for i in rows])
+        np.testing.assert_array_equal(part.toarray(), whole[rows].toarray())
+    grown = len(features.store("char").terms)
+    tfidf.transform(texts[200:])  # the store learns more texts and terms
+    assert len(features.store("char").terms) > grown
+    np.testing.assert_array_equal(tfidf.transform(texts[:200]).toarray(), whole.toarray())
+    copy = pickle.loads(pickle.dumps(tfidf))
+    np.testing.assert_array_equal(copy.transform(texts[:200]).toarray(), whole.toarray())
+    features.clear()
+    np.testing.assert_array_equal(copy.transform(texts[:200]).toarray(), whole.toarray())
+
+
+def test_counts_are_each_texts_tokens_in_any_order_and_repeated(texts):
+    from collections import Counter
+
+    store = features.store("word")
+    features.clear()
+    docs = [texts[5], texts[2], texts[5], "", texts[7]]
+    counts = store.counts(docs)
+    analyse = features.Analyser("word").tokeniser()
+    assert counts.shape == (5, len(store.terms))
+    for i, doc in enumerate(docs):
+        row = counts[i]
+        got = {store.terms[j]: v for j, v in zip(row.indices, row.data)}
+        assert got == dict(Counter(analyse(doc)))
+    assert store.counts([]).shape == (0, len(store.terms))

@@ -138,6 +138,15 @@ def test_run_records_its_seconds_and_longest_runs_first(regenerated, tmp_path, m
     assert pipeline.last_seconds(elsewhere, pipeline.Job(STUDY, "long")) == 30.0
     assert pipeline.last_seconds(elsewhere, pipeline.Job(STUDY, "new")) == float("inf")
     assert [j.name for j in pipeline.longest_first(jobs, elsewhere)] == ["new", "long", "short"]
+    # A cold run orders by the times of the last cold run, where a job has one
+    (reports / ".state" / "short.cold-seconds").write_text("120\n")
+    assert pipeline.last_seconds(reports, pipeline.Job(STUDY, "long"), cold=True) == 30.0
+    assert [j.name for j in pipeline.longest_first(jobs, reports, cold=True)] == [
+        "new",
+        "short",
+        "long",
+    ]
+    assert [j.name for j in pipeline.longest_first(jobs, reports)] == ["new", "long", "short"]
 
 
 def test_failing_notebook_is_reported_with_its_cell(tmp_path):
@@ -338,6 +347,28 @@ def test_a_failed_preparation_fails_the_reports_that_need_it_and_no_other(tmp_pa
     assert by_name["independent"].status == "executed"
     assert by_name["uses-it"].status == "failed"
     assert "preparing no-such-inventory-coded raised" in by_name["uses-it"].error
+    # a run with an inventory to prepare is a cold one: its reports' times are kept apart,
+    # for the next cold run to order its jobs by
+    reports = tmp_path / "reports"
+    cold = pipeline.cold_seconds_path(reports, jobs[1])
+    assert float(cold.read_text()) == pytest.approx(by_name["independent"].seconds, abs=1e-3)
+    assert pipeline.last_seconds(reports, jobs[1], cold=True) == float(cold.read_text())
+    assert not pipeline.cold_seconds_path(reports, jobs[0]).exists()  # it failed
+    cold.write_text("99\n")
+    [again] = pipeline.run(jobs[1:], tmp_path, force=True, progress=False, workers=1)
+    assert again.status == "executed" and cold.read_text() == "99\n"  # a warm run keeps it
+    cold.write_text("0.5\n")  # a cold run keeps the longest
+    again = pipeline.run(
+        jobs[1:],
+        tmp_path,
+        force=True,
+        progress=False,
+        workers=1,
+        prepared=["no-such-inventory-coded"],
+    )
+    assert [o.status for o in again] == ["executed"]
+    assert again[0].seconds > 0.5
+    assert float(cold.read_text()) == pytest.approx(again[0].seconds, abs=1e-3)
 
 
 # -- notebooks and their text pairs ---------------------------------------------------------

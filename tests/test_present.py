@@ -1,6 +1,7 @@
 """Result tables as a reader sees them (analysis.present), on the bundled inventories, and
 the checks a rendered report is held to (analysis.report_check)."""
 
+import copy
 import re
 
 import numpy as np
@@ -185,3 +186,44 @@ def test_the_check_counts_what_a_reviewer_would_see():
     assert report_check.python_words(page) == ["NaN"]
     assert report_check.silent_empty_tables(page) == 1
     assert report_check.uncaptioned_tables(page) == 1
+
+
+def test_a_long_tables_html_is_written_once_per_content_and_equals_pandas(tmp_path, monkeypatch):
+    from analysis import cache
+
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path / "cache"))  # a cache of its own
+    cases = inventories.load("us-federal-2025").cases
+    headed = [c for c in cases.columns if c in FRAME.headings]
+    shown = present.reader_table(cases[headed], FRAME, "en")
+    assert shown.size >= present.CACHED_CELLS
+    stored = cache.folder(present.TABLE_HTML)
+
+    def pandas_html(table):
+        return table.to_html(index=False, border=0, classes="data", escape=True)
+
+    first = present.table_html(shown)
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 1
+    again = present.table_html(shown)  # read back
+    assert again == first
+    assert re.sub(' class="beyond-print"', "", first) == pandas_html(shown)
+    assert first.count('<tr class="beyond-print">') == len(shown) - present.PRINT_ROWS
+    changed = shown.copy()
+    changed.iloc[-1, 1] = "another agency"
+    assert re.sub(' class="beyond-print"', "", present.table_html(changed)) == pandas_html(changed)
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 2
+    short = shown.head(10)  # a short table is written each time, never stored
+    assert present.table_html(short) == pandas_html(short)
+    assert len(list(stored.glob(f"*{cache.SUFFIX}"))) == 2
+
+
+def test_a_frames_vocabulary_is_made_once_per_language_and_reads_as_a_new_one():
+    zh, en = present.vocabulary(FRAME, "zh-TW"), present.vocabulary(FRAME, "en")
+    assert present.vocabulary(FRAME, "zh-TW") is zh and zh is not en
+    table = coding.cases_for("study", FRAME)[["case_id", "category", "application_type"]]
+    assert present.reader_table(table, FRAME, "en").equals(present.reader_table(table, FRAME, "en"))
+    fresh = present.Vocabulary(FRAME, "en")
+    for value in table["category"].tolist() + ["data_governance; ethics", "not testable"]:
+        assert en.value(value, "category") == fresh.value(value, "category")
+    other = copy.copy(FRAME)  # another frame object gets its own
+    assert present.vocabulary(other, "en") is not en
+    assert present.vocabulary(other, "en").frame is other

@@ -714,14 +714,23 @@ def annotated_cases(inventory: str, frame: Frame | None = None) -> pd.DataFrame:
         )
     out = inventories.cases(inventory, frame).copy()
     codes = aset.adjudicated[aset.adjudicated["inventory"] == inventory]
-    pos = {cid: i for i, cid in zip(out.index, out["case_id"].astype(str))}
+    pos = {cid: i for i, cid in enumerate(out["case_id"].astype(str))}
+    columns: dict[str, list] = {}  # the columns written, as lists (cell by cell is slow)
+
+    def column(name: str) -> list:
+        if name not in columns:
+            columns[name] = out[name].tolist() if name in out.columns else [np.nan] * len(out)
+        return columns[name]
+
     for c in codes.itertuples(index=False):
         i = pos.get(str(c.case_id))
         if i is None or (c.field == "techniques" and not c.value):
             continue
         value = (c.value == "yes") if c.field in frame.flag_keys else c.value
-        out.at[i, c.field] = value
-        out.at[i, coded_by_column(c.field, frame)] = c.coded_by
+        column(c.field)[i] = value
+        column(coded_by_column(c.field, frame))[i] = c.coded_by
+    for name, values in columns.items():
+        out[name] = pd.Series(values, index=out.index, dtype=object)
     # a different coding of the same cases: named apart so codes never mix with the raw's
     out["inventory"] = inventory + config.ANNOTATED_SUFFIX
     return coerce(out, frame)

@@ -470,6 +470,31 @@ def remember(
     return value
 
 
+def remember_text(
+    namespace: str, parts: tuple, compute: Callable[[], str], code: str | None, keep: int
+) -> str:
+    """:func:`remember` for a text (stored as UTF-8) that is large and made by one module
+    (``code``); when it had to be made, the namespace keeps only its ``keep`` most recently
+    used entries (:func:`prune`), so texts made for older contents do not pile up."""
+    made = []
+
+    def make() -> str:
+        made.append(True)
+        return compute()
+
+    text = remember(
+        namespace,
+        parts,
+        make,
+        encode=lambda text: text.encode("utf-8"),
+        decode=lambda data: data.decode("utf-8"),
+        code=code,
+    )
+    if made:
+        prune(namespace, keep=keep)
+    return text
+
+
 def _stored(namespace: str, entry_key: str, decode: Callable[[bytes], Any]) -> tuple[bool, Any]:
     """``(True, value)`` for an intact, decodable entry, else ``(False, None)`` (an entry
     that cannot be decoded is discarded)."""

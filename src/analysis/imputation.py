@@ -58,7 +58,7 @@ from . import config, lazy, memo, stats
 from .canonical import TECHNIQUE_SEP, case_keys
 from .coders.base import confidence_column
 from .frame import Frame, load_frame
-from .present import Vocabulary
+from .present import vocabulary
 
 sps = lazy.module("scipy.stats")  # imported when first used
 
@@ -654,7 +654,7 @@ class Pooled:
                 f"at most {s['fmi_max'].max():.2f} of the information missing; of "
                 f"{int(s['tests'].sum())} conclusions at q < 0.05, {int(s['changed'].sum())} change"
             )
-        return Vocabulary(frame, language).word(text) or text
+        return vocabulary(frame, language).word(text) or text
 
 
 def _summary_row(name: str, estimands: int, ratio, fmi: pd.Series, tests: pd.DataFrame) -> dict:

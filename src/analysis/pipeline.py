@@ -685,26 +685,41 @@ def read_provenance(reports: Path, name: str) -> dict | None:
         return None
 
 
-def last_seconds(reports: Path, job: Job) -> float:
+def last_seconds(reports: Path, job: Job, cold: bool = False) -> float:
     """Wall seconds of the job's last successful run in ``reports``, else in the project's
     reports folder (:func:`analysis.config.reports_dir`: a run into a new folder, such as a
-    benchmark's, orders its jobs as the project's last run took them), else infinity."""
-    for folder in dict.fromkeys([Path(reports), config.reports_dir()]):
-        try:
-            return float((folder / ".state" / f"{job.name}.seconds").read_text())
-        except (OSError, ValueError):
-            continue
+    benchmark's, orders its jobs as the project's last run took them), else infinity.
+    ``cold``: of its last run in a cold run (:func:`cold_seconds_path`), where there is one."""
+    names = [f"{job.name}.cold-seconds", f"{job.name}.seconds"] if cold else [f"{job.name}.seconds"]
+    for name in names:
+        for folder in dict.fromkeys([Path(reports), config.reports_dir()]):
+            try:
+                return float((folder / ".state" / name).read_text())
+            except (OSError, ValueError):
+                continue
     return float("inf")
 
 
+def cold_seconds_path(reports: Path, job: Job) -> Path:
+    """Where a job's longest wall seconds in a cold run are kept: a run that had coded
+    inventories to compute, so that the reports' stored computations were likely to be
+    made again too. A cold run orders its jobs by these: a warm run's times would start
+    the longest cold report (a coding evaluation) among the last. The longest, not the
+    last: a cold run may still find most of what a report computes in the cache."""
+    return Path(reports) / ".state" / f"{job.name}.cold-seconds"
+
+
 def longest_first(
-    jobs: list[Job], reports: Path, prepared: list[str] | tuple[str, ...] = ()
+    jobs: list[Job], reports: Path, prepared: list[str] | tuple[str, ...] = (), cold: bool = False
 ) -> list[Job]:
-    """The jobs ordered by their last recorded wall time, longest (or never run) first, so
-    a parallel run does not end waiting on one long notebook started last. Among jobs with
-    no record, those that use more prepared (coded) inventories come first: they are the
-    costly ones (coding evaluations, the large coded inventories)."""
-    return sorted(jobs, key=lambda j: (-last_seconds(reports, j), -len(needs(j, list(prepared)))))
+    """The jobs ordered by their last recorded wall time (``cold``: in a cold run,
+    :func:`last_seconds`), longest (or never run) first, so a parallel run does not end
+    waiting on one long notebook started last. Among jobs with no record, those that use
+    more prepared (coded) inventories come first: they are the costly ones (coding
+    evaluations, the large coded inventories)."""
+    return sorted(
+        jobs, key=lambda j: (-last_seconds(reports, j, cold), -len(needs(j, list(prepared))))
+    )
 
 
 # -- progress ------------------------------------------------------------------------------
@@ -1092,10 +1107,11 @@ def run(
 
         with kernel_environment(out_root):
             prepared = [name for name in prepared if not coding.stored(name)]
-    todo = longest_first(todo, reports, prepared)
+    cold = bool(prepared)  # coded inventories to compute: the reports' results are cold too
+    todo = longest_first(todo, reports, prepared, cold)
     cores = workers or os.cpu_count() or 1
     estimates = {_prepare_step(n): _last_prepare_seconds(reports, n) for n in prepared}
-    estimates |= {job.name: last_seconds(reports, job) for job in todo}
+    estimates |= {job.name: last_seconds(reports, job, cold) for job in todo}
     busy = 1 if cores == 1 or len(estimates) == 1 else cores  # as _schedule runs them
     shown = Progress(estimates, busy, sys.stdout if progress is True else (progress or None))
     shown.note(_header(todo, len(outcomes), prepared, busy, estimates))
@@ -1107,8 +1123,7 @@ def run(
     with stamped(stamp) if stamp else nullcontext():
         try:
             for outcome in schedule:
-                if outcome.status == "executed":
-                    write_provenance(reports, provenance_record(outcome.job, *stamp))
+                _record(reports, outcome, stamp, cold)
                 outcomes.append(outcome)
         except KeyboardInterrupt:
             with _sigint_ignored():
@@ -1135,6 +1150,19 @@ def run(
         atomic_write_text(stored, key)
     shown.close()
     return outcomes
+
+
+def _record(reports: Path, outcome: Outcome, stamp, cold: bool) -> None:
+    """An executed report's provenance record, and in a cold run its time as a cold one."""
+    if outcome.status == "executed":
+        write_provenance(reports, provenance_record(outcome.job, *stamp))
+        if cold:  # the longest cold run recorded (a cold run may find much in the cache)
+            path = cold_seconds_path(reports, outcome.job)
+            try:
+                before = float(path.read_text())
+            except (OSError, ValueError):
+                before = 0.0
+            atomic_write_text(path, f"{max(before, outcome.seconds):.3f}\n")
 
 
 def index_key(inputs: str, jobs: list[Job], out_root: Path) -> str:

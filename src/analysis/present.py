@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import config
-from .canonical import each_text_once
+from .canonical import CACHED_CELLS, each_text_once
 from .errors import AnalysisError
 from .frame import KINDS, Frame, load_frame
 
@@ -235,12 +235,24 @@ class Vocabulary:
         return self.sep.join(words)
 
 
+_VOCABULARIES: dict[tuple[int, str], Vocabulary] = {}
+
+
+def vocabulary(frame: Frame, language: str) -> Vocabulary:
+    """The :class:`Vocabulary` of ``frame`` (a frozen frame) and ``language``, made once per
+    process: building one compiles the frame's phrases, and a report shows a dozen tables."""
+    found = _VOCABULARIES.get((id(frame), language))
+    if found is None or found.frame is not frame:
+        found = _VOCABULARIES[(id(frame), language)] = Vocabulary(frame, language)
+    return found
+
+
 def reader_table(
     table: pd.DataFrame, frame: Frame | None = None, language: str = config.DEFAULT_LANGUAGE
 ) -> pd.DataFrame:
     """``table`` as text in ``language``: headings, labels, marks and formatted numbers (see
     the module's description). An index that is not a plain 0…n range becomes columns."""
-    vocab = Vocabulary(frame or load_frame(), language)
+    vocab = vocabulary(frame or load_frame(), language)
     out = table
     named = any(n is not None for n in out.index.names)
     if named or not pd.api.types.is_integer_dtype(out.index.dtype):
@@ -256,6 +268,27 @@ def reader_table(
     result = pd.DataFrame(body)
     result.columns = [vocab.heading(c) for c in columns]
     return result
+
+
+#: Cache namespace of long tables' HTML (:func:`table_html`), and how many are kept.
+TABLE_HTML = "table-html"
+TABLE_HTML_KEPT = 64
+
+
+def table_html(table: pd.DataFrame) -> str:
+    """A shown table's HTML, rows beyond :data:`PRINT_ROWS` marked as left out of print. A
+    table of :data:`analysis.canonical.CACHED_CELLS` cells or more is written once per
+    content (pandas takes a third of a second for 25,000 cells; digesting them, a hundredth)
+    and kept in the cache by the table's content and this module's code."""
+
+    def build() -> str:
+        return _print_rows(table.to_html(index=False, border=0, classes="data", escape=True))
+
+    if table.size < CACHED_CELLS:
+        return build()
+    from . import cache
+
+    return cache.remember_text(TABLE_HTML, (table,), build, code=__name__, keep=TABLE_HTML_KEPT)
 
 
 def _print_rows(table_html: str) -> str:
@@ -305,9 +338,7 @@ class Shown:
             body = f'<p class="empty-reason">{html.escape(self.reason)}</p>'
         else:
             rows = len(self.table)
-            table = _print_rows(
-                self.table.to_html(index=False, border=0, classes="data", escape=True)
-            )
+            table = table_html(self.table)
             body = f'<div class="table-wrap" data-rows="{rows}">{table}</div>'
             if rows > PRINT_ROWS:
                 body += f'<p class="print-only">{html.escape(self.print_note)}</p>'

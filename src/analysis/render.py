@@ -336,23 +336,9 @@ def finished(page: str) -> str:
     if len(page) < STORED_PAGE_CHARS:
         return finish_page(page)
     digest = hashlib.sha256(page.encode("utf-8")).hexdigest()
-    made = []
-
-    def finish() -> str:
-        made.append(True)
-        return finish_page(page)
-
-    text = cache.remember(
-        PAGES,
-        (digest,),
-        finish,
-        encode=lambda text: text.encode("utf-8"),
-        decode=lambda data: data.decode("utf-8"),
-        code=__name__,
+    return cache.remember_text(
+        PAGES, (digest,), lambda: finish_page(page), code=__name__, keep=PAGES_KEPT
     )
-    if made:
-        cache.prune(PAGES, keep=PAGES_KEPT)
-    return text
 
 
 def finish_page(page: str) -> str:

@@ -33,7 +33,12 @@ STORE_LIMIT = 200_000
 
 
 class TokenStore:
-    """Token counts of every document one analyser has seen in this process."""
+    """Token counts of every document one analyser has seen in this process.
+
+    Each distinct document is analysed once and gets a row; the rows are kept as one
+    sparse matrix (rebuilt when new documents arrived), so the counts of a list of
+    documents are a row selection. ``rank`` orders the terms as strings do (term ties are
+    broken by it), worked out again only when new terms arrived."""
 
     def __init__(self, analyse: Callable[[str], list[str]]):
         self.analyse = analyse
@@ -42,10 +47,15 @@ class TokenStore:
     def clear(self) -> None:
         self.vocabulary: dict[str, int] = {}
         self.terms: list[str] = []
-        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.generation = getattr(self, "generation", -1) + 1
+        self.rows: dict[str, int] = {}
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._matrix = None
+        self._rank: np.ndarray | None = None
+        # identifies this store's contents: a vectoriser fitted on it (in this process,
+        # since this clear) may reuse the store's column numbers
+        self.token = object()
 
-    def _row(self, doc: str) -> tuple[np.ndarray, np.ndarray]:
+    def _row(self, doc: str) -> int:
         row = self.rows.get(doc)
         if row is None:
             counts: dict[int, int] = {}
@@ -58,25 +68,59 @@ class TokenStore:
                 counts[j] = counts.get(j, 0) + 1
             ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             order = np.argsort(ids)
-            row = (
-                ids[order],
-                np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[order],
+            self._pending.append(
+                (
+                    ids[order],
+                    np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[order],
+                )
             )
-            self.rows[doc] = row
+            row = self.rows[doc] = len(self.rows)
         return row
+
+    def _all(self) -> sp.csr_matrix:
+        """Every row seen, × every term seen, as term counts."""
+        import scipy.sparse as sp  # imported when used: reports that never code skip it
+
+        shape = (len(self.rows), len(self.terms))
+        if self._matrix is None or self._matrix.shape != shape:
+            old = self._matrix
+            parts = self._pending
+            lengths = [len(ids) for ids, _ in parts]
+            start = 0 if old is None else old.nnz
+            indptr = np.concatenate(
+                [
+                    np.zeros(1, dtype=np.int64) if old is None else old.indptr.astype(np.int64),
+                    start + np.cumsum(lengths, dtype=np.int64),
+                ]
+            )
+            indices = np.concatenate(
+                ([] if old is None else [old.indices.astype(np.int64)])
+                + [ids for ids, _ in parts]
+                + [np.zeros(0, dtype=np.int64)]
+            )
+            data = np.concatenate(
+                ([] if old is None else [old.data]) + [c for _, c in parts] + [np.zeros(0)]
+            )
+            self._matrix = sp.csr_matrix((data, indices, indptr), shape=shape)
+            self._pending = []
+        return self._matrix
 
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Documents × every term seen so far, as term counts."""
-        import scipy.sparse as sp  # imported when used: reports that never code skip it
-
         if len(self.rows) + len(docs) > STORE_LIMIT:
             self.clear()
-        rows = [self._row(d) for d in docs]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(ids) for ids, _ in rows])
-        indices = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
-        data = np.concatenate([c for _, c in rows]) if rows else np.zeros(0)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.terms)))
+        rows = np.fromiter((self._row(d) for d in docs), dtype=np.int64, count=len(docs))
+        return self._all()[rows]
+
+    @property
+    def rank(self) -> np.ndarray:
+        """Each term's position among the terms sorted as strings."""
+        if self._rank is None or len(self._rank) != len(self.terms):
+            order = np.argsort(np.asarray(self.terms, dtype=object), kind="stable")
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            self._rank = rank
+        return self._rank
 
 
 @dataclass(frozen=True)
@@ -140,32 +184,44 @@ class Tfidf:
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         keep = np.flatnonzero(df >= max(self.analyser.min_df, 1))
-        terms = np.asarray(tokens.terms, dtype=object)
+        rank = tokens.rank  # terms are distinct: ordering by rank is ordering by term
         cap = self.analyser.max_features
         if cap is not None and len(keep) > cap:
             frequency = np.asarray(counts.sum(axis=0)).ravel()[keep]
-            order = np.lexsort((terms[keep], -frequency))  # most frequent first, then by term
+            order = np.lexsort((rank[keep], -frequency))  # most frequent first, then by term
             keep = keep[order[:cap]]
-        by_term = np.argsort(terms[keep], kind="stable")
-        keep = keep[by_term]
-        self.terms_ = terms[keep].tolist()
+        keep = keep[np.argsort(rank[keep], kind="stable")]
+        terms = tokens.terms
+        self.terms_ = [terms[i] for i in keep]
         self.idf_ = np.log((1 + n) / (1 + df[keep])) + 1.0
+        self._columns = (tokens.token, keep)  # the store's column of each term, while valid
         self._select = None
         return self
+
+    def __getstate__(self) -> dict:
+        # store columns and the selector are this process's: another one rebuilds them
+        return {k: v for k, v in self.__dict__.items() if k not in ("_columns", "_select")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _columns=None, _select=None)
 
     def _selector(self, tokens: TokenStore) -> sp.csr_matrix:
         """Store columns → this vectoriser's columns (rebuilt when the store grew or was
         cleared since)."""
         import scipy.sparse as sp
 
-        key = (tokens.generation, len(tokens.terms))
+        key = (tokens.token, len(tokens.terms))
         if self._select is None or self._select[0] != key:
-            rows, cols = [], []
-            for j, term in enumerate(self.terms_):
-                i = tokens.vocabulary.get(term)
-                if i is not None:
-                    rows.append(i)
-                    cols.append(j)
+            columns = getattr(self, "_columns", None)
+            if columns is not None and columns[0] is tokens.token:
+                rows, cols = columns[1], np.arange(len(columns[1]))
+            else:  # the store was cleared since the fit: find each term again
+                rows, cols = [], []
+                for j, term in enumerate(self.terms_):
+                    i = tokens.vocabulary.get(term)
+                    if i is not None:
+                        rows.append(i)
+                        cols.append(j)
             matrix = sp.csr_matrix(
                 (np.ones(len(rows)), (rows, cols)), shape=(len(tokens.terms), len(self.terms_))
             )

@@ -205,11 +205,15 @@ class TrainedCoder:
                 f"(need two classes with at least {self.min_support} cases)"
             )
         used = sorted(set().union(*[set(y.index) for y in targets.values()]))
-        texts = pd.Series(self._texts(cases.loc[used]), index=used)
-        self.vectoriser = _vectoriser(self.spec).fit(texts.to_numpy(dtype=object))
+        texts = self._texts(cases.loc[used])
+        self.vectoriser = _vectoriser(self.spec).fit(texts)
+        # every row's features depend on its own text alone: the training cases are
+        # transformed once and each target takes its rows
+        features = self.vectoriser.transform(texts)
+        row = pd.Series(np.arange(len(used)), index=used)
         self.models, self.deciders, self.priors = {}, {}, {}
         for name, y in targets.items():
-            x = self.vectoriser.transform(texts.loc[y.index].to_numpy(dtype=object))
+            x = features[row.loc[y.index].to_numpy()]
             yy = y.to_numpy(dtype=object).astype(str)
             decider, prober = _estimators(self.spec, yy, self.seed)
             if self.confidences or not hasattr(decider, "predict_proba"):
