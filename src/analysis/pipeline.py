@@ -689,7 +689,8 @@ def last_seconds(reports: Path, job: Job, cold: bool = False) -> float:
     """Wall seconds of the job's last successful run in ``reports``, else in the project's
     reports folder (:func:`analysis.config.reports_dir`: a run into a new folder, such as a
     benchmark's, orders its jobs as the project's last run took them), else infinity.
-    ``cold``: of its last run in a cold run (:func:`cold_seconds_path`), where there is one."""
+    ``cold``: its longest run in a cold run (:func:`cold_seconds_path`) where one is
+    recorded, else its last run."""
     names = [f"{job.name}.cold-seconds", f"{job.name}.seconds"] if cold else [f"{job.name}.seconds"]
     for name in names:
         for folder in dict.fromkeys([Path(reports), config.reports_dir()]):
@@ -712,11 +713,11 @@ def cold_seconds_path(reports: Path, job: Job) -> Path:
 def longest_first(
     jobs: list[Job], reports: Path, prepared: list[str] | tuple[str, ...] = (), cold: bool = False
 ) -> list[Job]:
-    """The jobs ordered by their last recorded wall time (``cold``: in a cold run,
-    :func:`last_seconds`), longest (or never run) first, so a parallel run does not end
-    waiting on one long notebook started last. Among jobs with no record, those that use
-    more prepared (coded) inventories come first: they are the costly ones (coding
-    evaluations, the large coded inventories)."""
+    """The jobs ordered by their last recorded wall time (for a cold run, ``cold``: by
+    their longest cold run where recorded), longest (or never run) first, so a parallel
+    run does not end waiting on one long notebook started last. Among jobs with no record,
+    those that use more prepared (coded) inventories come first: they are the costly ones
+    (coding evaluations, the large coded inventories)."""
     return sorted(
         jobs, key=lambda j: (-last_seconds(reports, j, cold), -len(needs(j, list(prepared))))
     )
