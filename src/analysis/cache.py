@@ -439,13 +439,16 @@ def remember(
     encode: Callable[[Any], bytes] = _pickled,
     decode: Callable[[bytes], Any] = pickle.loads,
     code: str | None = None,
+    keep: int | None = None,
     **kw,
 ) -> Any:
     """Get or compute: the value stored under ``key(namespace, *parts, code=code, **kw)``
     (``code``: the module whose source computes the value; default the whole package), else
     ``compute()`` stored as ``encode(value)``. Computes without storing when the cache is off
     or the parts have no content digest; an entry that cannot be decoded is discarded and
-    computed again; an entry that cannot be written only costs time."""
+    computed again; an entry that cannot be written only costs time. ``keep``: for large
+    values whose key changes with every edit of their code, a value computed and stored
+    leaves only the ``keep`` most recently used entries of the namespace (:func:`prune`)."""
     if not enabled():
         return compute()
     try:
@@ -467,32 +470,24 @@ def remember(
             write(namespace, entry_key, data)
         except OSError as exc:
             log.info("cache entry %s not written (%s)", path(namespace, entry_key), exc)
+    if keep is not None:
+        prune(namespace, keep=keep)
     return value
 
 
 def remember_text(
     namespace: str, parts: tuple, compute: Callable[[], str], code: str | None, keep: int
 ) -> str:
-    """:func:`remember` for a text (stored as UTF-8) that is large and made by one module
-    (``code``); when it had to be made, the namespace keeps only its ``keep`` most recently
-    used entries (:func:`prune`), so texts made for older contents do not pile up."""
-    made = []
-
-    def make() -> str:
-        made.append(True)
-        return compute()
-
-    text = remember(
+    """:func:`remember` for a text, stored as UTF-8, keeping ``keep`` entries."""
+    return remember(
         namespace,
         parts,
-        make,
+        compute,
         encode=lambda text: text.encode("utf-8"),
         decode=lambda data: data.decode("utf-8"),
         code=code,
+        keep=keep,
     )
-    if made:
-        prune(namespace, keep=keep)
-    return text
 
 
 def _stored(namespace: str, entry_key: str, decode: Callable[[bytes], Any]) -> tuple[bool, Any]:

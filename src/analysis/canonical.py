@@ -352,17 +352,20 @@ def to_export(cases: pd.DataFrame, frame: Frame | None = None) -> pd.DataFrame:
 #: (:func:`stored_csv`): building a long table's CSV takes ten times as long as digesting it.
 CACHED_CELLS = 20_000
 CSV_NAMESPACE = "csv"
+#: CSV files kept (the most recently used): a run writes a handful of long tables.
+CSV_KEPT = 32
 
 
 def stored_csv(table: pd.DataFrame, build, *parts) -> bytes:
     """``build()``, the CSV bytes of ``table``: for a table of :data:`CACHED_CELLS` cells or
     more, kept in the cache by the table's content, ``parts`` (what else the bytes depend
-    on) and the package source, and read back when they are there."""
+    on) and the package source, and read back when they are there (the :data:`CSV_KEPT`
+    most recently used are kept)."""
     if table.size < CACHED_CELLS:
         return build()
     from . import cache
 
-    return cache.remember(CSV_NAMESPACE, (table, *parts), build, bytes, bytes)
+    return cache.remember(CSV_NAMESPACE, (table, *parts), build, bytes, bytes, keep=CSV_KEPT)
 
 
 def write(
